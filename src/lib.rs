@@ -1,0 +1,1 @@
+//! ringcache: a Redis-protocol compatible distributed cache.
