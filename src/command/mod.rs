@@ -1,0 +1,9 @@
+//! Facts about commands shared by every role: the Redis 7.0 command table and the
+//! argument parsers whose error texts must match Redis's.
+
+pub mod args;
+#[allow(clippy::all)]
+mod generated;
+pub mod table;
+
+pub use table::{flags, lookup, lookup_sub, spec, CommandId, CommandSpec};

@@ -1,0 +1,178 @@
+//! The static command table: Redis 7.0's own facts about every command.
+//!
+//! Both roles consult it: the node to check arity before dispatch, the proxy to find
+//! which arguments are keys. The data is generated from a live redis-server (see
+//! `generated.rs`), so arity and key positions can never drift from Redis by hand-editing.
+
+use fnv::FnvHashMap;
+use std::sync::OnceLock;
+
+/// Command flags, as `COMMAND INFO` reports them. Only the bits we act on are named
+/// with a purpose; the rest are kept so `COMMAND INFO` stays faithful.
+#[allow(missing_docs)]
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const MODULE: u32 = 1 << 3;
+    pub const ADMIN: u32 = 1 << 4;
+    pub const PUBSUB: u32 = 1 << 5;
+    pub const NOSCRIPT: u32 = 1 << 6;
+    pub const BLOCKING: u32 = 1 << 7;
+    pub const LOADING: u32 = 1 << 8;
+    pub const STALE: u32 = 1 << 9;
+    pub const SKIP_MONITOR: u32 = 1 << 10;
+    pub const SKIP_SLOWLOG: u32 = 1 << 11;
+    pub const ASKING: u32 = 1 << 12;
+    pub const FAST: u32 = 1 << 13;
+    pub const NO_AUTH: u32 = 1 << 14;
+    pub const MAY_REPLICATE: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+    pub const ONLY_SENTINEL: u32 = 1 << 17;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 18;
+    pub const PROTECTED: u32 = 1 << 19;
+    pub const MODULE_NO_CLUSTER: u32 = 1 << 20;
+    pub const NO_MULTI: u32 = 1 << 21;
+    pub const MOVABLEKEYS: u32 = 1 << 22;
+    pub const ALLOW_BUSY: u32 = 1 << 23;
+    pub const GETKEYS_API: u32 = 1 << 24;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 25;
+}
+
+/// One command (or `parent|sub` subcommand) as Redis 7.0 describes it.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Lower-case name; subcommands are `parent|sub`.
+    pub name: &'static str,
+    /// Redis arity: positive = exact argument count (name included), negative = at least `-arity`.
+    pub arity: i32,
+    /// Bit set of [`flags`].
+    pub flags: u32,
+    /// Position of the first key (0 = no keys).
+    pub first_key: i32,
+    /// Position of the last key; negative counts from the end (-1 = last argument).
+    pub last_key: i32,
+    /// Distance between keys (2 for MSET's key/value pairs).
+    pub key_step: i32,
+    /// Whether the command is a container (CLIENT, CONFIG…) dispatched on its second argument.
+    pub has_subcommands: bool,
+    /// Raw `COMMAND INFO` element in RESP2 (empty for subcommands: they live inside the parent's).
+    pub info_resp2: &'static [u8],
+    /// Raw `COMMAND INFO` element in RESP3.
+    pub info_resp3: &'static [u8],
+    /// Raw `COMMAND DOCS` value in RESP2.
+    pub docs_resp2: &'static [u8],
+    /// Raw `COMMAND DOCS` value in RESP3.
+    pub docs_resp3: &'static [u8],
+}
+
+impl CommandSpec {
+    /// True when `argc` (name included) satisfies the arity.
+    #[inline]
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// True if the command has this flag bit.
+    #[inline]
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Key argument indexes for this argument vector, per first/last/step.
+    /// Movable-key commands return only what the fixed positions say; callers that care
+    /// about them check [`flags::MOVABLEKEYS`].
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let first = self.first_key.max(0) as usize;
+        let last = if self.last_key < 0 {
+            argc as i64 + self.last_key as i64
+        } else {
+            self.last_key as i64
+        };
+        let step = self.key_step.max(1) as usize;
+        let end = if first == 0 || last < first as i64 {
+            0
+        } else {
+            (last as usize).min(argc.saturating_sub(1)) + 1
+        };
+        (first..end.max(first)).step_by(step)
+    }
+}
+
+/// Index of a command in [`COMMANDS`](super::generated::COMMANDS): a cheap `Copy` handle.
+pub type CommandId = u16;
+
+fn index() -> &'static FnvHashMap<&'static [u8], CommandId> {
+    static INDEX: OnceLock<FnvHashMap<&'static [u8], CommandId>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        super::generated::COMMANDS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_bytes(), i as CommandId))
+            .collect()
+    })
+}
+
+/// Look a command up by name, case-insensitively, without allocating.
+pub fn lookup(name: &[u8]) -> Option<CommandId> {
+    let mut buf = [0u8; 40];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    index().get(&*lower).copied()
+}
+
+/// Look up `parent|sub` (e.g. `client|setname`), case-insensitively.
+pub fn lookup_sub(parent: &str, sub: &[u8]) -> Option<CommandId> {
+    let mut buf = [0u8; 64];
+    let total = parent.len() + 1 + sub.len();
+    if total > buf.len() {
+        return None;
+    }
+    buf[..parent.len()].copy_from_slice(parent.as_bytes());
+    buf[parent.len()] = b'|';
+    buf[parent.len() + 1..total].copy_from_slice(sub);
+    buf[..total].make_ascii_lowercase();
+    index().get(&buf[..total]).copied()
+}
+
+/// The spec behind an id.
+#[inline]
+pub fn spec(id: CommandId) -> &'static CommandSpec {
+    &super::generated::COMMANDS[id as usize]
+}
+
+/// All commands and subcommands.
+pub fn all() -> &'static [CommandSpec] {
+    super::generated::COMMANDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_case_insensitive() {
+        let id = lookup(b"GeT").unwrap();
+        assert_eq!(spec(id).name, "get");
+        assert_eq!(spec(id).arity, 2);
+        assert!(lookup(b"nosuchcommand").is_none());
+        assert_eq!(spec(lookup_sub("client", b"SETNAME").unwrap()).name, "client|setname");
+    }
+
+    #[test]
+    fn key_positions_follow_first_last_step() {
+        let mset = spec(lookup(b"mset").unwrap());
+        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
+        let del = spec(lookup(b"del").unwrap());
+        assert_eq!(del.key_indexes(4).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let ping = spec(lookup(b"ping").unwrap());
+        assert_eq!(ping.key_indexes(1).count(), 0);
+        let smove = spec(lookup(b"smove").unwrap());
+        assert_eq!(smove.key_indexes(4).collect::<Vec<_>>(), vec![1, 2]);
+    }
+}

@@ -1,0 +1,141 @@
+//! One client connection: read whatever bytes are available, run every complete
+//! request in them, and write all the replies back with a single write.
+
+use super::dispatch;
+use super::server::{ClientInfo, Server};
+use crate::protocol::{errors, Reply, Request, RequestDecoder};
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+/// Redis closes a client whose unparsed input exceeds 1 GB (`client-query-buffer-limit`).
+pub const QUERY_BUFFER_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// Per-connection state that commands read and change.
+pub struct Session {
+    /// Registry entry (CLIENT LIST).
+    pub info: Arc<ClientInfo>,
+    /// AUTH passed (or no password set).
+    pub authed: bool,
+    /// Close after this batch's replies are written (QUIT).
+    pub close: bool,
+    /// Commands queued by MULTI; `None` outside a transaction.
+    pub multi: Option<Vec<Request>>,
+    /// A command failed to queue: EXEC must answer EXECABORT.
+    pub multi_error: bool,
+    /// WATCHed keys and the versions seen.
+    pub watched: Vec<(Bytes, u64)>,
+}
+
+impl Session {
+    /// A new session for a registered client.
+    pub fn new(info: Arc<ClientInfo>, authed: bool) -> Self {
+        Session {
+            info,
+            authed,
+            close: false,
+            multi: None,
+            multi_error: false,
+            watched: Vec::new(),
+        }
+    }
+    /// Inside MULTI?
+    pub fn in_multi(&self) -> bool {
+        self.multi.is_some()
+    }
+    /// Queue a command for EXEC.
+    pub fn queue(&mut self, args: &[Bytes]) {
+        if let Some(q) = self.multi.as_mut() {
+            q.push(args.iter().cloned().collect());
+        }
+    }
+    /// Remember that a command inside MULTI was rejected.
+    pub fn flag_multi_error(&mut self) {
+        if self.multi.is_some() {
+            self.multi_error = true;
+        }
+    }
+}
+
+/// Serve one client until it quits, breaks the protocol, idles out, or the node shuts down.
+pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: CancellationToken) {
+    let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let _ = stream.set_nodelay(true);
+    let Some(info) = server.register_client(peer, local) else {
+        let mut out = Reply::new();
+        out.error(errors::MAX_CLIENTS);
+        let _ = stream.write_all(&out.buf).await;
+        return;
+    };
+    let id = info.id;
+    let (bulk_limit, authed) = {
+        let s = server.settings.read();
+        (s.proto_max_bulk_len, s.requirepass.is_none())
+    };
+    let mut session = Session::new(info, authed);
+    let mut decoder = RequestDecoder::new(bulk_limit);
+    let mut input = BytesMut::with_capacity(16 * 1024);
+    let mut out = Reply::new();
+    loop {
+        let idle = server.settings.read().timeout_secs;
+        let read = async {
+            if input.capacity() - input.len() < 4096 {
+                input.reserve(16 * 1024);
+            }
+            stream.read_buf(&mut input).await
+        };
+        let n = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = with_idle_timeout(idle, read) => match r {
+                Some(Ok(0)) | Some(Err(_)) | None => break,
+                Some(Ok(n)) => n,
+            },
+        };
+        server.stats.net_input.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        let mut broken = false;
+        loop {
+            match decoder.decode(&mut input, session.authed) {
+                Ok(Some(req)) => {
+                    dispatch::dispatch(&server, &mut session, &mut out, &req);
+                    if session.close {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    out.error(e.0.as_bytes());
+                    broken = true;
+                    break;
+                }
+            }
+        }
+        if input.len() > QUERY_BUFFER_LIMIT {
+            broken = true;
+        }
+        if !out.is_empty() {
+            server.stats.net_output.fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            if stream.write_all(&out.buf).await.is_err() {
+                break;
+            }
+            out.buf.clear();
+        }
+        if broken || session.close {
+            break;
+        }
+        session.info.state.lock().last_active = Some(Instant::now());
+    }
+    super::cmd::transactions::unwatch_all(&server, &mut session);
+    server.unregister_client(id);
+}
+
+async fn with_idle_timeout<F: std::future::Future>(secs: u64, f: F) -> Option<F::Output> {
+    if secs == 0 {
+        Some(f.await)
+    } else {
+        tokio::time::timeout(Duration::from_secs(secs), f).await.ok()
+    }
+}

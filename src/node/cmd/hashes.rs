@@ -1,0 +1,6 @@
+//! hashes commands.
+
+use crate::node::dispatch::CommandDef;
+
+/// The hashes commands this node implements.
+pub const COMMANDS: &[CommandDef] = &[];

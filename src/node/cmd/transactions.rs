@@ -1,0 +1,108 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//!
+//! Queued commands run under a lock of every shard, so an EXEC block is atomic
+//! against all other clients. WATCH records each key's version; any change to a
+//! watched key bumps it (in `db::Keyspace`), and EXEC then answers a null array.
+
+use crate::node::client::Session;
+use crate::node::dispatch::{self, global, keyed, keyless, CommandDef, Ctx};
+use crate::node::server::Server;
+use crate::protocol::errors;
+use bytes::Bytes;
+
+/// The transaction commands this node implements.
+pub const COMMANDS: &[CommandDef] = &[
+    keyless("multi", multi),
+    global("exec", exec),
+    keyless("discard", discard),
+    keyed("watch", watch),
+    keyless("unwatch", unwatch),
+];
+
+/// Commands that run immediately inside MULTI instead of being queued (as in Redis).
+pub fn runs_inside_multi(name: &str) -> bool {
+    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    if ctx.session.in_multi() {
+        return ctx.out.error(errors::MULTI_NESTED);
+    }
+    ctx.session.multi = Some(Vec::new());
+    ctx.session.multi_error = false;
+    ctx.session.info.state.lock().in_multi = true;
+    ctx.out.ok();
+}
+
+fn end_multi(session: &mut Session) -> Option<Vec<crate::protocol::Request>> {
+    session.multi_error = false;
+    session.info.state.lock().in_multi = false;
+    session.multi.take()
+}
+
+fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    let Some(queued) = end_multi(ctx.session) else {
+        return ctx.out.error(errors::EXEC_WITHOUT_MULTI);
+    };
+    let aborted = std::mem::take(&mut ctx.session.multi_error);
+    let watch_broken = watched_changed(ctx);
+    release_watches(ctx);
+    if aborted {
+        return ctx.out.error(errors::EXECABORT);
+    }
+    if watch_broken {
+        return ctx.out.null_array();
+    }
+    ctx.out.array(queued.len());
+    for req in &queued {
+        dispatch::run_locked(ctx, req);
+    }
+}
+
+fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    if end_multi(ctx.session).is_none() {
+        return ctx.out.error(errors::DISCARD_WITHOUT_MULTI);
+    }
+    unwatch_all(ctx.server, ctx.session);
+    ctx.out.ok();
+}
+
+fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if ctx.session.in_multi() {
+        return ctx.out.error(errors::WATCH_IN_MULTI);
+    }
+    for key in &args[1..] {
+        if ctx.session.watched.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        let version = ctx.ks.watch(key);
+        ctx.session.watched.push((crate::node::db::owned(key), version));
+    }
+    ctx.out.ok();
+}
+
+fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    unwatch_all(ctx.server, ctx.session);
+    ctx.out.ok();
+}
+
+fn watched_changed(ctx: &mut Ctx<'_>) -> bool {
+    let watched = std::mem::take(&mut ctx.session.watched);
+    let changed = watched.iter().any(|(k, v)| ctx.ks.watch_version(k) != *v);
+    ctx.session.watched = watched;
+    changed
+}
+
+/// Drop this session's watches while all shards are already locked (inside EXEC).
+fn release_watches(ctx: &mut Ctx<'_>) {
+    for (k, _) in std::mem::take(&mut ctx.session.watched) {
+        ctx.ks.unwatch(&k);
+    }
+}
+
+/// Drop every watch a session holds (UNWATCH, DISCARD, disconnect).
+pub fn unwatch_all(server: &Server, session: &mut Session) {
+    for (k, _) in std::mem::take(&mut session.watched) {
+        server.db.lock_key(&k).unwatch(&k);
+    }
+}

@@ -1,0 +1,354 @@
+//! `Keyspace`: the locked view of the shards one command may touch. Every read and
+//! write of a key goes through it, so lazy expiry, LRU/LFU bookkeeping, memory
+//! accounting, WATCH versions and the deletion of emptied aggregates happen in exactly
+//! one place and no handler can forget them.
+
+use super::shard::{Entry, Shard};
+use super::{Db, SHARDS};
+use crate::node::types::Value;
+use bytes::Bytes;
+use parking_lot::MutexGuard;
+use smallvec::SmallVec;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::Ordering;
+
+type Guards<'a> = SmallVec<[(u8, MutexGuard<'a, Shard>); 2]>;
+
+/// Shards locked for one command (or one EXEC / script).
+pub struct Keyspace<'a> {
+    db: &'a Db,
+    guards: Guards<'a>,
+    now: u64,
+}
+
+impl<'a> Keyspace<'a> {
+    pub(super) fn new(db: &'a Db, guards: Guards<'a>) -> Self {
+        let now = db.now_ms();
+        Keyspace { db, guards, now }
+    }
+
+    /// The time this command runs at (Unix ms), fixed for the whole command as in Redis.
+    #[inline]
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The database behind the view (counters, clock).
+    pub fn db(&self) -> &'a Db {
+        self.db
+    }
+
+    /// True when every shard is locked (KEYS, SCAN, EXEC…).
+    pub fn holds_all(&self) -> bool {
+        self.guards.len() == SHARDS
+    }
+
+    fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let want = Db::shard_of(key) as u8;
+        let pos = self
+            .guards
+            .iter()
+            .position(|(i, _)| *i == want)
+            .expect("command touched a key whose shard it did not lock: fix its key spec");
+        &mut self.guards[pos].1
+    }
+
+    /// Index of a live key in its shard, expiring it lazily if its TTL has passed.
+    fn find(shard: &mut Shard, key: &[u8], now: u64, db: &Db) -> Option<usize> {
+        let idx = shard.map.get_index_of(key)?;
+        let e = &mut shard.map[idx];
+        if e.expire_at != 0 && e.expire_at <= now {
+            shard.remove_index(idx);
+            db.expired_keys.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        e.lru = (now / 1000) as u32;
+        e.lfu = lfu_increment(e.lfu);
+        Some(idx)
+    }
+
+    /// Read a key (counts a keyspace hit or miss).
+    pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        match Self::find(shard, key, now, db) {
+            Some(idx) => {
+                db.hits.fetch_add(1, Ordering::Relaxed);
+                Some(&shard.map[idx])
+            }
+            None => {
+                db.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Read a key's value.
+    pub fn get_value(&mut self, key: &[u8]) -> Option<&Value> {
+        self.get(key).map(|e| &e.value)
+    }
+
+    /// True if the key exists (and has not expired).
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        Self::find(shard, key, now, db).is_some()
+    }
+
+    /// Modify a key in place. Accounting and cleanup happen when the guard drops.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        let idx = Self::find(shard, key, now, db)?;
+        Some(EntryMut::new(shard, idx))
+    }
+
+    /// Modify a key, creating it with `make()` (and no TTL) if it does not exist.
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> Value) -> EntryMut<'_> {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        let idx = match Self::find(shard, key, now, db) {
+            Some(idx) => idx,
+            None => {
+                let k = super::owned(key);
+                let e = Entry::new(make());
+                shard.mem += Shard::entry_cost(&k, &e);
+                shard.map.insert_full(k, e).0
+            }
+        };
+        EntryMut::new(shard, idx)
+    }
+
+    /// Store a value under `key`, replacing any old one and its TTL (`expire_at`, 0 = none).
+    pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64) {
+        let now = self.now;
+        let shard = self.shard(key);
+        let mut e = Entry::new(value);
+        e.expire_at = expire_at;
+        e.lru = (now / 1000) as u32;
+        let cost = Shard::entry_cost(key, &e);
+        if let Some(idx) = shard.map.get_index_of(key) {
+            let (k, old) = shard.map.get_index_mut(idx).expect("index just found");
+            let old_cost = Shard::entry_cost(k, old);
+            let had_ttl = old.expire_at != 0;
+            *old = e;
+            shard.mem = shard.mem + cost - old_cost;
+            match (had_ttl, expire_at != 0) {
+                (true, false) => {
+                    shard.volatile.swap_remove(key);
+                }
+                (false, true) => {
+                    let k = k.clone();
+                    shard.volatile.insert(k);
+                }
+                _ => {}
+            }
+        } else {
+            let k = super::owned(key);
+            if expire_at != 0 {
+                shard.volatile.insert(k.clone());
+            }
+            shard.map.insert(k, e);
+            shard.mem += cost;
+        }
+        shard.touch(key);
+    }
+
+    /// Delete a key, returning its entry if it existed (and had not expired).
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        let idx = Self::find(shard, key, now, db)?;
+        shard.remove_index(idx).map(|(_, e)| e)
+    }
+
+    /// Start watching a key; returns its current version.
+    pub fn watch(&mut self, key: &[u8]) -> u64 {
+        let shard = self.shard(key);
+        let slot = shard.watched.entry(super::owned(key)).or_default();
+        slot.watchers += 1;
+        slot.version
+    }
+
+    /// Current version of a watched key (0 if nobody watches it).
+    pub fn watch_version(&mut self, key: &[u8]) -> u64 {
+        self.shard(key).watched.get(key).map_or(0, |s| s.version)
+    }
+
+    /// Stop one watcher of a key.
+    pub fn unwatch(&mut self, key: &[u8]) {
+        let shard = self.shard(key);
+        if let Some(slot) = shard.watched.get_mut(key) {
+            slot.watchers -= 1;
+            if slot.watchers == 0 {
+                shard.watched.remove(key);
+            }
+        }
+    }
+
+    /// All locked shards, for whole-keyspace commands.
+    pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'a> {
+        self.guards.iter_mut().map(|(_, g)| &mut **g)
+    }
+
+    /// Remove every key in the locked shards (FLUSHDB/FLUSHALL).
+    pub fn clear(&mut self) {
+        for s in self.shards_mut() {
+            s.map = Default::default();
+            s.volatile = Default::default();
+            s.mem = 0;
+            s.touch_all();
+        }
+    }
+
+    /// Every live key in the locked shards, in shard order.
+    pub fn for_each_key(&mut self, mut f: impl FnMut(&Bytes, &Entry)) {
+        let now = self.now;
+        for s in self.shards_mut() {
+            for (k, e) in s.map.iter() {
+                if e.expire_at == 0 || e.expire_at > now {
+                    f(k, e);
+                }
+            }
+        }
+    }
+
+    /// One SCAN step over the whole keyspace (all shards must be locked).
+    ///
+    /// Cursor = `shard << 40 | remaining`: each shard is walked from its last index
+    /// down. Removals swap the *last* element into the hole, so an element only ever
+    /// moves to a lower index: anything not yet visited stays ahead of the cursor,
+    /// which gives Redis's guarantee (every key present for the whole scan is returned).
+    pub fn scan(&mut self, cursor: u64, count: usize, mut f: impl FnMut(&Bytes, &Entry)) -> u64 {
+        const FRESH: u64 = (1 << 40) - 1;
+        let now = self.now;
+        let (mut shard, mut rem) = if cursor == 0 { (0usize, FRESH) } else { ((cursor >> 40) as usize, cursor & FRESH) };
+        let mut visited = 0;
+        while shard < SHARDS {
+            let s = &self.guards.iter().find(|(i, _)| *i as usize == shard).expect("scan needs all shards").1;
+            let len = s.map.len() as u64;
+            let mut pos = rem.min(len);
+            while pos > 0 && visited < count {
+                pos -= 1;
+                visited += 1;
+                let (k, e) = s.map.get_index(pos as usize).expect("in range");
+                if e.expire_at == 0 || e.expire_at > now {
+                    f(k, e);
+                }
+            }
+            if pos > 0 {
+                return ((shard as u64) << 40) | pos;
+            }
+            shard += 1;
+            rem = FRESH;
+            if visited >= count {
+                return if shard < SHARDS { ((shard as u64) << 40) | FRESH } else { 0 };
+            }
+        }
+        0
+    }
+
+    /// A random live key among the locked shards (RANDOMKEY, eviction sampling).
+    pub fn random_key(&mut self) -> Option<Bytes> {
+        use rand::Rng;
+        let total: usize = self.guards.iter().map(|(_, g)| g.map.len()).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut rng = rand::rng();
+        // Bounded retries past expired keys, like Redis's RANDOMKEY.
+        for _ in 0..100 {
+            let mut n = rng.random_range(0..total);
+            for (_, g) in self.guards.iter() {
+                if n < g.map.len() {
+                    let (k, e) = g.map.get_index(n).expect("in range");
+                    if e.expire_at == 0 || e.expire_at > self.now {
+                        return Some(k.clone());
+                    }
+                    break;
+                }
+                n -= g.map.len();
+            }
+        }
+        None
+    }
+}
+
+/// Redis's logarithmic LFU counter increment (lfu-log-factor 10).
+fn lfu_increment(counter: u8) -> u8 {
+    if counter == 255 {
+        return 255;
+    }
+    let r: f64 = rand::random();
+    let base = (counter as f64 - 5.0).max(0.0);
+    let p = 1.0 / (base * 10.0 + 1.0);
+    if r < p {
+        counter + 1
+    } else {
+        counter
+    }
+}
+
+/// A key being modified. On drop it re-accounts the entry's memory, keeps the TTL
+/// index right, deletes the key if its aggregate became empty, and bumps WATCH.
+pub struct EntryMut<'s> {
+    shard: &'s mut Shard,
+    idx: usize,
+    cost_before: usize,
+    ttl_before: u64,
+}
+
+impl<'s> EntryMut<'s> {
+    fn new(shard: &'s mut Shard, idx: usize) -> Self {
+        let (k, e) = shard.map.get_index(idx).expect("valid index");
+        let cost_before = Shard::entry_cost(k, e);
+        let ttl_before = e.expire_at;
+        EntryMut { shard, idx, cost_before, ttl_before }
+    }
+
+    /// The key's name.
+    pub fn key(&self) -> &Bytes {
+        self.shard.map.get_index(self.idx).expect("valid index").0
+    }
+}
+
+impl Deref for EntryMut<'_> {
+    type Target = Entry;
+    fn deref(&self) -> &Entry {
+        &self.shard.map[self.idx]
+    }
+}
+
+impl DerefMut for EntryMut<'_> {
+    fn deref_mut(&mut self) -> &mut Entry {
+        &mut self.shard.map[self.idx]
+    }
+}
+
+impl Drop for EntryMut<'_> {
+    fn drop(&mut self) {
+        let shard = &mut *self.shard;
+        let (k, e) = shard.map.get_index(self.idx).expect("valid index");
+        let k = k.clone();
+        if e.value.is_empty_aggregate() {
+            // remove_index subtracts the current cost; undo our stale view first.
+            let now_cost = Shard::entry_cost(&k, e);
+            shard.mem = shard.mem + now_cost - self.cost_before;
+            shard.remove_index(self.idx);
+            return;
+        }
+        let cost = Shard::entry_cost(&k, e);
+        let ttl = e.expire_at;
+        shard.mem = shard.mem + cost - self.cost_before;
+        match (self.ttl_before != 0, ttl != 0) {
+            (true, false) => {
+                shard.volatile.swap_remove(&k);
+            }
+            (false, true) => {
+                shard.volatile.insert(k.clone());
+            }
+            _ => {}
+        }
+        shard.touch(&k);
+    }
+}

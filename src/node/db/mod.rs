@@ -1,0 +1,150 @@
+//! The keyspace: a fixed number of shards, each behind its own mutex, so both cores
+//! serve clients at once. A command locks the shards of its keys (in index order, so
+//! two commands can never deadlock), runs synchronously, and unlocks — no lock is ever
+//! held across an `.await`.
+
+mod keyspace;
+mod shard;
+
+pub use keyspace::{EntryMut, Keyspace};
+pub use shard::{Entry, Shard, KEY_OVERHEAD};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Number of shards; a power of two. 16 keeps contention low on a few cores while
+/// all-shard operations (KEYS, EXEC, FLUSHALL) stay cheap.
+pub const SHARDS: usize = 16;
+
+/// Copy an argument into its own allocation before storing it. Request arguments are
+/// slices of the connection's read buffer; keeping one alive would pin the whole
+/// buffer for as long as the key lives.
+#[inline]
+pub fn owned(b: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(b)
+}
+
+/// The whole dataset of one node.
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+    /// Milliseconds added to the wall clock: lets tests move time forward without sleeping.
+    clock_offset_ms: AtomicI64,
+    /// Keys removed because their TTL passed (INFO `expired_keys`).
+    pub expired_keys: AtomicU64,
+    /// Keys removed by maxmemory eviction (INFO `evicted_keys`).
+    pub evicted_keys: AtomicU64,
+    /// Successful key lookups (INFO `keyspace_hits`).
+    pub hits: AtomicU64,
+    /// Failed key lookups (INFO `keyspace_misses`).
+    pub misses: AtomicU64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db::new()
+    }
+}
+
+impl Db {
+    /// An empty keyspace.
+    pub fn new() -> Self {
+        Db {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            clock_offset_ms: AtomicI64::new(0),
+            expired_keys: AtomicU64::new(0),
+            evicted_keys: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// Which shard owns `key`.
+    #[inline]
+    pub fn shard_of(key: &[u8]) -> usize {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for &b in key {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        (h as usize ^ (h >> 32) as usize) & (SHARDS - 1)
+    }
+
+    /// Current time in Unix milliseconds (plus the test offset).
+    #[inline]
+    pub fn now_ms(&self) -> u64 {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        (wall + self.clock_offset_ms.load(Ordering::Relaxed)).max(0) as u64
+    }
+
+    /// Move this keyspace's clock forward (tests of expiry without sleeping).
+    pub fn advance_clock(&self, ms: i64) {
+        self.clock_offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// Lock the shards owning `keys` (deduplicated, in index order).
+    pub fn lock_keys<'a, I>(&'a self, keys: I) -> Keyspace<'a>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let mut want = [false; SHARDS];
+        for k in keys {
+            want[Self::shard_of(k)] = true;
+        }
+        let guards = want
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w)
+            .map(|(i, _)| (i as u8, self.shards[i].lock()))
+            .collect();
+        Keyspace::new(self, guards)
+    }
+
+    /// Lock one key's shard.
+    pub fn lock_key(&self, key: &[u8]) -> Keyspace<'_> {
+        let i = Self::shard_of(key);
+        let mut guards = smallvec::SmallVec::new();
+        guards.push((i as u8, self.shards[i].lock()));
+        Keyspace::new(self, guards)
+    }
+
+    /// Lock every shard (KEYS, SCAN, EXEC, FLUSHALL, scripts…).
+    pub fn lock_all(&self) -> Keyspace<'_> {
+        let guards = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as u8, s.lock()))
+            .collect();
+        Keyspace::new(self, guards)
+    }
+
+    /// A view with nothing locked, for commands that touch no keys.
+    pub fn lock_none(&self) -> Keyspace<'_> {
+        Keyspace::new(self, smallvec::SmallVec::new())
+    }
+
+    /// Lock shard `i` alone (background expiry and eviction walk shard by shard).
+    pub fn lock_shard(&self, i: usize) -> Keyspace<'_> {
+        let mut guards = smallvec::SmallVec::new();
+        guards.push((i as u8, self.shards[i].lock()));
+        Keyspace::new(self, guards)
+    }
+
+    /// Approximate bytes used by the dataset (keys, values, per-key overhead).
+    pub fn used_memory(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().mem).sum()
+    }
+
+    /// (keys, keys with a TTL) over all shards.
+    pub fn counts(&self) -> (usize, usize) {
+        self.shards.iter().fold((0, 0), |(k, e), s| {
+            let s = s.lock();
+            (k + s.len(), e + s.volatile_len())
+        })
+    }
+}

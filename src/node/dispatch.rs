@@ -1,0 +1,213 @@
+//! From a parsed request to a reply: command lookup, arity and auth checks, MULTI
+//! queueing, the memory limit, shard locking, and the call into the handler.
+//!
+//! Handlers live in `cmd/`, one file per command family; each family exports a
+//! `COMMANDS` list of [`CommandDef`]s and this module indexes them by the shared
+//! command table's ids.
+
+use super::client::Session;
+use super::db::Keyspace;
+use super::server::Server;
+use crate::command::{self, flags, CommandId};
+use crate::protocol::{errors, Reply};
+use bytes::Bytes;
+use std::sync::OnceLock;
+
+/// Everything a handler may use while it runs.
+pub struct Ctx<'a> {
+    /// The node.
+    pub server: &'a Server,
+    /// The shards this command locked.
+    pub ks: Keyspace<'a>,
+    /// Where replies go.
+    pub out: &'a mut Reply,
+    /// The calling connection.
+    pub session: &'a mut Session,
+}
+
+/// A command implementation. `args[0]` is the command name.
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]);
+
+/// Which shards a command locks before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The shards of the keys the command table lists.
+    Keys,
+    /// Every shard (whole-keyspace commands, movable keys, EXEC).
+    All,
+    /// None: the command touches no keys.
+    Nothing,
+}
+
+/// A command the node implements.
+pub struct CommandDef {
+    /// Lower-case name as in the command table.
+    pub name: &'static str,
+    /// The implementation.
+    pub run: Handler,
+    /// Locking scope.
+    pub scope: Scope,
+}
+
+/// A command on the keys the command table names.
+pub const fn keyed(name: &'static str, run: Handler) -> CommandDef {
+    CommandDef { name, run, scope: Scope::Keys }
+}
+/// A command over the whole keyspace.
+pub const fn global(name: &'static str, run: Handler) -> CommandDef {
+    CommandDef { name, run, scope: Scope::All }
+}
+/// A command that touches no keys.
+pub const fn keyless(name: &'static str, run: Handler) -> CommandDef {
+    CommandDef { name, run, scope: Scope::Nothing }
+}
+
+fn families() -> impl Iterator<Item = &'static CommandDef> {
+    use super::cmd::*;
+    [
+        connection::COMMANDS,
+        server::COMMANDS,
+        config::COMMANDS,
+        keys::COMMANDS,
+        strings::COMMANDS,
+        hashes::COMMANDS,
+        lists::COMMANDS,
+        sets::COMMANDS,
+        zsets::COMMANDS,
+        transactions::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Handlers indexed by command id.
+fn table() -> &'static [Option<&'static CommandDef>] {
+    static TABLE: OnceLock<Vec<Option<&'static CommandDef>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![None; command::table::all().len()];
+        for def in families() {
+            let id = command::lookup(def.name.as_bytes())
+                .unwrap_or_else(|| panic!("{} is not a Redis 7.0 command", def.name));
+            t[id as usize] = Some(def);
+        }
+        t
+    })
+}
+
+/// The node's implementation of a command, if it has one.
+pub fn implementation(id: CommandId) -> Option<&'static CommandDef> {
+    table()[id as usize]
+}
+
+/// Names of all implemented commands (COMMAND COUNT/LIST/INFO/DOCS).
+pub fn implemented() -> impl Iterator<Item = CommandId> {
+    table().iter().enumerate().filter(|(_, d)| d.is_some()).map(|(i, _)| i as CommandId)
+}
+
+/// Outcome of checking a request before running it.
+pub enum Checked {
+    /// Run this command.
+    Run(CommandId, &'static CommandDef),
+    /// Rejected; the error reply text.
+    Reject(Vec<u8>),
+}
+
+/// Look up and validate a request: unknown command, unknown subcommand, arity — the
+/// checks Redis makes (in this order) before anything else.
+pub fn check(args: &[Bytes]) -> Checked {
+    let Some(id) = command::lookup(&args[0]) else {
+        return Checked::Reject(errors::unknown_command(args));
+    };
+    let spec = command::spec(id);
+    let def = implementation(id);
+    let Some(def) = def else {
+        return Checked::Reject(errors::unknown_command(args));
+    };
+    if !spec.arity_ok(args.len()) {
+        return Checked::Reject(errors::arity(spec.name).into_bytes());
+    }
+    if spec.has_subcommands {
+        match command::lookup_sub(spec.name, &args[1]) {
+            None => return Checked::Reject(errors::unknown_subcommand(&args[1], spec.name)),
+            Some(sub) if !command::spec(sub).arity_ok(args.len()) => {
+                return Checked::Reject(errors::arity(command::spec(sub).name).into_bytes());
+            }
+            Some(_) => {}
+        }
+    }
+    Checked::Run(id, def)
+}
+
+/// Run one request on behalf of a connection, writing its reply to `out`.
+pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &[Bytes]) {
+    server
+        .stats
+        .commands
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (id, def) = match check(args) {
+        Checked::Run(id, def) => (id, def),
+        Checked::Reject(msg) => {
+            session.flag_multi_error();
+            return out.error(msg);
+        }
+    };
+    let spec = command::spec(id);
+    if !session.authed && !spec.has(flags::NO_AUTH) {
+        session.flag_multi_error();
+        return out.error(errors::NOAUTH);
+    }
+    if session.in_multi() && !super::cmd::transactions::runs_inside_multi(spec.name) {
+        session.queue(args);
+        return out.simple("QUEUED");
+    }
+    if spec.has(flags::DENYOOM) && !super::evict::make_room(server) {
+        session.flag_multi_error();
+        return out.error(errors::OOM);
+    }
+    let ks = lock_for(server, spec, def.scope, args);
+    let mut ctx = Ctx { server, ks, out, session };
+    (def.run)(&mut ctx, args);
+}
+
+/// Lock what a command needs.
+pub fn lock_for<'a>(server: &'a Server, spec: &command::CommandSpec, scope: Scope, args: &'a [Bytes]) -> Keyspace<'a> {
+    match scope {
+        Scope::Nothing => server.db.lock_none(),
+        Scope::All => server.db.lock_all(),
+        Scope::Keys if spec.has(flags::MOVABLEKEYS) => server.db.lock_all(),
+        Scope::Keys => {
+            let mut idx = spec.key_indexes(args.len());
+            match (idx.next(), idx.next()) {
+                (Some(i), None) => server.db.lock_key(&args[i]),
+                (None, _) => server.db.lock_none(),
+                (Some(i), Some(j)) => server
+                    .db
+                    .lock_keys([&args[i][..], &args[j][..]].into_iter().chain(idx.map(|k| &args[k][..]))),
+            }
+        }
+    }
+}
+
+/// Run a command inside an already-locked context (EXEC, scripts).
+pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    match check(args) {
+        Checked::Run(_, def) => (def.run)(ctx, args),
+        Checked::Reject(msg) => ctx.out.error(msg),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handler_matches_the_command_table() {
+        for def in families() {
+            let id = command::lookup(def.name.as_bytes()).expect("known command");
+            let spec = command::spec(id);
+            if def.scope == Scope::Keys {
+                assert!(spec.first_key > 0 || spec.has(flags::MOVABLEKEYS), "{} has no keys: use keyless/global", def.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The `node` role: an in-memory cache server that answers like redis-server 7.0.
+//!
+//! ```text
+//! accept loop (net) ──► client::serve ──► protocol::RequestDecoder ──► dispatch ──► cmd/<family>.rs
+//!                              ▲                                          │ locks shards
+//!                              └──────────── one write per batch ◄── Reply │ of db::Keyspace
+//! ```
+//! Background tasks: active expiry (`expire`), and eviction runs inline before writes
+//! (`evict`).
+
+pub mod client;
+pub mod cmd;
+pub mod db;
+pub mod dispatch;
+pub mod evict;
+pub mod expire;
+pub mod server;
+pub mod settings;
+pub mod types;
+
+pub use server::Server;
+pub use settings::Settings;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Serve clients on `listener` until `shutdown` is cancelled; then stop accepting,
+/// let connections finish their batch in flight, and return.
+pub async fn run(server: Arc<Server>, listener: TcpListener, shutdown: CancellationToken) {
+    let expiry = tokio::spawn(expire::active_expire_loop(server.clone(), shutdown.clone()));
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    conns.spawn(client::serve(server.clone(), stream, shutdown.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    // Out of file descriptors and the like: back off briefly instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let grace = tokio::time::sleep(std::time::Duration::from_secs(5));
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            _ = &mut grace => { conns.abort_all(); break; }
+            next = conns.join_next() => if next.is_none() { break },
+        }
+    }
+    let _ = expiry.await;
+}
+
+/// A node running in the background of the current runtime (tests, `cluster`).
+pub struct NodeHandle {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state (tests reach into the keyspace, e.g. to move the clock).
+    pub server: Arc<Server>,
+    /// Cancel to shut it down.
+    pub shutdown: CancellationToken,
+    /// Finishes when the node has stopped.
+    pub task: JoinHandle<()>,
+}
+
+impl NodeHandle {
+    /// Stop the node and wait until it has.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// Bind `settings.listen` (use `127.0.0.1:0` in tests) and start serving.
+pub async fn spawn(settings: Settings) -> std::io::Result<NodeHandle> {
+    let listener = TcpListener::bind(&settings.listen).await?;
+    let addr = listener.local_addr()?;
+    let server = Arc::new(Server::new(settings, addr.port()));
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run(server.clone(), listener, shutdown.clone()));
+    Ok(NodeHandle {
+        addr,
+        server,
+        shutdown,
+        task,
+    })
+}

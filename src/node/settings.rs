@@ -1,0 +1,40 @@
+//! The node's live settings: what the config file and flags set at start, and what
+//! `CONFIG SET` may change while running.
+
+use crate::config::EvictionPolicy;
+
+/// Settings the node acts on. Read under a short `RwLock` read; changed by CONFIG SET.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on (informational once bound).
+    pub listen: String,
+    /// Memory limit in bytes; 0 = none.
+    pub maxmemory: u64,
+    /// What to do when over the limit.
+    pub maxmemory_policy: EvictionPolicy,
+    /// Password for the default user; `None` = no AUTH needed.
+    pub requirepass: Option<Vec<u8>>,
+    /// Maximum simultaneous clients.
+    pub maxclients: u32,
+    /// Close clients idle for this many seconds; 0 = never.
+    pub timeout_secs: u64,
+    /// Largest bulk string a client may send.
+    pub proto_max_bulk_len: u64,
+    /// Keys sampled per eviction (Redis `maxmemory-samples`).
+    pub maxmemory_samples: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:6379".into(),
+            maxmemory: 0,
+            maxmemory_policy: EvictionPolicy::NoEviction,
+            requirepass: None,
+            maxclients: 10000,
+            timeout_secs: 0,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            maxmemory_samples: 5,
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Request decoding: bytes from a client socket → argument vectors.
+//!
+//! Frames are parsed by the `redis-protocol` crate. In front of it sits a small
+//! header check that enforces Redis's limits and error texts *before* any payload is
+//! buffered (a client announcing a 600 MB bulk gets `invalid bulk length` at once, and
+//! a nested array gets `expected '$'` instead of recursing). It also tells us how many
+//! bytes a frame needs, so a big frame arriving in pieces is not re-parsed per read.
+//! A half-received frame is `Ok(None)`, never an error.
+
+use super::inline;
+use crate::command::args::parse_i64;
+use bytes::{Bytes, BytesMut};
+use redis_protocol::resp2::{decode::decode_bytes_mut, types::BytesFrame};
+use smallvec::SmallVec;
+
+/// One client request: the command name and its arguments, as zero-copy slices of
+/// the read buffer. Handlers must copy what they keep (see `node::db::owned`).
+pub type Request = SmallVec<[Bytes; 4]>;
+
+/// Longest inline command or header line Redis accepts (`PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_MAX: usize = 64 * 1024;
+/// Largest multibulk count Redis 7.0 accepts (`INT_MAX`; observed on redis-server 7.0.15).
+pub const MULTIBULK_MAX: i64 = i32::MAX as i64;
+/// Before AUTH, Redis refuses long arrays and big bulks so strangers cannot fill memory.
+const UNAUTH_MULTIBULK_MAX: i64 = 10;
+const UNAUTH_BULK_MAX: i64 = 16384;
+
+/// A protocol violation: the client gets `-ERR <text>` and the connection is closed,
+/// as Redis does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ProtocolError(pub String);
+
+impl ProtocolError {
+    fn new(s: impl Into<String>) -> Self {
+        ProtocolError(format!("ERR Protocol error: {}", s.into()))
+    }
+}
+
+/// Progress through a multibulk frame whose header has been checked, kept between
+/// reads so a large frame is scanned once.
+#[derive(Debug, Default, Clone, Copy)]
+struct Progress {
+    /// Bytes of the frame already checked.
+    pos: usize,
+    /// Bulk strings still to check.
+    left: i64,
+    /// Whether a frame is in progress at all.
+    active: bool,
+}
+
+/// Turns a client's byte stream into requests, one at a time.
+#[derive(Debug)]
+pub struct RequestDecoder {
+    max_bulk_len: i64,
+    progress: Progress,
+}
+
+impl RequestDecoder {
+    /// `max_bulk_len` is `proto_max_bulk_len` (Redis default 512 MB).
+    pub fn new(max_bulk_len: u64) -> Self {
+        RequestDecoder {
+            max_bulk_len: max_bulk_len.min(i64::MAX as u64) as i64,
+            progress: Progress::default(),
+        }
+    }
+
+    /// Change the bulk limit (CONFIG SET proto-max-bulk-len).
+    pub fn set_max_bulk_len(&mut self, v: u64) {
+        self.max_bulk_len = v.min(i64::MAX as u64) as i64;
+    }
+
+    /// Decode the next request from `buf`, consuming its bytes. `Ok(None)`: need more
+    /// bytes. Empty requests (`*0`, blank inline lines) are skipped.
+    pub fn decode(&mut self, buf: &mut BytesMut, authed: bool) -> Result<Option<Request>, ProtocolError> {
+        loop {
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            if buf[0] != b'*' {
+                match inline::split_line(buf)? {
+                    inline::Line::Incomplete => return Ok(None),
+                    inline::Line::Empty => continue,
+                    inline::Line::Args(args) => return Ok(Some(args)),
+                }
+            }
+            match self.check_multibulk(buf, authed)? {
+                Check::Incomplete => return Ok(None),
+                Check::Skip(n) => {
+                    let _ = buf.split_to(n);
+                    continue;
+                }
+                Check::Complete => {}
+            }
+            self.progress = Progress::default();
+            let (frame, _, _) = decode_bytes_mut(buf)
+                .map_err(|e| ProtocolError::new(e.details().to_string()))?
+                .ok_or_else(|| ProtocolError::new("incomplete frame after header check"))?;
+            return match frame {
+                BytesFrame::Array(items) => Ok(Some(
+                    items
+                        .into_iter()
+                        .map(|f| match f {
+                            BytesFrame::BulkString(b) => b,
+                            _ => Bytes::new(),
+                        })
+                        .collect(),
+                )),
+                _ => Err(ProtocolError::new("expected an array")),
+            };
+        }
+    }
+
+    /// Check the headers of the multibulk frame at the start of `buf` against Redis's
+    /// rules and limits; resume where the previous call stopped.
+    fn check_multibulk(&mut self, buf: &mut BytesMut, authed: bool) -> Result<Check, ProtocolError> {
+        if !self.progress.active {
+            let Some(eol) = find_crlf(buf, 0) else {
+                if buf.len() > INLINE_MAX {
+                    return Err(ProtocolError::new("too big mbulk count string"));
+                }
+                return Ok(Check::Incomplete);
+            };
+            let count = parse_i64(&buf[1..eol]).filter(|&n| n <= MULTIBULK_MAX);
+            let Some(count) = count else {
+                return Err(ProtocolError::new("invalid multibulk length"));
+            };
+            if count <= 0 {
+                return Ok(Check::Skip(eol + 2));
+            }
+            if !authed && count > UNAUTH_MULTIBULK_MAX {
+                return Err(ProtocolError::new("unauthenticated multibulk length"));
+            }
+            self.progress = Progress {
+                pos: eol + 2,
+                left: count,
+                active: true,
+            };
+        }
+        while self.progress.left > 0 {
+            let pos = self.progress.pos;
+            if pos >= buf.len() {
+                return Ok(Check::Incomplete);
+            }
+            if buf[pos] != b'$' {
+                return Err(ProtocolError::new(format!(
+                    "expected '$', got '{}'",
+                    buf[pos] as char
+                )));
+            }
+            let Some(eol) = find_crlf(buf, pos) else {
+                if buf.len() - pos > INLINE_MAX {
+                    return Err(ProtocolError::new("too big bulk count string"));
+                }
+                return Ok(Check::Incomplete);
+            };
+            let len = parse_i64(&buf[pos + 1..eol]).filter(|&n| n >= 0 && n <= self.max_bulk_len);
+            let Some(len) = len else {
+                return Err(ProtocolError::new("invalid bulk length"));
+            };
+            if !authed && len > UNAUTH_BULK_MAX {
+                return Err(ProtocolError::new("unauthenticated bulk length"));
+            }
+            let end = eol + 2 + len as usize + 2;
+            if end > buf.len() {
+                // Make room for the whole payload in one go instead of growing per read.
+                buf.reserve(end - buf.len());
+                return Ok(Check::Incomplete);
+            }
+            self.progress.pos = end;
+            self.progress.left -= 1;
+        }
+        Ok(Check::Complete)
+    }
+}
+
+enum Check {
+    Incomplete,
+    Skip(usize),
+    Complete,
+}
+
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let mut start = from;
+    while let Some(i) = memchr::memchr(b'\r', &buf[start..]) {
+        let at = start + i;
+        if at + 1 >= buf.len() {
+            return None;
+        }
+        if buf[at + 1] == b'\n' {
+            return Some(at);
+        }
+        start = at + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8]) -> (Vec<Vec<Vec<u8>>>, Option<String>) {
+        let mut d = RequestDecoder::new(512 * 1024 * 1024);
+        let mut buf = BytesMut::from(input);
+        let mut out = vec![];
+        loop {
+            match d.decode(&mut buf, true) {
+                Ok(Some(r)) => out.push(r.iter().map(|b| b.to_vec()).collect()),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e.0)),
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_frames_and_inline() {
+        let (reqs, err) = decode_all(b"*1\r\n$4\r\nPING\r\nSET a b\r\n\r\n*0\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+        assert_eq!(err, None);
+        assert_eq!(
+            reqs,
+            vec![
+                vec![b"PING".to_vec()],
+                vec![b"SET".to_vec(), b"a".to_vec(), b"b".to_vec()],
+                vec![b"GET".to_vec(), b"a".to_vec()]
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_frames_wait_for_more_bytes() {
+        let mut d = RequestDecoder::new(1024);
+        let full = b"*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n";
+        let mut buf = BytesMut::new();
+        for (i, b) in full.iter().enumerate() {
+            buf.extend_from_slice(&[*b]);
+            let r = d.decode(&mut buf, true).unwrap();
+            if i + 1 < full.len() {
+                assert!(r.is_none(), "frame reported complete at byte {}", i);
+            } else {
+                assert_eq!(r.unwrap()[1].as_ref(), b"hello");
+            }
+        }
+    }
+
+    #[test]
+    fn limits_and_shape_errors_use_redis_texts() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"*2147483648\r\n", "ERR Protocol error: invalid multibulk length"),
+            (b"*abc\r\n", "ERR Protocol error: invalid multibulk length"),
+            (b"*1\r\n$536870913\r\n", "ERR Protocol error: invalid bulk length"),
+            (b"*1\r\n$-1\r\n", "ERR Protocol error: invalid bulk length"),
+            (b"*1\r\n:1\r\n", "ERR Protocol error: expected '$', got ':'"),
+            (b"*1\r\n*1\r\n", "ERR Protocol error: expected '$', got '*'"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(decode_all(input).1.as_deref(), Some(*want), "{:?}", input);
+        }
+        let long = vec![b'1'; INLINE_MAX + 2];
+        let mut star = b"*".to_vec();
+        star.extend_from_slice(&long);
+        assert_eq!(decode_all(&star).1.unwrap(), "ERR Protocol error: too big mbulk count string");
+    }
+
+    #[test]
+    fn unauthenticated_clients_get_tight_limits() {
+        let mut d = RequestDecoder::new(1 << 29);
+        let mut buf = BytesMut::from(&b"*11\r\n"[..]);
+        assert_eq!(
+            d.decode(&mut buf, false).unwrap_err().0,
+            "ERR Protocol error: unauthenticated multibulk length"
+        );
+    }
+}
