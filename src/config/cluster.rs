@@ -13,7 +13,7 @@
 //! that only make sense for remote backends (ejection, backend passwords, lock groups) are not
 //! offered: the local nodes run and die with the process.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use serde::Deserialize;
 
@@ -118,12 +118,22 @@ impl ClusterConfig {
             .collect()
     }
 
-    /// The proxy in front of the nodes, with weight 1 each and the `[proxy]` overrides.
+    /// The proxy in front of the nodes, with weight 1 each and the `[proxy]` overrides. When
+    /// `listen` is a wildcard (`0.0.0.0`, `[::]`) the proxy reaches the nodes over loopback.
     pub fn proxy_config(&self) -> ProxyConfig {
         let p = &self.proxy;
+        let servers = self.node_addrs().into_iter().map(|mut addr| {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr.ip() {
+                    IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                    IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            format!("{addr}:1")
+        });
         ProxyConfig {
             listen: self.listen.clone(),
-            servers: self.node_addrs().iter().map(|a| format!("{a}:1")).collect(),
+            servers: servers.collect(),
             hash: p.hash.clone(),
             distribution: p.distribution.clone(),
             hash_tag: p.hash_tag.clone(),
@@ -212,6 +222,10 @@ mod tests {
         assert_eq!(proxy.hash_tag, "{}");
         assert_eq!(proxy.listen, "127.0.0.1:7000");
         proxy.validate().unwrap();
+
+        let open: ClusterConfig = parse("listen = \"[::]:7000\"\nnodes = 1\n", "c").unwrap();
+        assert_eq!(open.node_configs()[0].listen, "[::]:7001");
+        assert_eq!(open.proxy_config().servers, ["[::1]:7001:1"]);
     }
 
     #[test]
