@@ -3,6 +3,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::Parser;
+use ringcache::config::{self, parse_memory, ByteSize, NodeConfig, Validate};
 use ringcache::node;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -22,10 +23,16 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::CheckConf { file } => {
-            eprintln!("{}: check-conf is not available yet", file.display());
-            ExitCode::from(EXIT_USAGE)
-        }
+        Command::CheckConf { file } => match config::check_conf(&file) {
+            Ok(kind) => {
+                println!("{}: ok ({} config)", file.display(), kind);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Node(args) => match node_settings(&args) {
             Err(e) => {
                 eprintln!("ringcache node: {e:#}");
@@ -47,33 +54,31 @@ fn report(r: Result<()>) -> ExitCode {
 }
 
 fn node_settings(args: &NodeArgs) -> Result<node::Settings> {
-    let mut s = node::Settings::default();
+    let mut cfg: NodeConfig = match &args.config {
+        Some(path) => config::load(path).map_err(|e| anyhow!("{e}"))?,
+        None => NodeConfig::default(),
+    };
     if let Some(l) = &args.listen {
-        s.listen = l.clone();
+        cfg.listen = l.clone();
     }
     if let Some(m) = &args.maxmemory {
-        s.maxmemory = parse_size(m).ok_or_else(|| anyhow!("--maxmemory: cannot parse '{m}'"))?;
+        cfg.maxmemory =
+            ByteSize(parse_memory(m).ok_or_else(|| anyhow!("--maxmemory: cannot parse '{m}'"))?);
     }
     if let Some(p) = &args.maxmemory_policy {
-        s.maxmemory_policy = p.parse().map_err(|e| anyhow!("--maxmemory-policy: {e}"))?;
+        cfg.maxmemory_policy = p.parse().map_err(|e| anyhow!("--maxmemory-policy: {e}"))?;
     }
     if let Some(p) = &args.requirepass {
-        s.requirepass = Some(p.clone().into_bytes());
+        cfg.requirepass = Some(p.clone());
     }
-    Ok(s)
-}
-
-fn parse_size(s: &str) -> Option<u64> {
-    let lower = s.to_ascii_lowercase();
-    let (num, mul) = [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
-        .iter()
-        .find_map(|(suf, mul)| lower.strip_suffix(suf).map(|n| (n.to_string(), *mul)))
-        .unwrap_or((lower.clone(), 1));
-    num.trim().parse::<u64>().ok().map(|n| n * mul)
+    cfg.validate().map_err(|e| anyhow!("{e}"))?;
+    Ok(node::Settings::from(&cfg))
 }
 
 fn run_node(settings: node::Settings) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&settings.listen)
             .await

@@ -74,7 +74,13 @@ pub fn format_g17(v: f64, out: &mut Vec<u8>) {
     let exp: i32 = exp.parse().expect("exponent");
     if !(-4..17).contains(&exp) {
         let m = trim_fraction(mantissa);
-        let _ = write!(out, "{}e{}{:02}", m, if exp < 0 { '-' } else { '+' }, exp.abs());
+        let _ = write!(
+            out,
+            "{}e{}{:02}",
+            m,
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
     } else {
         let decimals = (16 - exp).max(0) as usize;
         let fixed = format!("{:.*}", decimals, v);
@@ -113,7 +119,17 @@ mod tests {
         assert_eq!(parse_i64(b"-12"), Some(-12));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b"01"[..], b"+1", b" 1", b"1 ", b"-0", b"", b"-", b"9223372036854775808", b"1.0"] {
+        for bad in [
+            &b"01"[..],
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"-0",
+            b"",
+            b"-",
+            b"9223372036854775808",
+            b"1.0",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", bad);
         }
     }

@@ -161,7 +161,10 @@ mod tests {
         assert_eq!(spec(id).name, "get");
         assert_eq!(spec(id).arity, 2);
         assert!(lookup(b"nosuchcommand").is_none());
-        assert_eq!(spec(lookup_sub("client", b"SETNAME").unwrap()).name, "client|setname");
+        assert_eq!(
+            spec(lookup_sub("client", b"SETNAME").unwrap()).name,
+            "client|setname"
+        );
     }
 
     #[test]

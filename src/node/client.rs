@@ -62,8 +62,14 @@ impl Session {
 
 /// Serve one client until it quits, breaks the protocol, idles out, or the node shuts down.
 pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: CancellationToken) {
-    let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let local = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let _ = stream.set_nodelay(true);
     let Some(info) = server.register_client(peer, local) else {
         let mut out = Reply::new();
@@ -95,7 +101,10 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
                 Some(Ok(n)) => n,
             },
         };
-        server.stats.net_input.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        server
+            .stats
+            .net_input
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         let mut broken = false;
         loop {
             match decoder.decode(&mut input, session.authed) {
@@ -117,7 +126,10 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
             broken = true;
         }
         if !out.is_empty() {
-            server.stats.net_output.fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            server
+                .stats
+                .net_output
+                .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
             if stream.write_all(&out.buf).await.is_err() {
                 break;
             }
@@ -136,6 +148,8 @@ async fn with_idle_timeout<F: std::future::Future>(secs: u64, f: F) -> Option<F:
     if secs == 0 {
         Some(f.await)
     } else {
-        tokio::time::timeout(Duration::from_secs(secs), f).await.ok()
+        tokio::time::timeout(Duration::from_secs(secs), f)
+            .await
+            .ok()
     }
 }

@@ -51,15 +51,27 @@ pub struct CommandDef {
 
 /// A command on the keys the command table names.
 pub const fn keyed(name: &'static str, run: Handler) -> CommandDef {
-    CommandDef { name, run, scope: Scope::Keys }
+    CommandDef {
+        name,
+        run,
+        scope: Scope::Keys,
+    }
 }
 /// A command over the whole keyspace.
 pub const fn global(name: &'static str, run: Handler) -> CommandDef {
-    CommandDef { name, run, scope: Scope::All }
+    CommandDef {
+        name,
+        run,
+        scope: Scope::All,
+    }
 }
 /// A command that touches no keys.
 pub const fn keyless(name: &'static str, run: Handler) -> CommandDef {
-    CommandDef { name, run, scope: Scope::Nothing }
+    CommandDef {
+        name,
+        run,
+        scope: Scope::Nothing,
+    }
 }
 
 fn families() -> impl Iterator<Item = &'static CommandDef> {
@@ -101,7 +113,11 @@ pub fn implementation(id: CommandId) -> Option<&'static CommandDef> {
 
 /// Names of all implemented commands (COMMAND COUNT/LIST/INFO/DOCS).
 pub fn implemented() -> impl Iterator<Item = CommandId> {
-    table().iter().enumerate().filter(|(_, d)| d.is_some()).map(|(i, _)| i as CommandId)
+    table()
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.is_some())
+        .map(|(i, _)| i as CommandId)
 }
 
 /// Outcome of checking a request before running it.
@@ -165,12 +181,22 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
         return out.error(errors::OOM);
     }
     let ks = lock_for(server, spec, def.scope, args);
-    let mut ctx = Ctx { server, ks, out, session };
+    let mut ctx = Ctx {
+        server,
+        ks,
+        out,
+        session,
+    };
     (def.run)(&mut ctx, args);
 }
 
 /// Lock what a command needs.
-pub fn lock_for<'a>(server: &'a Server, spec: &command::CommandSpec, scope: Scope, args: &'a [Bytes]) -> Keyspace<'a> {
+pub fn lock_for<'a>(
+    server: &'a Server,
+    spec: &command::CommandSpec,
+    scope: Scope,
+    args: &'a [Bytes],
+) -> Keyspace<'a> {
     match scope {
         Scope::Nothing => server.db.lock_none(),
         Scope::All => server.db.lock_all(),
@@ -180,9 +206,11 @@ pub fn lock_for<'a>(server: &'a Server, spec: &command::CommandSpec, scope: Scop
             match (idx.next(), idx.next()) {
                 (Some(i), None) => server.db.lock_key(&args[i]),
                 (None, _) => server.db.lock_none(),
-                (Some(i), Some(j)) => server
-                    .db
-                    .lock_keys([&args[i][..], &args[j][..]].into_iter().chain(idx.map(|k| &args[k][..]))),
+                (Some(i), Some(j)) => server.db.lock_keys(
+                    [&args[i][..], &args[j][..]]
+                        .into_iter()
+                        .chain(idx.map(|k| &args[k][..])),
+                ),
             }
         }
     }
@@ -206,7 +234,11 @@ mod tests {
             let id = command::lookup(def.name.as_bytes()).expect("known command");
             let spec = command::spec(id);
             if def.scope == Scope::Keys {
-                assert!(spec.first_key > 0 || spec.has(flags::MOVABLEKEYS), "{} has no keys: use keyless/global", def.name);
+                assert!(
+                    spec.first_key > 0 || spec.has(flags::MOVABLEKEYS),
+                    "{} has no keys: use keyless/global",
+                    def.name
+                );
             }
         }
     }

@@ -38,3 +38,18 @@ impl Default for Settings {
         }
     }
 }
+
+impl From<&crate::config::NodeConfig> for Settings {
+    fn from(c: &crate::config::NodeConfig) -> Self {
+        Settings {
+            listen: c.listen.clone(),
+            maxmemory: c.maxmemory.bytes(),
+            maxmemory_policy: c.maxmemory_policy,
+            requirepass: c.requirepass.as_ref().map(|p| p.clone().into_bytes()),
+            maxclients: c.maxclients,
+            timeout_secs: c.timeout,
+            proto_max_bulk_len: c.proto_max_bulk_len.bytes(),
+            ..Settings::default()
+        }
+    }
+}

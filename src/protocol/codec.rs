@@ -72,7 +72,11 @@ impl RequestDecoder {
 
     /// Decode the next request from `buf`, consuming its bytes. `Ok(None)`: need more
     /// bytes. Empty requests (`*0`, blank inline lines) are skipped.
-    pub fn decode(&mut self, buf: &mut BytesMut, authed: bool) -> Result<Option<Request>, ProtocolError> {
+    pub fn decode(
+        &mut self,
+        buf: &mut BytesMut,
+        authed: bool,
+    ) -> Result<Option<Request>, ProtocolError> {
         loop {
             if buf.is_empty() {
                 return Ok(None);
@@ -113,7 +117,11 @@ impl RequestDecoder {
 
     /// Check the headers of the multibulk frame at the start of `buf` against Redis's
     /// rules and limits; resume where the previous call stopped.
-    fn check_multibulk(&mut self, buf: &mut BytesMut, authed: bool) -> Result<Check, ProtocolError> {
+    fn check_multibulk(
+        &mut self,
+        buf: &mut BytesMut,
+        authed: bool,
+    ) -> Result<Check, ProtocolError> {
         if !self.progress.active {
             let Some(eol) = find_crlf(buf, 0) else {
                 if buf.len() > INLINE_MAX {
@@ -214,7 +222,8 @@ mod tests {
 
     #[test]
     fn pipelined_frames_and_inline() {
-        let (reqs, err) = decode_all(b"*1\r\n$4\r\nPING\r\nSET a b\r\n\r\n*0\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+        let (reqs, err) =
+            decode_all(b"*1\r\n$4\r\nPING\r\nSET a b\r\n\r\n*0\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
         assert_eq!(err, None);
         assert_eq!(
             reqs,
@@ -245,9 +254,15 @@ mod tests {
     #[test]
     fn limits_and_shape_errors_use_redis_texts() {
         let cases: &[(&[u8], &str)] = &[
-            (b"*2147483648\r\n", "ERR Protocol error: invalid multibulk length"),
+            (
+                b"*2147483648\r\n",
+                "ERR Protocol error: invalid multibulk length",
+            ),
             (b"*abc\r\n", "ERR Protocol error: invalid multibulk length"),
-            (b"*1\r\n$536870913\r\n", "ERR Protocol error: invalid bulk length"),
+            (
+                b"*1\r\n$536870913\r\n",
+                "ERR Protocol error: invalid bulk length",
+            ),
             (b"*1\r\n$-1\r\n", "ERR Protocol error: invalid bulk length"),
             (b"*1\r\n:1\r\n", "ERR Protocol error: expected '$', got ':'"),
             (b"*1\r\n*1\r\n", "ERR Protocol error: expected '$', got '*'"),
@@ -258,7 +273,10 @@ mod tests {
         let long = vec![b'1'; INLINE_MAX + 2];
         let mut star = b"*".to_vec();
         star.extend_from_slice(&long);
-        assert_eq!(decode_all(&star).1.unwrap(), "ERR Protocol error: too big mbulk count string");
+        assert_eq!(
+            decode_all(&star).1.unwrap(),
+            "ERR Protocol error: too big mbulk count string"
+        );
     }
 
     #[test]

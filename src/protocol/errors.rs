@@ -18,8 +18,7 @@ pub const NO_SUCH_KEY: &str = "ERR no such key";
 /// Command needs AUTH first.
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
 /// Wrong password or user.
-pub const WRONGPASS: &str =
-    "WRONGPASS invalid username-password pair or user is disabled.";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 /// AUTH without a configured password.
 pub const AUTH_NOT_CONFIGURED: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 /// Memory limit reached under `noeviction`.

@@ -20,7 +20,9 @@ pub enum Line {
 pub fn split_line(buf: &mut BytesMut) -> Result<Line, ProtocolError> {
     let Some(nl) = memchr::memchr(b'\n', buf) else {
         if buf.len() > INLINE_MAX {
-            return Err(ProtocolError("ERR Protocol error: too big inline request".into()));
+            return Err(ProtocolError(
+                "ERR Protocol error: too big inline request".into(),
+            ));
         }
         return Ok(Line::Incomplete);
     };
@@ -61,7 +63,12 @@ pub fn split_args(mut s: &[u8]) -> Option<Request> {
                         return None;
                     }
                     let c = s[i];
-                    if c == b'\\' && i + 3 < s.len() && s[i + 1] == b'x' && is_hex(s[i + 2]) && is_hex(s[i + 3]) {
+                    if c == b'\\'
+                        && i + 3 < s.len()
+                        && s[i + 1] == b'x'
+                        && is_hex(s[i + 2])
+                        && is_hex(s[i + 3])
+                    {
                         cur.push(hex(s[i + 2]) * 16 + hex(s[i + 3]));
                         i += 4;
                     } else if c == b'\\' && i + 1 < s.len() {
@@ -133,12 +140,19 @@ mod tests {
     use super::*;
 
     fn split(s: &str) -> Option<Vec<String>> {
-        split_args(s.as_bytes()).map(|v| v.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect())
+        split_args(s.as_bytes()).map(|v| {
+            v.iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect()
+        })
     }
 
     #[test]
     fn quotes_and_escapes() {
-        assert_eq!(split("  ping   \"a b\" 'c' x").unwrap(), vec!["ping", "a b", "c", "x"]);
+        assert_eq!(
+            split("  ping   \"a b\" 'c' x").unwrap(),
+            vec!["ping", "a b", "c", "x"]
+        );
         assert_eq!(split("echo \"\\x41\\n\"").unwrap(), vec!["echo", "A\n"]);
         assert_eq!(split("set 'it\\'s' v").unwrap(), vec!["set", "it's", "v"]);
         assert_eq!(split("ping \"a"), None);

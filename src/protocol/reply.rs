@@ -185,7 +185,10 @@ mod tests {
         r.double(1.5);
         r.null();
         assert_eq!(&r.buf[..], b"*2\r\n$1\r\na\r\n$3\r\n1.5\r\n$-1\r\n");
-        let mut r = Reply { resp3: true, ..Reply::default() };
+        let mut r = Reply {
+            resp3: true,
+            ..Reply::default()
+        };
         r.map(1);
         r.bulk(b"a");
         r.double(1.5);

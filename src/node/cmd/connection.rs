@@ -69,8 +69,14 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut version = None;
     if args.len() >= 2 {
         match parse_i64(&args[1]) {
-            None => return ctx.out.error("ERR Protocol version is not an integer or out of range"),
-            Some(v) if !(2..=3).contains(&v) => return ctx.out.error("NOPROTO unsupported protocol version"),
+            None => {
+                return ctx
+                    .out
+                    .error("ERR Protocol version is not an integer or out of range")
+            }
+            Some(v) if !(2..=3).contains(&v) => {
+                return ctx.out.error("NOPROTO unsupported protocol version")
+            }
             Some(v) => version = Some(v),
         }
         next = 2;

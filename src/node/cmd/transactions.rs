@@ -21,7 +21,10 @@ pub const COMMANDS: &[CommandDef] = &[
 
 /// Commands that run immediately inside MULTI instead of being queued (as in Redis).
 pub fn runs_inside_multi(name: &str) -> bool {
-    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
@@ -76,7 +79,9 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             continue;
         }
         let version = ctx.ks.watch(key);
-        ctx.session.watched.push((crate::node::db::owned(key), version));
+        ctx.session
+            .watched
+            .push((crate::node::db::owned(key), version));
     }
     ctx.out.ok();
 }

@@ -222,10 +222,19 @@ impl<'a> Keyspace<'a> {
     pub fn scan(&mut self, cursor: u64, count: usize, mut f: impl FnMut(&Bytes, &Entry)) -> u64 {
         const FRESH: u64 = (1 << 40) - 1;
         let now = self.now;
-        let (mut shard, mut rem) = if cursor == 0 { (0usize, FRESH) } else { ((cursor >> 40) as usize, cursor & FRESH) };
+        let (mut shard, mut rem) = if cursor == 0 {
+            (0usize, FRESH)
+        } else {
+            ((cursor >> 40) as usize, cursor & FRESH)
+        };
         let mut visited = 0;
         while shard < SHARDS {
-            let s = &self.guards.iter().find(|(i, _)| *i as usize == shard).expect("scan needs all shards").1;
+            let s = &self
+                .guards
+                .iter()
+                .find(|(i, _)| *i as usize == shard)
+                .expect("scan needs all shards")
+                .1;
             let len = s.map.len() as u64;
             let mut pos = rem.min(len);
             while pos > 0 && visited < count {
@@ -242,7 +251,11 @@ impl<'a> Keyspace<'a> {
             shard += 1;
             rem = FRESH;
             if visited >= count {
-                return if shard < SHARDS { ((shard as u64) << 40) | FRESH } else { 0 };
+                return if shard < SHARDS {
+                    ((shard as u64) << 40) | FRESH
+                } else {
+                    0
+                };
             }
         }
         0
@@ -303,7 +316,12 @@ impl<'s> EntryMut<'s> {
         let (k, e) = shard.map.get_index(idx).expect("valid index");
         let cost_before = Shard::entry_cost(k, e);
         let ttl_before = e.expire_at;
-        EntryMut { shard, idx, cost_before, ttl_before }
+        EntryMut {
+            shard,
+            idx,
+            cost_before,
+            ttl_before,
+        }
     }
 
     /// The key's name.
