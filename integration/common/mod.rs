@@ -1,0 +1,108 @@
+//! Shared test support: start a node (or proxy) in-process on 127.0.0.1:0 and talk
+//! raw RESP to it, so tests compare exact reply bytes.
+#![allow(dead_code)]
+
+use ringcache::node::{self, NodeHandle, Settings};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Start a node with default settings on an ephemeral port.
+pub async fn start_node() -> NodeHandle {
+    start_node_with(|_| {}).await
+}
+
+/// Start a node after adjusting its settings.
+pub async fn start_node_with(f: impl FnOnce(&mut Settings)) -> NodeHandle {
+    let mut s = Settings {
+        listen: "127.0.0.1:0".into(),
+        ..Settings::default()
+    };
+    f(&mut s);
+    node::spawn(s).await.expect("node starts")
+}
+
+/// A raw RESP connection.
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+/// Encode arguments as a RESP multibulk request.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+impl Raw {
+    /// Connect to `addr`.
+    pub async fn connect(addr: std::net::SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).unwrap();
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Send raw bytes.
+    pub async fn send_raw(&mut self, b: &[u8]) {
+        self.stream.write_all(b).await.expect("write");
+    }
+
+    /// Read exactly one reply (RESP2 or RESP3) and return its raw bytes. Panics after
+    /// 10 s so a missing reply fails the test instead of hanging it.
+    pub async fn read_reply(&mut self) -> Vec<u8> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some((_, len)) = redis_protocol::resp3::decode::streaming::decode(&self.buf)
+                .expect("valid RESP from server")
+            {
+                return self.buf.drain(..len).collect();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk))
+                .await
+                .expect("reply within 10 s")
+                .expect("read");
+            assert!(
+                n > 0,
+                "server closed the connection; pending bytes {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// True if the server closes the connection (within 10 s) without sending more.
+    pub async fn closed(&mut self) -> bool {
+        let mut chunk = [0u8; 1024];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(10), self.stream.read(&mut chunk)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+
+    /// Send one command given as separate arguments; return the raw reply.
+    pub async fn cmd(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send_raw(&encode(args)).await;
+        self.read_reply().await
+    }
+
+    /// Send a whitespace-separated command; return the reply as a (lossy) string,
+    /// e.g. `assert_eq!(c.q("GET a").await, "$1\r\nb\r\n")`.
+    pub async fn q(&mut self, line: &str) -> String {
+        let args: Vec<&[u8]> = line.split_whitespace().map(|s| s.as_bytes()).collect();
+        String::from_utf8_lossy(&self.cmd(&args).await).into_owned()
+    }
+}
+
+/// Connect a raw client to a node.
+pub async fn raw(node: &NodeHandle) -> Raw {
+    Raw::connect(node.addr).await
+}
