@@ -30,20 +30,25 @@ Case file format (integration/cases/<family>.txt):
     @send "raw bytes"              write raw bytes (escapes as above), read nothing
     @raw "raw bytes"               write raw bytes, then read and compare one reply
     @read                          read and compare one more reply
-    @state                         compare whether the server closed the connection
-                                   (EOF within 1 s = closed, data = extra, else open)
+    @state                         compare whether the server closed the connection: sends
+                                   PING; EOF/reset = closed, +PONG = open
   Token expansion inside commands:
     {{1..200:f# v#}}               expands to f1 v1 f2 v2 ... f200 v200 ('#' = the number)
     {{rep:ab:100}}                 one argument: "ab" repeated 100 times
 
 Compare modes (prefix a command with one or more of them):
     (none)          exact raw bytes
-    @sorted         parse both replies, sort the elements of every array/set/push (by their
-                    encoded bytes; maps by key+value pair), recursively, then compare bytes.
-                    For replies whose order Redis leaves undefined (SMEMBERS of hashtable
-                    sets, big-hash HGETALL in RESP3, KEYS, complete SCAN pages...).
+    @sorted         parse both replies, sort the elements of the top-level array/set/push
+                    (by their encoded bytes; a map by key+value pair, pairs kept together),
+                    then compare bytes. Nested elements are kept intact (a RESP3
+                    [field, value] pair is not itself sorted). For replies whose order Redis
+                    leaves undefined: SMEMBERS/SUNION/... of hashtable sets, KEYS, RESP3
+                    HGETALL of big hashes, SRANDMEMBER with count >= size.
     @pairs          top-level flat array treated as (field, value) pairs; pairs are sorted.
-                    For RESP2 HGETALL / ZRANDMEMBER WITHSCORES style replies.
+                    For RESP2 HGETALL of big hashes / ZRANDMEMBER ... WITHSCORES.
+    @scan           [cursor, [elements]] reply (SCAN, SSCAN): the cursor is compared exactly,
+                    the element array with @sorted. Use a COUNT large enough for one page.
+    @scanpairs      like @scan, but the element array sorted as pairs (HSCAN, ZSCAN).
     @shape          compare only the structure: type of every node and length of every
                     aggregate; bulk/integer/double values are not compared, but simple
                     strings and errors must still match exactly.
@@ -67,8 +72,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES_DIR = os.path.join(HERE, "cases")
-IO_TIMEOUT = 5.0
-STATE_TIMEOUT = 1.0
+IO_TIMEOUT = 3.0
 RUN_DEADLINE = 120.0  # hard cap on the whole case loop (normal run is a few seconds)
 
 
@@ -169,26 +173,23 @@ class Conn:
         return raw
 
     def state(self):
-        """'closed' if the peer closes within STATE_TIMEOUT, 'extra' if data, else 'open'."""
+        """Probe whether the server closed the connection: send PING and look at the answer.
+
+        'closed' (EOF or reset), 'open' (+PONG), or a description of anything else. Only
+        meaningful after all expected replies were read. No fixed waits: a server that keeps
+        the connection open answers PING at once, one that closed it gives EOF/RST.
+        """
         if self.buf:
             return "extra %r" % self.buf
         if self.closed:
             return "closed"
-        self.sock.settimeout(STATE_TIMEOUT)
-        try:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                self.closed = True
-                return "closed"
-            self.buf += chunk
-            return "extra %r" % self.buf
-        except socket.timeout:
-            return "open"
-        except OSError:
-            self.closed = True
+        self.send(b"*1\r\n$4\r\nPING\r\n")
+        got = self.read_reply()
+        if got == "<closed>":
             return "closed"
-        finally:
-            self.sock.settimeout(IO_TIMEOUT)
+        if got == b"+PONG\r\n":
+            return "open"
+        return "open but PING got %s" % (got if isinstance(got, str) else repr(got))
 
 
 def encode_command(args):
@@ -237,25 +238,32 @@ def encode(node):
     return t + b"%d\r\n" % n + b"".join(encode(k) for k in v)
 
 
-def sort_tree(node):
+def sort_elements(node):
+    """Sort the elements of one aggregate (maps/attributes: by key+value pair)."""
     kind, t, v = node
     if kind != "agg":
         return node
-    kids = [sort_tree(k) for k in v]
     if t in (b"%", b"|"):
-        pairs = sorted(zip(kids[0::2], kids[1::2]), key=lambda p: encode(p[0]) + encode(p[1]))
-        kids = [x for p in pairs for x in p]
-    else:
-        kids.sort(key=encode)
-    return ("agg", t, kids)
+        pairs = sorted(zip(v[0::2], v[1::2]), key=lambda p: encode(p[0]) + encode(p[1]))
+        return ("agg", t, [x for p in pairs for x in p])
+    return ("agg", t, sorted(v, key=encode))
 
 
 def sort_pairs(node):
+    """Sort a flat array as (field, value) pairs, keeping each pair together."""
     kind, t, v = node
     if kind != "agg" or len(v) % 2:
         return node
     pairs = sorted(zip(v[0::2], v[1::2]), key=lambda p: encode(p[0]) + encode(p[1]))
     return ("agg", t, [x for p in pairs for x in p])
+
+
+def sort_scan(node, inner):
+    """[cursor, [elements...]]: keep the cursor, normalise the element array with inner."""
+    kind, t, v = node
+    if kind != "agg" or len(v) != 2:
+        return node
+    return ("agg", t, [v[0], inner(v[1])])
 
 
 def shape(node):
@@ -296,9 +304,13 @@ def compare(mode, a, b):
         return "unparsable reply (%s)" % e
     kind = mode["kind"]
     if kind == "sorted":
-        ok = encode(sort_tree(ta)) == encode(sort_tree(tb))
+        ok = encode(sort_elements(ta)) == encode(sort_elements(tb))
     elif kind == "pairs":
         ok = encode(sort_pairs(ta)) == encode(sort_pairs(tb))
+    elif kind == "scan":
+        ok = encode(sort_scan(ta, sort_elements)) == encode(sort_scan(tb, sort_elements))
+    elif kind == "scanpairs":
+        ok = encode(sort_scan(ta, sort_pairs)) == encode(sort_scan(tb, sort_pairs))
     elif kind == "shape":
         ok = shape(ta) == shape(tb)
     elif kind == "mapkeys":
@@ -407,7 +419,7 @@ def parse_mode_tokens(line):
         tok, _, rest = line.partition(" ")
         if tok == "@c2":
             conn = 1
-        elif tok in ("@sorted", "@pairs", "@shape", "@mapkeys"):
+        elif tok in ("@sorted", "@pairs", "@scan", "@scanpairs", "@shape", "@mapkeys"):
             mode["kind"] = tok[1:]
         elif tok.startswith("@member="):
             mode["kind"] = "shape" if mode["kind"] == "exact" else mode["kind"]
@@ -461,7 +473,7 @@ def parse_step(line, where):
     word, _, arg = rest.partition(" ")
     step = {"mode": mode, "conn": conn, "text": line, "where": where}
     if word in ("@send", "@raw"):
-        parts = split_args(arg)
+        parts = split_args(expand(arg))
         if len(parts) != 1:
             raise ValueError("%s takes exactly one quoted argument" % word)
         step.update(op=word[1:], data=parts[0])
@@ -488,11 +500,17 @@ def free_port():
 
 
 class Server:
-    def __init__(self, name, argv, port):
+    def __init__(self, name, argv, port, cwd=None):
         self.name, self.port = name, port
         self.log = tempfile.NamedTemporaryFile(prefix="diff-%s-" % name, suffix=".log", delete=False)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.STDOUT, cwd=tempfile.gettempdir())
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
+                                         stderr=subprocess.STDOUT, cwd=cwd)
+        except OSError as e:
+            self.log.close()
+            os.unlink(self.log.name)
+            sys.stderr.write("cannot start %s: %s: %s\n" % (name, " ".join(argv), e))
+            raise SystemExit(2)
 
     def wait_ready(self, timeout=15.0):
         deadline = time.monotonic() + timeout
@@ -638,7 +656,7 @@ def main():
     servers = []
     try:
         ref_port = free_port()
-        servers.append(Server("redis", redis_argv(ref_port), ref_port))
+        servers.append(Server("redis", redis_argv(ref_port), ref_port, cwd=tempfile.gettempdir()))
         if args.sut_port:
             sut_port = args.sut_port
         else:
@@ -646,7 +664,8 @@ def main():
             while sut_port == ref_port:
                 sut_port = free_port()
             argv = redis_argv(sut_port) if args.sut == "redis" else sut_argv(sut_port)
-            servers.append(Server(args.sut, argv, sut_port))
+            servers.append(Server(args.sut, argv, sut_port,
+                                  cwd=tempfile.gettempdir() if args.sut == "redis" else None))
         for s in servers:
             s.wait_ready()
         print("reference redis-server on %d, sut (%s) on %d; %d cases"
