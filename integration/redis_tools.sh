@@ -21,6 +21,7 @@ NODE_PID=""
 
 cleanup() {
     tmux -L "$TMUX_SOCK" kill-server >/dev/null 2>&1 || true
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SOCK"
     if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
         kill "$NODE_PID" 2>/dev/null || true
         for _ in $(seq 1 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
