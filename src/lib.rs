@@ -1,1 +1,3 @@
 //! ringcache: a Redis-protocol compatible distributed cache.
+
+pub mod proxy;
