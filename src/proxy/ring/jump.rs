@@ -87,12 +87,16 @@ impl Jump {
 mod tests {
     use super::*;
 
-    /// Values from the reference implementation (Guava's `consistentHash` agrees).
+    /// Values of the paper's reference code (the same vectors other ports test against).
     #[test]
     fn jump_hash_reference_values() {
+        assert_eq!(jump_hash(1, 1), 0);
+        assert_eq!(jump_hash(42, 57), 43);
+        assert_eq!(jump_hash(0xDEAD_10CC, 666), 361);
+        assert_eq!(jump_hash(256, 1024), 520);
+        assert_eq!(jump_hash(u64::MAX, 100), 92);
         assert_eq!(jump_hash(0, 1), 0);
         assert_eq!(jump_hash(0, 100), 0);
-        assert_eq!(jump_hash(1, 1), 0);
         for k in 0..1000u64 {
             let b = jump_hash(k, 10);
             assert!(b < 10);
