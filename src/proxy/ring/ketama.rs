@@ -12,6 +12,9 @@ pub const POINTS_PER_SERVER: u32 = 160;
 /// Points taken from each MD5 digest (one per 4-byte word).
 pub const POINTS_PER_HASH: u32 = 4;
 /// twemproxy formats `label-i` into a fixed buffer; longer text is cut to this many bytes.
+/// Some upstream revisions use an 86-byte buffer; nutcracker 0.5 (Debian) cuts at 272, which
+/// `integration/nutcracker_placement.py` confirms with 301-byte names (both cut to the same
+/// text, so the later server's points tie and lose, and it owns no keys, there as here).
 pub const MAX_LABEL_BYTES: usize = 272;
 
 /// One point on the ring: the 32-bit value and the index (into the caller's server list) of the

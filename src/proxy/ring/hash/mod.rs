@@ -17,6 +17,12 @@ use md5::{Digest, Md5};
 
 use super::RingError;
 
+mod crc;
+mod mixers;
+
+pub use crc::{crc16, crc32, crc32a};
+pub use mixers::{hsieh, jenkins, murmur};
+
 /// A key hash selectable by twemproxy's `hash:` names, so a twemproxy YAML maps onto it 1:1.
 // Variant names keep twemproxy's digits-and-underscores spelling so they grep alongside it.
 #[allow(non_camel_case_types)]
@@ -127,7 +133,7 @@ impl FromStr for KeyHash {
 
 /// A byte as C sees a `char` widened to 32 bits on x86-64: sign-extended.
 #[inline(always)]
-fn sx(b: u8) -> u32 {
+pub(crate) fn sx(b: u8) -> u32 {
     b as i8 as i32 as u32
 }
 
@@ -153,77 +159,6 @@ pub fn md5_digest(data: &[u8]) -> [u8; 16] {
 pub fn md5(key: &[u8]) -> u32 {
     let d = md5_digest(key);
     u32::from_le_bytes([d[0], d[1], d[2], d[3]])
-}
-
-const fn crc16_table() -> [u16; 256] {
-    let mut t = [0u16; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = (i as u16) << 8;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 0x8000 != 0 {
-                (c << 1) ^ 0x1021
-            } else {
-                c << 1
-            };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-}
-
-const fn crc32_table() -> [u32; 256] {
-    let mut t = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-}
-
-static CRC16_TAB: [u16; 256] = crc16_table();
-static CRC32_TAB: [u32; 256] = crc32_table();
-
-/// twemproxy 0.5 `hash_crc16`: XMODEM table, but the accumulator is a `u32` shifted left and
-/// never masked, so results exceed 16 bits for keys longer than two bytes.
-pub fn crc16(key: &[u8]) -> u32 {
-    let mut crc: u32 = 0;
-    for &b in key {
-        crc = (crc << 8) ^ CRC16_TAB[(((crc >> 8) ^ sx(b)) & 0xff) as usize] as u32;
-    }
-    crc
-}
-
-fn crc32_raw(key: &[u8]) -> u32 {
-    let mut crc = u32::MAX;
-    for &b in key {
-        crc = (crc >> 8) ^ CRC32_TAB[((crc ^ b as u32) & 0xff) as usize];
-    }
-    crc
-}
-
-/// libmemcached-compatible CRC-32 (not the standard CRC: 15 bits of it).
-pub fn crc32(key: &[u8]) -> u32 {
-    ((!crc32_raw(key)) >> 16) & 0x7fff
-}
-
-/// The standard CRC-32 (IEEE 802.3).
-pub fn crc32a(key: &[u8]) -> u32 {
-    !crc32_raw(key)
 }
 
 const FNV_64_INIT: u64 = 0xcbf2_9ce4_8422_2325;
@@ -270,143 +205,6 @@ pub fn fnv1a_32(key: &[u8]) -> u32 {
         h = h.wrapping_mul(FNV_32_PRIME);
     }
     h
-}
-
-#[inline(always)]
-fn get16(k: &[u8]) -> u32 {
-    u32::from(k[0]) | (u32::from(k[1]) << 8)
-}
-
-/// Paul Hsieh's SuperFastHash; the 3-byte tail's last byte is a sign-extended `char` in C.
-pub fn hsieh(key: &[u8]) -> u32 {
-    if key.is_empty() {
-        return 0;
-    }
-    let mut h: u32 = 0;
-    let mut chunks = key.chunks_exact(4);
-    for c in &mut chunks {
-        h = h.wrapping_add(get16(c));
-        let tmp = (get16(&c[2..]) << 11) ^ h;
-        h = (h << 16) ^ tmp;
-        h = h.wrapping_add(h >> 11);
-    }
-    let rem = chunks.remainder();
-    match rem.len() {
-        3 => {
-            h = h.wrapping_add(get16(rem));
-            h ^= h << 16;
-            h ^= sx(rem[2]) << 18;
-            h = h.wrapping_add(h >> 11);
-        }
-        2 => {
-            h = h.wrapping_add(get16(rem));
-            h ^= h << 11;
-            h = h.wrapping_add(h >> 17);
-        }
-        1 => {
-            h = h.wrapping_add(u32::from(rem[0]));
-            h ^= h << 10;
-            h = h.wrapping_add(h >> 1);
-        }
-        _ => {}
-    }
-    h ^= h << 3;
-    h = h.wrapping_add(h >> 5);
-    h ^= h << 4;
-    h = h.wrapping_add(h >> 17);
-    h ^= h << 25;
-    h.wrapping_add(h >> 6)
-}
-
-/// Bob Jenkins' lookup3 `hashlittle(key, len, 13)`; all of twemproxy's aligned-read paths give
-/// this byte-wise result on little-endian machines.
-pub fn jenkins(key: &[u8]) -> u32 {
-    let init = 0xdead_beefu32
-        .wrapping_add(key.len() as u32)
-        .wrapping_add(13);
-    let (mut a, mut b, mut c) = (init, init, init);
-    let mut k = key;
-    while k.len() > 12 {
-        a = a.wrapping_add(le32(&k[0..4]));
-        b = b.wrapping_add(le32(&k[4..8]));
-        c = c.wrapping_add(le32(&k[8..12]));
-        // mix(a, b, c)
-        a = a.wrapping_sub(c);
-        a ^= c.rotate_left(4);
-        c = c.wrapping_add(b);
-        b = b.wrapping_sub(a);
-        b ^= a.rotate_left(6);
-        a = a.wrapping_add(c);
-        c = c.wrapping_sub(b);
-        c ^= b.rotate_left(8);
-        b = b.wrapping_add(a);
-        a = a.wrapping_sub(c);
-        a ^= c.rotate_left(16);
-        c = c.wrapping_add(b);
-        b = b.wrapping_sub(a);
-        b ^= a.rotate_left(19);
-        a = a.wrapping_add(c);
-        c = c.wrapping_sub(b);
-        c ^= b.rotate_left(4);
-        b = b.wrapping_add(a);
-        k = &k[12..];
-    }
-    if k.is_empty() {
-        return c;
-    }
-    let mut tail = [0u8; 12];
-    tail[..k.len()].copy_from_slice(k);
-    a = a.wrapping_add(le32(&tail[0..4]));
-    b = b.wrapping_add(le32(&tail[4..8]));
-    c = c.wrapping_add(le32(&tail[8..12]));
-    // final(a, b, c)
-    c ^= b;
-    c = c.wrapping_sub(b.rotate_left(14));
-    a ^= c;
-    a = a.wrapping_sub(c.rotate_left(11));
-    b ^= a;
-    b = b.wrapping_sub(a.rotate_left(25));
-    c ^= b;
-    c = c.wrapping_sub(b.rotate_left(16));
-    a ^= c;
-    a = a.wrapping_sub(c.rotate_left(4));
-    b ^= a;
-    b = b.wrapping_sub(a.rotate_left(14));
-    c ^= b;
-    c.wrapping_sub(b.rotate_left(24))
-}
-
-#[inline(always)]
-fn le32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
-
-/// MurmurHash2 as in twemproxy: seed `0xdeadbeef * len`, little-endian word reads.
-pub fn murmur(key: &[u8]) -> u32 {
-    const M: u32 = 0x5bd1_e995;
-    let len = key.len() as u32;
-    let mut h = 0xdead_beefu32.wrapping_mul(len) ^ len;
-    let mut chunks = key.chunks_exact(4);
-    for c in &mut chunks {
-        let mut k = le32(c).wrapping_mul(M);
-        k ^= k >> 24;
-        k = k.wrapping_mul(M);
-        h = h.wrapping_mul(M) ^ k;
-    }
-    let rem = chunks.remainder();
-    if rem.len() >= 3 {
-        h ^= u32::from(rem[2]) << 16;
-    }
-    if rem.len() >= 2 {
-        h ^= u32::from(rem[1]) << 8;
-    }
-    if !rem.is_empty() {
-        h ^= u32::from(rem[0]);
-        h = h.wrapping_mul(M);
-    }
-    h ^= h >> 13;
-    h = h.wrapping_mul(M);
-    h ^ (h >> 15)
 }
 
 #[cfg(test)]
