@@ -2,7 +2,7 @@
 //!
 //! One binary, three roles:
 //! - [`node`]: an in-memory cache server answering like redis-server 7.0;
-//! - `proxy`: consistent-hashes keys over backend nodes (twemproxy-compatible ketama);
+//! - [`proxy`]: consistent-hashes keys over backend nodes (twemproxy-compatible ketama);
 //! - `cluster`: a proxy plus local nodes in one process.
 //!
 //! Shared layers: [`protocol`] (RESP decoding via `redis-protocol`, reply encoding,
@@ -13,3 +13,4 @@ pub mod command;
 pub mod config;
 pub mod node;
 pub mod protocol;
+pub mod proxy;
