@@ -60,9 +60,26 @@ impl ServerSpec {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// The identity the ring hashes: the name if set, else `host:port` (twemproxy's rule).
-    pub fn ring_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.addr())
+    /// The text that places this server on the ring (twemproxy's rule): the name if given,
+    /// else `host:port`, else just `host` for port 11211 (libmemcached compatibility). The
+    /// weight is never part of it.
+    pub fn label(&self) -> String {
+        match (&self.name, self.port) {
+            (Some(n), _) => n.clone(),
+            (None, 11211) => self.host.clone(),
+            (None, p) => format!("{}:{p}", self.host),
+        }
+    }
+}
+
+impl std::fmt::Display for ServerSpec {
+    /// Back to twemproxy's `host:port:weight [name]` form.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.host, self.port, self.weight)?;
+        match &self.name {
+            Some(n) => write!(f, " {n}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -139,11 +156,11 @@ mod tests {
         let named = ServerSpec::parse("cache-a.local:7001:10  alpha").unwrap();
         assert_eq!(named.host, "cache-a.local");
         assert_eq!(named.weight, 10);
-        assert_eq!(named.ring_name(), "alpha");
+        assert_eq!(named.label(), "alpha");
         assert_eq!(named.addr(), "cache-a.local:7001");
         let v6 = ServerSpec::parse("[::1]:6379:2").unwrap();
         assert_eq!(v6.addr(), "[::1]:6379");
-        assert_eq!(v6.ring_name(), "[::1]:6379");
+        assert_eq!(v6.label(), "[::1]:6379");
     }
 
     #[test]

@@ -42,14 +42,6 @@ pub enum RingError {
     /// Weight 0 would give a server no share (twemproxy rejects it too).
     #[error("server {0:?}: weight must be at least 1")]
     ZeroWeight(String),
-    /// A server line that is not twemproxy's `host:port:weight [name]`.
-    #[error("bad server {text:?}: {reason} (expected \"host:port:weight [name]\")")]
-    BadServer {
-        /// The text as given.
-        text: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// Two servers with one label would share ring points; the second would be unreachable.
     #[error("duplicate server label {0:?}")]
     DuplicateLabel(String),
@@ -66,77 +58,7 @@ pub enum RingError {
     UnknownDistribution(String),
 }
 
-/// One backend as configured, in twemproxy's vocabulary, so twemproxy YAML converts 1:1.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ServerSpec {
-    /// Host text exactly as configured (never resolved: the label uses the literal text).
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-    /// Relative share of keys (>= 1).
-    pub weight: u32,
-    /// Optional name; when present it alone places the server on the ring, so a server can
-    /// move to a new address without moving its keys.
-    pub name: Option<String>,
-}
-
-impl ServerSpec {
-    /// Parses twemproxy's `host:port:weight [name]` (e.g. `127.0.0.1:6380:1 server1`).
-    pub fn parse(s: &str) -> Result<Self, RingError> {
-        let bad = |reason| RingError::BadServer {
-            text: s.to_owned(),
-            reason,
-        };
-        let mut words = s.split_whitespace();
-        let addr = words.next().ok_or_else(|| bad("empty"))?;
-        let name = words.next().map(str::to_owned);
-        if words.next().is_some() {
-            return Err(bad("more than one name"));
-        }
-        let mut parts = addr.rsplitn(3, ':');
-        let weight = parts.next().ok_or_else(|| bad("missing weight"))?;
-        let port = parts.next().ok_or_else(|| bad("missing port or weight"))?;
-        let host = parts
-            .next()
-            .ok_or_else(|| bad("missing host, port or weight"))?;
-        if host.is_empty() {
-            return Err(bad("empty host"));
-        }
-        let port: u16 = port.parse().map_err(|_| bad("port is not 0..65535"))?;
-        let weight: u32 = weight.parse().map_err(|_| bad("weight is not a number"))?;
-        let spec = ServerSpec {
-            host: host.to_owned(),
-            port,
-            weight,
-            name,
-        };
-        if weight == 0 {
-            return Err(RingError::ZeroWeight(spec.label()));
-        }
-        Ok(spec)
-    }
-
-    /// The text that places this server on the ring (twemproxy's rule): the name if given, else
-    /// `host:port`, else just `host` for port 11211 (libmemcached compatibility). The weight is
-    /// never part of it.
-    pub fn label(&self) -> String {
-        match (&self.name, self.port) {
-            (Some(n), _) => n.clone(),
-            (None, 11211) => self.host.clone(),
-            (None, p) => format!("{}:{p}", self.host),
-        }
-    }
-}
-
-impl fmt::Display for ServerSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.host, self.port, self.weight)?;
-        match &self.name {
-            Some(n) => write!(f, " {n}"),
-            None => Ok(()),
-        }
-    }
-}
+pub use crate::config::ServerSpec;
 
 /// How keys map onto servers; names match twemproxy's `distribution:` (plus two of ours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
