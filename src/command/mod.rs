@@ -4,6 +4,7 @@
 pub mod args;
 #[allow(clippy::all)]
 mod generated;
+pub mod hello;
 pub mod table;
 
 pub use table::{flags, lookup, lookup_sub, spec, CommandId, CommandSpec};

@@ -77,6 +77,16 @@ impl RequestDecoder {
         buf: &mut BytesMut,
         authed: bool,
     ) -> Result<Option<Request>, ProtocolError> {
+        Ok(self.decode_with_raw(buf, authed)?.map(|(req, _)| req))
+    }
+
+    /// Like [`decode`](Self::decode), also returning the request's raw RESP bytes (a
+    /// zero-copy slice) so a proxy can forward it untouched; `None` for inline commands.
+    pub fn decode_with_raw(
+        &mut self,
+        buf: &mut BytesMut,
+        authed: bool,
+    ) -> Result<Option<(Request, Option<Bytes>)>, ProtocolError> {
         loop {
             if buf.is_empty() {
                 return Ok(None);
@@ -85,7 +95,7 @@ impl RequestDecoder {
                 match inline::split_line(buf)? {
                     inline::Line::Incomplete => return Ok(None),
                     inline::Line::Empty => continue,
-                    inline::Line::Args(args) => return Ok(Some(args)),
+                    inline::Line::Args(args) => return Ok(Some((args, None))),
                 }
             }
             match self.check_multibulk(buf, authed)? {
@@ -97,11 +107,11 @@ impl RequestDecoder {
                 Check::Complete => {}
             }
             self.progress = Progress::default();
-            let (frame, _, _) = decode_bytes_mut(buf)
+            let (frame, _, raw) = decode_bytes_mut(buf)
                 .map_err(|e| ProtocolError::new(e.details().to_string()))?
                 .ok_or_else(|| ProtocolError::new("incomplete frame after header check"))?;
             return match frame {
-                BytesFrame::Array(items) => Ok(Some(
+                BytesFrame::Array(items) => Ok(Some((
                     items
                         .into_iter()
                         .map(|f| match f {
@@ -109,7 +119,8 @@ impl RequestDecoder {
                             _ => Bytes::new(),
                         })
                         .collect(),
-                )),
+                    Some(raw),
+                ))),
                 _ => Err(ProtocolError::new("expected an array")),
             };
         }

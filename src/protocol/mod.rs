@@ -4,6 +4,7 @@
 
 pub mod codec;
 pub mod errors;
+pub mod frame;
 pub mod inline;
 pub mod reply;
 

@@ -1,0 +1,92 @@
+//! HELLO and AUTH argument handling shared by the node and the proxy, so both greet
+//! clients with identical replies and error texts.
+
+use super::args::{eq_ignore_case, parse_i64};
+use crate::protocol::{errors, Reply};
+use bytes::Bytes;
+
+/// The Redis version both roles report: clients gate features on it.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// A parsed HELLO.
+#[derive(Debug, Default)]
+pub struct Hello {
+    /// Requested protocol version (2 or 3), if given.
+    pub version: Option<u8>,
+    /// `AUTH user pass`.
+    pub auth: Option<(Bytes, Bytes)>,
+    /// `SETNAME name`.
+    pub setname: Option<Bytes>,
+}
+
+/// Parse HELLO's arguments (`args[0]` is `HELLO`); `Err` is the reply text.
+pub fn parse_hello(args: &[Bytes]) -> Result<Hello, Vec<u8>> {
+    let mut h = Hello::default();
+    let mut j = 1;
+    if args.len() >= 2 {
+        match parse_i64(&args[1]) {
+            None => return Err(b"ERR Protocol version is not an integer or out of range".to_vec()),
+            Some(v) if !(2..=3).contains(&v) => {
+                return Err(b"NOPROTO unsupported protocol version".to_vec())
+            }
+            Some(v) => h.version = Some(v as u8),
+        }
+        j = 2;
+    }
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if eq_ignore_case(&args[j], "auth") && more >= 2 {
+            h.auth = Some((args[j + 1].clone(), args[j + 2].clone()));
+            j += 3;
+        } else if eq_ignore_case(&args[j], "setname") && more >= 1 {
+            h.setname = Some(args[j + 1].clone());
+            j += 2;
+        } else {
+            let mut msg = b"ERR Syntax error in HELLO option '".to_vec();
+            msg.extend_from_slice(&args[j]);
+            msg.push(b'\'');
+            return Err(errors::one_line(msg));
+        }
+    }
+    Ok(h)
+}
+
+/// The error HELLO gives a client that is not authenticated.
+pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+
+/// Write HELLO's reply map (after `out.resp3` is set to the new protocol).
+pub fn write_hello_reply(out: &mut Reply, client_id: u64) {
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.int(if out.resp3 { 3 } else { 2 });
+    out.bulk(b"id");
+    out.int(client_id as i64);
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+}
+
+/// Check credentials the way Redis's default user does with `requirepass`.
+/// `user = None` is the one-argument `AUTH password` form. `Err` is the reply text.
+pub fn check_password(
+    required: Option<&[u8]>,
+    user: Option<&[u8]>,
+    pass: &[u8],
+) -> Result<(), &'static str> {
+    if user.is_some_and(|u| u != b"default") {
+        return Err(errors::WRONGPASS);
+    }
+    match required {
+        None if user.is_none() => Err(errors::AUTH_NOT_CONFIGURED),
+        None => Ok(()),
+        Some(p) if p == pass => Ok(()),
+        Some(_) => Err(errors::WRONGPASS),
+    }
+}
