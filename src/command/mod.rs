@@ -4,6 +4,7 @@
 pub mod args;
 #[allow(clippy::all)]
 mod generated;
+pub mod glob;
 pub mod hello;
 pub mod table;
 
