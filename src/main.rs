@@ -3,13 +3,15 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::Parser;
-use ringcache::config::{self, parse_memory, ByteSize, NodeConfig, Validate};
-use ringcache::node;
+use ringcache::config::{
+    self, parse_memory, ByteSize, ClusterConfig, NodeConfig, ProxyConfig, Validate,
+};
+use ringcache::{node, proxy};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 mod cli;
-use cli::{Cli, Command, NodeArgs};
+use cli::{Cli, ClusterArgs, Command, NodeArgs, ProxyArgs};
 
 /// Exit code for bad usage or configuration (BSD `EX_USAGE`).
 const EXIT_USAGE: u8 = 64;
@@ -33,6 +35,14 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
+        Command::Proxy(args) => match proxy_config(&args) {
+            Err(e) => usage_error("proxy", e),
+            Ok(cfg) => report(run_proxy(cfg)),
+        },
+        Command::Cluster(args) => match cluster_config(&args) {
+            Err(e) => usage_error("cluster", e),
+            Ok(cfg) => report(run_cluster(cfg)),
+        },
         Command::Node(args) => match node_settings(&args) {
             Err(e) => {
                 eprintln!("ringcache node: {e:#}");
@@ -41,6 +51,11 @@ fn main() -> ExitCode {
             Ok(settings) => report(run_node(settings)),
         },
     }
+}
+
+fn usage_error(role: &str, e: anyhow::Error) -> ExitCode {
+    eprintln!("ringcache {role}: {e:#}");
+    ExitCode::from(EXIT_USAGE)
 }
 
 fn report(r: Result<()>) -> ExitCode {
@@ -75,6 +90,108 @@ fn node_settings(args: &NodeArgs) -> Result<node::Settings> {
     Ok(node::Settings::from(&cfg))
 }
 
+fn proxy_config(args: &ProxyArgs) -> Result<ProxyConfig> {
+    let mut cfg: ProxyConfig = match (&args.config, &args.nutcracker) {
+        (Some(path), _) => config::load(path).map_err(|e| anyhow!("{e}"))?,
+        (None, Some(path)) => {
+            let (cfg, warnings) = config::load_nutcracker(path).map_err(|e| anyhow!("{e}"))?;
+            for w in warnings {
+                tracing::warn!("{}: {w}", path.display());
+            }
+            cfg
+        }
+        (None, None) => {
+            return Err(anyhow!(
+                "give a config file (-c conf/proxy.toml) or --nutcracker FILE"
+            ))
+        }
+    };
+    if let Some(l) = &args.listen {
+        cfg.listen = l.clone();
+    }
+    cfg.validate().map_err(|e| anyhow!("{e}"))?;
+    Ok(cfg)
+}
+
+fn cluster_config(args: &ClusterArgs) -> Result<ClusterConfig> {
+    let mut cfg: ClusterConfig = match &args.config {
+        Some(path) => config::load(path).map_err(|e| anyhow!("{e}"))?,
+        None => ClusterConfig::default(),
+    };
+    if let Some(l) = &args.listen {
+        cfg.listen = l.clone();
+    }
+    if let Some(n) = args.nodes {
+        cfg.nodes = n;
+    }
+    if let Some(p) = args.node_base_port {
+        cfg.node_base_port = p;
+    }
+    if let Some(m) = &args.node_maxmemory {
+        cfg.node_maxmemory = ByteSize(
+            parse_memory(m).ok_or_else(|| anyhow!("--node-maxmemory: cannot parse '{m}'"))?,
+        );
+    }
+    cfg.validate().map_err(|e| anyhow!("{e}"))?;
+    Ok(cfg)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run_proxy(cfg: ProxyConfig) -> Result<()> {
+    runtime()?.block_on(async move {
+        let handle = proxy::spawn(&cfg)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        tracing::info!(addr = %handle.addr, backends = cfg.servers.len(), "ringcache proxy ready");
+        signal_shutdown(handle.shutdown.clone()).await;
+        handle.stop().await;
+        tracing::info!("ringcache proxy stopped");
+        Ok(())
+    })
+}
+
+fn run_cluster(cfg: ClusterConfig) -> Result<()> {
+    runtime()?.block_on(async move {
+        let mut nodes = Vec::new();
+        for nc in cfg.node_configs() {
+            let n = node::spawn(node::Settings::from(&nc))
+                .await
+                .with_context(|| format!("cannot start a node on {}", nc.listen))?;
+            nodes.push(n);
+        }
+        let pcfg = cfg.proxy_config();
+        let p = proxy::spawn(&pcfg)
+            .await
+            .with_context(|| format!("cannot listen on {}", pcfg.listen))?;
+        println!(
+            "ringcache cluster: proxy on {} in front of {} nodes:",
+            p.addr,
+            nodes.len()
+        );
+        for n in &nodes {
+            println!("  node {}", n.addr);
+        }
+        println!(
+            "connect with: redis-cli -h {} -p {}",
+            p.addr.ip(),
+            p.addr.port()
+        );
+        println!("stop with Ctrl-C");
+        signal_shutdown(p.shutdown.clone()).await;
+        p.stop().await;
+        for n in nodes {
+            n.stop().await;
+        }
+        println!("ringcache cluster stopped");
+        Ok(())
+    })
+}
+
 fn run_node(settings: node::Settings) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -94,7 +211,7 @@ fn run_node(settings: node::Settings) -> Result<()> {
     })
 }
 
-/// Cancel `token` on SIGINT or SIGTERM.
+/// Cancel `token` on SIGINT or SIGTERM (returns once it happened).
 async fn signal_shutdown(token: CancellationToken) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");

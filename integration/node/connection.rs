@@ -116,3 +116,38 @@ async fn quit_replies_then_closes() {
     assert!(c.closed().await);
     node.stop().await;
 }
+
+#[tokio::test]
+async fn exec_aborts_after_a_queuing_error() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(c.q("MULTI").await, "+OK\r\n");
+    assert_eq!(c.q("SET a 1").await, "+QUEUED\r\n");
+    assert_eq!(
+        c.q("NOSUCH x").await,
+        "-ERR unknown command 'NOSUCH', with args beginning with: 'x' \r\n"
+    );
+    assert_eq!(
+        c.q("EXEC").await,
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    assert_eq!(c.q("GET a").await, "$-1\r\n");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn watch_conflict_returns_null_exec() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let mut d = raw(&node).await;
+    assert_eq!(c.q("WATCH k").await, "+OK\r\n");
+    assert_eq!(d.q("SET k other").await, "+OK\r\n");
+    assert_eq!(c.q("MULTI").await, "+OK\r\n");
+    assert_eq!(c.q("SET k mine").await, "+QUEUED\r\n");
+    assert_eq!(c.q("EXEC").await, "*-1\r\n");
+    assert_eq!(c.q("GET k").await, "$5\r\nother\r\n");
+    assert_eq!(c.q("MULTI").await, "+OK\r\n");
+    assert_eq!(c.q("SET k mine").await, "+QUEUED\r\n");
+    assert_eq!(c.q("EXEC").await, "*1\r\n+OK\r\n");
+    node.stop().await;
+}

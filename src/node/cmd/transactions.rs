@@ -44,10 +44,10 @@ fn end_multi(session: &mut Session) -> Option<Vec<crate::protocol::Request>> {
 }
 
 fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    let aborted = ctx.session.multi_error;
     let Some(queued) = end_multi(ctx.session) else {
         return ctx.out.error(errors::EXEC_WITHOUT_MULTI);
     };
-    let aborted = std::mem::take(&mut ctx.session.multi_error);
     let watch_broken = watched_changed(ctx);
     release_watches(ctx);
     if aborted {

@@ -1,0 +1,197 @@
+//! How the proxy handles each command: forwarded to the one backend owning its keys,
+//! split across backends, answered by the proxy itself, broadcast, or refused.
+//! Decided once per command id from the shared Redis command table, plus a few
+//! overrides by name; the session consults it with one array index per request.
+
+use crate::command::{self, flags, CommandId};
+use bytes::Bytes;
+use std::sync::OnceLock;
+
+/// How a split command's per-backend replies combine into one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// MGET: arrays of values, re-ordered into the client's key order.
+    Mget,
+    /// MSET: key/value pairs; OK when every part is OK.
+    Mset,
+    /// DEL, UNLINK, EXISTS, TOUCH: integers, summed.
+    Count,
+}
+
+/// What a broadcast's replies combine into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gather {
+    /// DBSIZE: sum of integers.
+    Sum,
+    /// FLUSHDB, FLUSHALL, SCRIPT FLUSH: OK when all are OK.
+    AllOk,
+    /// KEYS: arrays concatenated.
+    Concat,
+    /// SCRIPT LOAD: every backend must agree; the first reply is returned.
+    First,
+}
+
+/// The proxy's plan for one command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Keys at the table's positions; all must live on one backend; forwarded as is.
+    Forward,
+    /// Keys found by a command-specific rule (EVAL's numkeys…); forwarded as is.
+    Movable(Movable),
+    /// Split per backend and merged in the client's order.
+    Split(Split),
+    /// Sent to every backend.
+    Broadcast(Gather),
+    /// Answered by the proxy itself (PING, HELLO, CLIENT, COMMAND, CONFIG GET…).
+    Local,
+    /// SCAN over every backend with a cursor that encodes the backend.
+    Scan,
+    /// RANDOMKEY from some backend.
+    RandomKey,
+    /// INFO: the proxy's own sections plus the backends' keyspace summed.
+    Info,
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH: a pinned dedicated connection.
+    Transaction,
+    /// Blocking pops: a dedicated connection for the wait.
+    Blocking,
+    /// Not available through the proxy.
+    Unsupported,
+}
+
+/// Where a movable-keys command keeps its key count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movable {
+    /// `CMD script numkeys key…` (EVAL family, FCALL).
+    NumkeysAt2,
+    /// `CMD numkeys key…` (SINTERCARD, ZUNION, LMPOP…).
+    NumkeysAt1,
+    /// `CMD dest numkeys key…` (ZUNIONSTORE…): dest plus the keys.
+    DestNumkeysAt2,
+    /// `CMD timeout numkeys key…` (BLMPOP, BZMPOP).
+    TimeoutNumkeysAt2,
+    /// Only the first argument is a key we can route by (SORT, MIGRATE-like).
+    FirstArg,
+}
+
+fn override_for(name: &str) -> Option<Route> {
+    use Route::*;
+    Some(match name {
+        "ping" | "echo" | "quit" | "hello" | "auth" | "select" | "client" | "command"
+        | "config" | "time" | "reset" | "lastsave" => Local,
+        "mget" => Split(self::Split::Mget),
+        "mset" => Split(self::Split::Mset),
+        "del" | "unlink" | "exists" | "touch" => Split(self::Split::Count),
+        "dbsize" => Broadcast(Gather::Sum),
+        "flushdb" | "flushall" => Broadcast(Gather::AllOk),
+        "keys" => Broadcast(Gather::Concat),
+        "script" => Broadcast(Gather::First),
+        "scan" => Scan,
+        "randomkey" => RandomKey,
+        "info" => Info,
+        "multi" | "exec" | "discard" | "watch" | "unwatch" => Transaction,
+        "blpop" | "brpop" | "blmove" | "brpoplpush" | "bzpopmin" | "bzpopmax" => Blocking,
+        "blmpop" | "bzmpop" => Movable(self::Movable::TimeoutNumkeysAt2),
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => {
+            Movable(self::Movable::NumkeysAt2)
+        }
+        "sintercard" | "zinter" | "zunion" | "zdiff" | "zintercard" | "lmpop" | "zmpop" => {
+            Movable(self::Movable::NumkeysAt1)
+        }
+        "zunionstore" | "zinterstore" | "zdiffstore" => Movable(self::Movable::DestNumkeysAt2),
+        "sort" | "sort_ro" => Movable(self::Movable::FirstArg),
+        _ => return None,
+    })
+}
+
+fn classify(spec: &command::CommandSpec) -> Route {
+    if let Some(r) = override_for(spec.name) {
+        return r;
+    }
+    if spec.name.contains('|') {
+        return Route::Unsupported; // subcommands route with their container
+    }
+    if spec.has(flags::MOVABLEKEYS) || spec.has(flags::PUBSUB) || spec.has(flags::BLOCKING) {
+        return Route::Unsupported;
+    }
+    if spec.first_key > 0 {
+        return Route::Forward;
+    }
+    Route::Unsupported
+}
+
+/// The route for a command id.
+pub fn route(id: CommandId) -> Route {
+    static TABLE: OnceLock<Vec<Route>> = OnceLock::new();
+    TABLE.get_or_init(|| command::table::all().iter().map(classify).collect())[id as usize]
+}
+
+/// Key argument indexes of a movable-keys command, or `Err` with the error text when
+/// the key count is malformed (so the client gets Redis-like errors, not a panic).
+pub fn movable_keys(kind: Movable, args: &[Bytes]) -> Result<Vec<usize>, &'static str> {
+    let numkeys = |at: usize| -> Result<usize, &'static str> {
+        let n = args
+            .get(at)
+            .and_then(|a| command::args::parse_i64(a))
+            .ok_or("ERR value is not an integer or out of range")?;
+        if n < 0 {
+            return Err("ERR Number of keys can't be negative");
+        }
+        if at + 1 + n as usize > args.len() {
+            return Err("ERR Number of keys can't be greater than number of args");
+        }
+        Ok(n as usize)
+    };
+    Ok(match kind {
+        Movable::NumkeysAt2 => (3..3 + numkeys(2)?).collect(),
+        Movable::NumkeysAt1 => (2..2 + numkeys(1)?).collect(),
+        Movable::DestNumkeysAt2 => std::iter::once(1).chain(3..3 + numkeys(2)?).collect(),
+        Movable::TimeoutNumkeysAt2 => (3..3 + numkeys(2)?).collect(),
+        Movable::FirstArg => vec![1],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(name: &str) -> Route {
+        route(command::lookup(name.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn routes_by_class() {
+        assert_eq!(r("get"), Route::Forward);
+        assert_eq!(r("sinter"), Route::Forward);
+        assert_eq!(r("mget"), Route::Split(Split::Mget));
+        assert_eq!(r("del"), Route::Split(Split::Count));
+        assert_eq!(r("dbsize"), Route::Broadcast(Gather::Sum));
+        assert_eq!(r("ping"), Route::Local);
+        assert_eq!(r("subscribe"), Route::Unsupported);
+        assert_eq!(r("eval"), Route::Movable(Movable::NumkeysAt2));
+    }
+
+    #[test]
+    fn movable_key_positions() {
+        let args: Vec<Bytes> = ["EVAL", "s", "2", "a", "b", "x"]
+            .iter()
+            .map(|s| Bytes::from(*s))
+            .collect();
+        assert_eq!(
+            movable_keys(Movable::NumkeysAt2, &args).unwrap(),
+            vec![3, 4]
+        );
+        let args: Vec<Bytes> = ["ZUNIONSTORE", "d", "2", "a", "b"]
+            .iter()
+            .map(|s| Bytes::from(*s))
+            .collect();
+        assert_eq!(
+            movable_keys(Movable::DestNumkeysAt2, &args).unwrap(),
+            vec![1, 3, 4]
+        );
+        let args: Vec<Bytes> = ["EVAL", "s", "3", "a"]
+            .iter()
+            .map(|s| Bytes::from(*s))
+            .collect();
+        assert!(movable_keys(Movable::NumkeysAt2, &args).is_err());
+    }
+}
