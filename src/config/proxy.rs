@@ -103,6 +103,22 @@ impl ProxyConfig {
             .filter_map(|s| ServerSpec::parse(s).ok())
             .collect()
     }
+
+    /// Indexes (into `servers`) of the lock group: `[locks] servers`, or every server.
+    /// Only meaningful after `validate()` passed.
+    pub fn lock_group(&self) -> Vec<usize> {
+        let specs = self.server_specs();
+        match &self.locks.servers {
+            None => (0..specs.len()).collect(),
+            Some(group) => group
+                .iter()
+                .filter_map(|r| {
+                    let hit = super::servers::find_server(&specs, &self.servers, r)?;
+                    specs.iter().position(|s| s == hit)
+                })
+                .collect(),
+        }
+    }
 }
 
 impl Validate for ProxyConfig {

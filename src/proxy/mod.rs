@@ -13,6 +13,7 @@
 pub mod backend;
 pub mod backends;
 pub mod local;
+pub mod lock;
 pub mod pending;
 pub mod pool;
 pub mod ring;
@@ -34,6 +35,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Proxy {
     /// The backends and the ring over them.
     pub backends: Backends,
+    /// The lock group (None when no key prefix marks lock keys).
+    pub locks: Option<lock::Locks>,
     /// Password clients must give (None = open).
     pub requirepass: Option<Vec<u8>>,
     /// Most simultaneous clients.
@@ -55,6 +58,8 @@ impl Proxy {
     pub fn new(cfg: &ProxyConfig, port: u16) -> Result<Proxy, String> {
         Ok(Proxy {
             backends: Backends::new(cfg)?,
+            locks: (!cfg.locks.key_prefixes.is_empty())
+                .then(|| lock::Locks::new(&cfg.locks, cfg.lock_group())),
             requirepass: cfg.requirepass.as_ref().map(|p| p.clone().into_bytes()),
             maxclients: cfg.maxclients as usize,
             port,
@@ -94,6 +99,7 @@ impl Proxy {
 /// Serve clients on `listener` until `shutdown` is cancelled.
 pub async fn run(proxy: Arc<Proxy>, listener: TcpListener, shutdown: CancellationToken) {
     let health = tokio::spawn(readmit_loop(proxy.clone(), shutdown.clone()));
+    let restarts = tokio::spawn(lock::restart::watch(proxy.clone(), shutdown.clone()));
     let mut conns = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -118,6 +124,7 @@ pub async fn run(proxy: Arc<Proxy>, listener: TcpListener, shutdown: Cancellatio
         }
     }
     let _ = health.await;
+    let _ = restarts.await;
 }
 
 /// Put ejected backends back into the ring when their retry time comes.

@@ -5,7 +5,7 @@
 use super::backend::encode_into;
 use super::pending::{self, Part, Pending};
 use super::router::{self, Route, Split};
-use super::{local, tx, Proxy};
+use super::{local, lock, tx, Proxy};
 use crate::command::{self, flags};
 use crate::protocol::{errors, Reply, RequestDecoder};
 use bytes::{Bytes, BytesMut};
@@ -127,6 +127,19 @@ impl Session {
     }
 
     async fn handle(&mut self, args: &[Bytes], raw: Option<Bytes>, out: &mut Reply) {
+        if args[0].len() > 5 && args[0][..5].eq_ignore_ascii_case(b"lock.") && !self.tx.in_multi() {
+            if !self.authed {
+                return self.error(out, errors::NOAUTH);
+            }
+            self.flush_pending(out).await;
+            let proxy = self.proxy.clone();
+            return match &proxy.locks {
+                Some(locks) => lock::commands::lock_command(&proxy, locks, args, out).await,
+                None => {
+                    out.error("ERR ringcache: locks are disabled ([locks] key_prefixes is empty)")
+                }
+            };
+        }
         let Some(id) = command::lookup(&args[0]) else {
             self.tx.flag_error();
             return self.error(out, errors::unknown_command(args));
@@ -146,6 +159,27 @@ impl Session {
             encode_into(&mut b, args.len(), args.iter().map(|a| &a[..]));
             b.freeze()
         });
+        if let Some(locks) = &self.proxy.locks {
+            if let Some(verdict) = lock_keys(locks, spec, route, args) {
+                let proxy = self.proxy.clone();
+                self.flush_pending(out).await;
+                return match verdict {
+                    Ok(()) if !self.tx.in_multi() => {
+                        lock::commands::on_lock_key(
+                            &proxy,
+                            proxy.locks.as_ref().expect("checked"),
+                            spec.name,
+                            args,
+                            raw,
+                            out,
+                        )
+                        .await
+                    }
+                    Ok(()) => out.error("ERR ringcache: lock keys cannot be used inside MULTI"),
+                    Err(e) => out.error(e),
+                };
+            }
+        }
         if self.tx.in_multi() && route != Route::Transaction {
             self.flush_pending(out).await;
             return tx::queue(self, args, raw, route, out).await;
@@ -305,5 +339,34 @@ impl Session {
             .conn(out.resp3)
             .send(req.freeze());
         self.pending.push_back(Pending::Scan { rx, backend: b });
+    }
+}
+
+/// Does the command touch lock keys? `None`: no lock keys (route normally);
+/// `Some(Ok)`: only lock keys (run the quorum path); `Some(Err)`: a mix, refused.
+fn lock_keys(
+    locks: &lock::Locks,
+    spec: &command::CommandSpec,
+    route: Route,
+    args: &[Bytes],
+) -> Option<Result<(), String>> {
+    let keys: Vec<usize> = match route {
+        Route::Forward | Route::Split(_) | Route::Blocking => {
+            spec.key_indexes(args.len()).collect()
+        }
+        Route::Movable(kind) => router::movable_keys(kind, args).ok()?,
+        _ => return None,
+    };
+    let locked = keys
+        .iter()
+        .filter(|&&i| locks.is_lock_key(&args[i]))
+        .count();
+    match locked {
+        0 => None,
+        n if n == keys.len() && matches!(route, Route::Forward | Route::Movable(_)) || (n == 1 && keys.len() == 1) => Some(Ok(())),
+        _ => Some(Err(format!(
+            "ERR ringcache: '{}' mixes lock keys with other keys (or several lock keys); locks are taken one key at a time",
+            spec.name
+        ))),
     }
 }
