@@ -106,3 +106,53 @@ impl Raw {
 pub async fn raw(node: &NodeHandle) -> Raw {
     Raw::connect(node.addr).await
 }
+
+/// A proxy in front of in-process nodes.
+pub struct TestCluster {
+    pub nodes: Vec<NodeHandle>,
+    pub proxy: ringcache::proxy::ProxyHandle,
+}
+
+impl TestCluster {
+    /// Stop everything.
+    pub async fn stop(self) {
+        self.proxy.stop().await;
+        for n in self.nodes {
+            n.stop().await;
+        }
+    }
+}
+
+/// Start `n` nodes and a proxy (ketama, fnv1a_64, hash tag `{}`) in front of them.
+pub async fn start_cluster(n: usize) -> TestCluster {
+    start_cluster_with(n, |_| {}).await
+}
+
+/// Like [`start_cluster`], adjusting the proxy config first.
+pub async fn start_cluster_with(
+    n: usize,
+    f: impl FnOnce(&mut ringcache::config::ProxyConfig),
+) -> TestCluster {
+    let mut nodes = Vec::new();
+    for _ in 0..n {
+        nodes.push(start_node().await);
+    }
+    let mut cfg = ringcache::config::ProxyConfig {
+        listen: "127.0.0.1:0".into(),
+        servers: nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{}:1 node{}", n.addr, i + 1))
+            .collect(),
+        hash_tag: "{}".into(),
+        ..Default::default()
+    };
+    f(&mut cfg);
+    let proxy = ringcache::proxy::spawn(&cfg).await.expect("proxy starts");
+    TestCluster { nodes, proxy }
+}
+
+/// Connect a raw client to a proxy.
+pub async fn raw_proxy(c: &TestCluster) -> Raw {
+    Raw::connect(c.proxy.addr).await
+}
