@@ -25,12 +25,12 @@ pub struct LockConfig {
     pub drift_factor: f64,
     /// Longest TTL a client may ask for, in milliseconds.
     pub max_ttl: u64,
-    /// Extra acquisition attempts after the first fails to reach a quorum.
+    /// Attempts LOCK.ACQUIRE (without WAIT) makes when no quorum was reached.
     pub retry_count: u32,
     /// Upper bound of the random delay between attempts, in milliseconds.
     pub retry_delay_max: u64,
-    /// After a restart, refuse new locks for this many milliseconds so locks granted before the
-    /// restart expire first; `None` means `max_ttl`.
+    /// How long a lock backend that restarted (or was unreachable) stays out of lock quorums,
+    /// so locks it forgot have expired first; `None` means `max_ttl`.
     pub restart_quarantine: Option<u64>,
 }
 
