@@ -90,6 +90,13 @@ impl Backend {
         &conns[self.next.fetch_add(1, Ordering::Relaxed) % conns.len()]
     }
 
+    /// Open every multiplexed connection now (`preconnect`): a PING makes each connect.
+    pub fn preconnect(&self) {
+        for c in &self.conns2 {
+            drop(c.send(bytes::Bytes::from_static(b"*1\r\n$4\r\nPING\r\n")));
+        }
+    }
+
     /// Check out a dedicated connection (transactions, blocking commands).
     pub async fn dedicated(&self, resp3: bool) -> Result<Dedicated, String> {
         if resp3 { &self.pool3 } else { &self.pool2 }.get().await

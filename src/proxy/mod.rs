@@ -49,6 +49,8 @@ pub struct Proxy {
     pub started_unix: u64,
     /// Random id, new each start.
     pub run_id: String,
+    /// Open backend connections at startup instead of on first use.
+    pub preconnect: bool,
     clients: AtomicUsize,
     next_id: AtomicU64,
 }
@@ -71,6 +73,7 @@ impl Proxy {
             run_id: (0..40)
                 .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).expect("hex"))
                 .collect(),
+            preconnect: cfg.preconnect,
             clients: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
         })
@@ -98,6 +101,11 @@ impl Proxy {
 
 /// Serve clients on `listener` until `shutdown` is cancelled.
 pub async fn run(proxy: Arc<Proxy>, listener: TcpListener, shutdown: CancellationToken) {
+    if proxy.preconnect {
+        for b in &proxy.backends.list {
+            b.preconnect();
+        }
+    }
     let health = tokio::spawn(readmit_loop(proxy.clone(), shutdown.clone()));
     let restarts = tokio::spawn(lock::restart::watch(proxy.clone(), shutdown.clone()));
     let mut conns = tokio::task::JoinSet::new();
