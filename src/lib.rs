@@ -11,6 +11,7 @@
 
 pub mod command;
 pub mod config;
+pub mod metrics;
 pub mod node;
 pub mod protocol;
 pub mod proxy;

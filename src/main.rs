@@ -48,7 +48,7 @@ fn main() -> ExitCode {
                 eprintln!("ringcache node: {e:#}");
                 ExitCode::from(EXIT_USAGE)
             }
-            Ok(settings) => report(run_node(settings)),
+            Ok((settings, metrics)) => report(run_node(settings, metrics)),
         },
     }
 }
@@ -68,7 +68,7 @@ fn report(r: Result<()>) -> ExitCode {
     }
 }
 
-fn node_settings(args: &NodeArgs) -> Result<node::Settings> {
+fn node_settings(args: &NodeArgs) -> Result<(node::Settings, Option<String>)> {
     let mut cfg: NodeConfig = match &args.config {
         Some(path) => config::load(path).map_err(|e| anyhow!("{e}"))?,
         None => NodeConfig::default(),
@@ -87,7 +87,7 @@ fn node_settings(args: &NodeArgs) -> Result<node::Settings> {
         cfg.requirepass = Some(p.clone());
     }
     cfg.validate().map_err(|e| anyhow!("{e}"))?;
-    Ok(node::Settings::from(&cfg))
+    Ok((node::Settings::from(&cfg), cfg.metrics_listen.clone()))
 }
 
 fn proxy_config(args: &ProxyArgs) -> Result<ProxyConfig> {
@@ -144,6 +144,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn run_proxy(cfg: ProxyConfig) -> Result<()> {
     runtime()?.block_on(async move {
+        start_metrics(cfg.metrics_listen.as_ref())?;
         let handle = proxy::spawn(&cfg)
             .await
             .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -157,12 +158,16 @@ fn run_proxy(cfg: ProxyConfig) -> Result<()> {
 
 fn run_cluster(cfg: ClusterConfig) -> Result<()> {
     runtime()?.block_on(async move {
+        start_metrics(cfg.metrics_listen.as_ref())?;
         let mut nodes = Vec::new();
         for nc in cfg.node_configs() {
             let n = node::spawn(node::Settings::from(&nc))
                 .await
                 .with_context(|| format!("cannot start a node on {}", nc.listen))?;
             nodes.push(n);
+        }
+        if cfg.metrics_listen.is_some() {
+            spawn_node_gauges(nodes.iter().map(|n| n.server.clone()).collect());
         }
         let pcfg = cfg.proxy_config();
         let p = proxy::spawn(&pcfg)
@@ -192,17 +197,52 @@ fn run_cluster(cfg: ClusterConfig) -> Result<()> {
     })
 }
 
-fn run_node(settings: node::Settings) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
+/// Serve Prometheus metrics if asked to (call inside the runtime).
+fn start_metrics(addr: Option<&String>) -> Result<()> {
+    if let Some(a) = addr {
+        let sock: std::net::SocketAddr =
+            a.parse().with_context(|| format!("metrics_listen {a}"))?;
+        ringcache::metrics::install(sock).map_err(|e| anyhow!(e))?;
+        tracing::info!(addr = %sock, "metrics on /metrics");
+    }
+    Ok(())
+}
+
+/// Refresh the nodes' dataset gauges once a second (INFO's numbers, for Prometheus).
+fn spawn_node_gauges(servers: Vec<std::sync::Arc<node::Server>>) {
+    use ringcache::metrics::{EVICTED, EXPIRED, KEYS, USED_MEMORY};
+    use std::sync::atomic::Ordering::Relaxed;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let (mut mem, mut keys, mut expired, mut evicted) = (0, 0, 0, 0);
+            for s in &servers {
+                mem += s.db.used_memory();
+                keys += s.db.counts().0;
+                expired += s.db.expired_keys.load(Relaxed);
+                evicted += s.db.evicted_keys.load(Relaxed);
+            }
+            metrics::gauge!(USED_MEMORY).set(mem as f64);
+            metrics::gauge!(KEYS).set(keys as f64);
+            metrics::counter!(EXPIRED).absolute(expired);
+            metrics::counter!(EVICTED).absolute(evicted);
+        }
+    });
+}
+
+fn run_node(settings: node::Settings, metrics_listen: Option<String>) -> Result<()> {
+    runtime()?.block_on(async move {
+        start_metrics(metrics_listen.as_ref())?;
         let listener = tokio::net::TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "ringcache node ready");
         let server = std::sync::Arc::new(node::Server::new(settings, addr.port()));
+        if metrics_listen.is_some() {
+            spawn_node_gauges(vec![server.clone()]);
+        }
         let shutdown = CancellationToken::new();
         tokio::spawn(signal_shutdown(shutdown.clone()));
         node::run(server, listener, shutdown).await;

@@ -78,6 +78,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         return;
     };
     let id = info.id;
+    crate::metrics::connection(crate::metrics::Role::Node, true);
     let (bulk_limit, authed) = {
         let s = server.settings.read();
         (s.proto_max_bulk_len, s.requirepass.is_none())
@@ -142,6 +143,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
     }
     super::cmd::transactions::unwatch_all(&server, &mut session);
     server.unregister_client(id);
+    crate::metrics::connection(crate::metrics::Role::Node, false);
 }
 
 async fn with_idle_timeout<F: std::future::Future>(secs: u64, f: F) -> Option<F::Output> {

@@ -167,6 +167,7 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
             return out.error(msg);
         }
     };
+    crate::metrics::command(crate::metrics::Role::Node, id);
     let spec = command::spec(id);
     if !session.authed && !spec.has(flags::NO_AUTH) {
         session.flag_multi_error();

@@ -44,6 +44,19 @@ pub enum BackendError {
     Ejected,
 }
 
+impl BackendError {
+    /// A short fixed label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendError::Timeout => "timeout",
+            BackendError::Unreachable(_) => "unreachable",
+            BackendError::Lost(_) => "lost",
+            BackendError::Protocol => "protocol",
+            BackendError::Ejected => "ejected",
+        }
+    }
+}
+
 /// One request for a backend.
 pub struct Job {
     /// The request, already RESP-encoded.

@@ -172,6 +172,7 @@ impl Backends {
             *until = Some(Instant::now() + self.retry);
         }
         tracing::warn!(backend = %b.name, "ejecting backend after repeated failures");
+        metrics::counter!(crate::metrics::EJECTIONS, "backend" => b.name.clone()).increment(1);
         self.rebuild();
     }
 

@@ -61,6 +61,7 @@ pub fn backend_error(backends: &Backends, idx: usize, e: &BackendError) -> Vec<u
     if !matches!(e, BackendError::Protocol) {
         backends.note_failure(b);
     }
+    metrics::counter!(crate::metrics::BACKEND_ERRORS, "backend" => b.name.clone(), "reason" => e.kind()).increment(1);
     format!("ERR ringcache: backend {} {}", b.name, e).into_bytes()
 }
 

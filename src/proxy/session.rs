@@ -43,6 +43,7 @@ pub async fn serve(proxy: Arc<Proxy>, mut stream: TcpStream, shutdown: Cancellat
         let _ = stream.write_all(&out.buf).await;
         return;
     };
+    crate::metrics::connection(crate::metrics::Role::Proxy, true);
     let mut s = Session {
         authed: proxy.requirepass.is_none(),
         proxy: proxy.clone(),
@@ -98,6 +99,7 @@ pub async fn serve(proxy: Arc<Proxy>, mut stream: TcpStream, shutdown: Cancellat
     }
     s.tx.release().await;
     proxy.unregister_client();
+    crate::metrics::connection(crate::metrics::Role::Proxy, false);
 }
 
 impl Session {
@@ -144,6 +146,7 @@ impl Session {
             self.tx.flag_error();
             return self.error(out, errors::unknown_command(args));
         };
+        crate::metrics::command(crate::metrics::Role::Proxy, id);
         let spec = command::spec(id);
         let route = router::route(id);
         if !spec.arity_ok(args.len()) {

@@ -53,6 +53,14 @@ impl Vote {
 /// Send `req` to every voting member at once and collect the answers within the
 /// per-node deadline. Quarantined members appear as failures.
 pub async fn ask_all(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
+    let started = Instant::now();
+    let votes = ask_voters(proxy, locks, req).await;
+    metrics::histogram!(crate::metrics::LOCK_QUORUM_SECONDS, "op" => "round")
+        .record(started.elapsed().as_secs_f64());
+    votes
+}
+
+async fn ask_voters(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
     let deadline = tokio::time::Instant::now() + locks.node_timeout;
     let mut waits = Vec::with_capacity(locks.members.len());
     let voters: Vec<(usize, usize)> = locks.voters().collect();
@@ -142,6 +150,27 @@ pub async fn acquire(
     token: &[u8],
     ttl: Duration,
 ) -> Acquired {
+    counted(acquire_plain(proxy, locks, key, token, ttl).await)
+}
+
+/// Count an acquisition by outcome.
+fn counted(a: Acquired) -> Acquired {
+    let outcome = match a {
+        Acquired::Granted { .. } => "granted",
+        Acquired::Held => "held",
+        Acquired::NoQuorum(_) => "no_quorum",
+    };
+    metrics::counter!(crate::metrics::LOCK_ACQUISITIONS, "outcome" => outcome).increment(1);
+    a
+}
+
+async fn acquire_plain(
+    proxy: &Proxy,
+    locks: &Locks,
+    key: &[u8],
+    token: &[u8],
+    ttl: Duration,
+) -> Acquired {
     let start = Instant::now();
     let ms = ttl.as_millis().to_string();
     let votes = ask_all(
@@ -173,6 +202,10 @@ pub async fn acquire_fenced(
     token: &[u8],
     ttl: Duration,
 ) -> Acquired {
+    counted(fenced(proxy, locks, key, token, ttl).await)
+}
+
+async fn fenced(proxy: &Proxy, locks: &Locks, key: &[u8], token: &[u8], ttl: Duration) -> Acquired {
     let start = Instant::now();
     let ms = ttl.as_millis().to_string();
     let fkey = fence_key(key);

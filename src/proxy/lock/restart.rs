@@ -41,6 +41,7 @@ pub async fn watch(proxy: Arc<Proxy>, shutdown: CancellationToken) {
                     if restarted || down[pos] {
                         tracing::warn!(backend = %proxy.backends.list[b].name, restarted, "lock backend came back: quarantined from lock quorums");
                         locks.quarantine(pos);
+                        metrics::counter!(crate::metrics::LOCK_QUARANTINES, "backend" => proxy.backends.list[b].name.clone()).increment(1);
                     }
                     down[pos] = false;
                     last[pos] = Some(id);
