@@ -177,7 +177,10 @@ mod tests {
         assert!(m("a[c-a]", "ab"), "reversed ranges are swapped");
         assert!(!m("a[a-c]", "ad"));
         assert!(m("[\\]]", "]"));
-        assert!(m("[a", "a"), "unterminated bracket still matches, as in Redis");
+        assert!(
+            m("[a", "a"),
+            "unterminated bracket still matches, as in Redis"
+        );
         assert!(!m("[", "a"));
         assert!(m("[a-]", "]"), "`a-]` is the range ']'..='a'");
         assert!(m("[a-]", "a"));

@@ -2,9 +2,9 @@
 //! argument parsers whose error texts must match Redis's.
 
 pub mod args;
-pub mod glob;
 #[allow(clippy::all)]
 mod generated;
+pub mod glob;
 pub mod table;
 
 pub use table::{flags, lookup, lookup_sub, spec, CommandId, CommandSpec};
