@@ -278,3 +278,125 @@ fn used_memory_tracks_rss() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Kills the spawned node however the test ends.
+struct Child(std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `used_memory` from an `INFO memory` reply; `None` if the node has no INFO.
+async fn info_used_memory(c: &mut Raw) -> Option<u64> {
+    let r = c.q("INFO memory").await;
+    r.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .map(|v| v.trim().parse().expect("number"))
+}
+
+fn pid_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("procfs");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
+}
+
+/// Pipeline `cmds` in batches of 1000 and wait for every reply.
+async fn pipeline(c: &mut Raw, cmds: impl Iterator<Item = Vec<Vec<u8>>>) {
+    let cmds: Vec<Vec<Vec<u8>>> = cmds.collect();
+    for chunk in cmds.chunks(1000) {
+        let mut batch = Vec::new();
+        for args in chunk {
+            let refs: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+            batch.extend(encode(&refs));
+        }
+        c.send_raw(&batch).await;
+        for _ in chunk {
+            let r = c.read_reply().await;
+            assert!(!r.starts_with(b"-"), "{}", String::from_utf8_lossy(&r));
+        }
+    }
+}
+
+/// The same comparison against the real binary, reading `used_memory` from `INFO
+/// memory` and RSS from /proc/PID/status. Skipped (with a message) while the node has
+/// no INFO command.
+#[tokio::test]
+async fn binary_used_memory_tracks_rss() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_ringcache"))
+            .args(["node", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ringcache"),
+    );
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let stream = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(s) => break s,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await
+    .expect("node listens within 10 s");
+    drop(stream);
+    let mut c = Raw::connect(addr).await;
+    let Some(used0) = info_used_memory(&mut c).await else {
+        println!("INFO memory not available in this build: skipped");
+        return;
+    };
+    let pid = child.0.id();
+    let rss0 = pid_rss(pid);
+    let v = value();
+    pipeline(
+        &mut c,
+        (0..200_000).map(|i| vec![b"SET".to_vec(), format!("key:{i}").into_bytes(), v.clone()]),
+    )
+    .await;
+    let (used1, rss1) = (info_used_memory(&mut c).await.unwrap(), pid_rss(pid));
+    pipeline(
+        &mut c,
+        (0..2000).map(|i| {
+            let mut a = vec![b"HSET".to_vec(), format!("hash:{i}").into_bytes()];
+            for f in 0..50 {
+                a.push(format!("field:{f}").into_bytes());
+                a.push(format!("value-{f}-{i}").into_bytes());
+            }
+            a
+        }),
+    )
+    .await;
+    pipeline(
+        &mut c,
+        (0..2000).map(|i| {
+            let mut a = vec![b"RPUSH".to_vec(), format!("list:{i}").into_bytes()];
+            a.extend((0..50).map(|e| format!("element-{e}-{i}").into_bytes()));
+            a
+        }),
+    )
+    .await;
+    let (used2, rss2) = (info_used_memory(&mut c).await.unwrap(), pid_rss(pid));
+    let strings = (used1 - used0) as f64 / (rss1 - rss0) as f64;
+    let aggregates = (used2 - used1) as f64 / (rss2 - rss1) as f64;
+    let total = (used2 - used0) as f64 / (rss2 - rss0) as f64;
+    println!(
+        "binary: used_memory +{} B, RSS +{} B; ratio strings {strings:.3}, hashes+lists {aggregates:.3}, total {total:.3}",
+        used2 - used0,
+        rss2 - rss0
+    );
+    assert!((0.6..=1.5).contains(&total), "ratio {total:.3}");
+}
