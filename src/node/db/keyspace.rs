@@ -62,8 +62,8 @@ impl<'a> Keyspace<'a> {
             db.expired_keys.fetch_add(1, Ordering::Relaxed);
             return None;
         }
+        e.lfu = lfu_increment(e.lfu_now(now));
         e.lru = (now / 1000) as u32;
-        e.lfu = lfu_increment(e.lfu);
         Some(idx)
     }
 
@@ -81,6 +81,20 @@ impl<'a> Keyspace<'a> {
                 None
             }
         }
+    }
+
+    /// Look at a key without counting a hit or miss or refreshing its LRU/LFU data
+    /// (Redis's `LOOKUP_NOTOUCH`); an expired key is still deleted.
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        let idx = shard.map.get_index_of(key)?;
+        if shard.map[idx].expire_at != 0 && shard.map[idx].expire_at <= now {
+            shard.remove_index(idx);
+            db.expired_keys.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(&shard.map[idx])
     }
 
     /// Read a key's value.
@@ -284,6 +298,14 @@ impl<'a> Keyspace<'a> {
             }
         }
         None
+    }
+}
+
+impl Drop for Keyspace<'_> {
+    fn drop(&mut self) {
+        for (_, g) in self.guards.iter_mut() {
+            g.publish_mem(&self.db.mem_total);
+        }
     }
 }
 

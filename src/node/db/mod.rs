@@ -11,7 +11,7 @@ pub use shard::{Entry, Shard, KEY_OVERHEAD};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Number of shards; a power of two. 16 keeps contention low on a few cores while
@@ -31,6 +31,10 @@ pub struct Db {
     shards: Box<[Mutex<Shard>]>,
     /// Milliseconds added to the wall clock: lets tests move time forward without sleeping.
     clock_offset_ms: AtomicI64,
+    /// Sum of the shards' `mem`, published by each command as it unlocks.
+    mem_total: AtomicUsize,
+    /// maxmemory eviction's candidate pool (kept between writes, as Redis does).
+    pub(crate) evict_pool: Mutex<crate::node::evict::Pool>,
     /// Keys removed because their TTL passed (INFO `expired_keys`).
     pub expired_keys: AtomicU64,
     /// Keys removed by maxmemory eviction (INFO `evicted_keys`).
@@ -53,6 +57,8 @@ impl Db {
         Db {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             clock_offset_ms: AtomicI64::new(0),
+            mem_total: AtomicUsize::new(0),
+            evict_pool: Mutex::default(),
             expired_keys: AtomicU64::new(0),
             evicted_keys: AtomicU64::new(0),
             hits: AtomicU64::new(0),
@@ -135,9 +141,12 @@ impl Db {
         Keyspace::new(self, guards)
     }
 
-    /// Approximate bytes used by the dataset (keys, values, per-key overhead).
+    /// Approximate bytes used by the dataset (keys, values, per-key overhead). One
+    /// atomic load: it runs before every write (maxmemory check). Exact once the
+    /// commands in flight have released their shards.
+    #[inline]
     pub fn used_memory(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().mem).sum()
+        self.mem_total.load(Ordering::Relaxed)
     }
 
     /// (keys, keys with a TTL) over all shards.

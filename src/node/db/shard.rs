@@ -6,10 +6,15 @@ use crate::node::types::Value;
 use bytes::Bytes;
 use fnv::{FnvBuildHasher, FnvHashMap};
 use indexmap::{IndexMap, IndexSet};
+use rand::Rng;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Estimated bytes per key beyond the key and value bytes themselves (map slot,
-/// index entry, the Entry struct, the key's allocation header).
-pub const KEY_OVERHEAD: usize = 96;
+/// Estimated bytes per key beyond the key and value bytes themselves: the IndexMap
+/// bucket (hash + `Bytes` key + `Entry` ≈ 120 B), its hash-index slot, and the spare
+/// capacity both keep after doubling (on average ~1/4 of them empty). Calibrated
+/// against RSS by `integration/node/memory.rs` (200k 100-byte strings: estimate/RSS
+/// ≈ 0.95).
+pub const KEY_OVERHEAD: usize = 112;
 
 /// What a key maps to.
 #[derive(Debug, Clone)]
@@ -25,6 +30,18 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The LFU counter as of `now_ms`, decayed by one per minute since the last access
+    /// (Redis's `lfu-decay-time 1`). `lru` doubles as the last-access time.
+    pub fn lfu_now(&self, now_ms: u64) -> u8 {
+        let minutes = ((now_ms / 1000) as u32).wrapping_sub(self.lru) / 60;
+        self.lfu.saturating_sub(minutes.min(255) as u8)
+    }
+
+    /// Seconds since the last access (wrapping clock, as Redis's LRU clock).
+    pub fn idle_secs(&self, now_ms: u64) -> u32 {
+        ((now_ms / 1000) as u32).wrapping_sub(self.lru)
+    }
+
     /// A fresh entry with no TTL.
     pub fn new(value: Value) -> Self {
         Entry {
@@ -44,6 +61,9 @@ pub struct Shard {
     pub(super) volatile: IndexSet<Bytes, FnvBuildHasher>,
     /// Approximate bytes used by this shard's keys and values.
     pub(super) mem: usize,
+    /// The part of `mem` already added to [`Db`](super::Db)'s global counter; the
+    /// difference is published when the command's lock is released.
+    pub(super) mem_published: usize,
     /// WATCHed keys → version, bumped on every change; empty when nobody watches.
     pub(super) watched: FnvHashMap<Bytes, WatchSlot>,
 }
@@ -70,6 +90,10 @@ impl Shard {
     pub fn volatile_len(&self) -> usize {
         self.volatile.len()
     }
+    /// Approximate bytes used by this shard (INFO `used_memory` inside EXEC).
+    pub fn mem(&self) -> usize {
+        self.mem
+    }
 
     pub(super) fn entry_cost(key: &[u8], e: &Entry) -> usize {
         KEY_OVERHEAD + super::super::types::alloc_cost(key.len()) + e.value.mem()
@@ -94,6 +118,97 @@ impl Shard {
         }
         self.touch(&k);
         Some((k, e))
+    }
+
+    /// Publish this shard's memory change since the last call into the global counter
+    /// (so `used_memory()` is one atomic load instead of locking every shard).
+    pub(super) fn publish_mem(&mut self, total: &AtomicUsize) {
+        if self.mem > self.mem_published {
+            total.fetch_add(self.mem - self.mem_published, Ordering::Relaxed);
+        } else if self.mem < self.mem_published {
+            total.fetch_sub(self.mem_published - self.mem, Ordering::Relaxed);
+        }
+        self.mem_published = self.mem;
+    }
+
+    /// Call `f` on up to `n` randomly chosen entries: among all keys, or only those with
+    /// a TTL (`volatile`). Small shards are walked whole. Eviction's sampler.
+    pub fn sample(&self, n: usize, volatile: bool, mut f: impl FnMut(&Bytes, &Entry)) {
+        let len = if volatile {
+            self.volatile.len()
+        } else {
+            self.map.len()
+        };
+        let pick = |i: usize| -> Option<(&Bytes, &Entry)> {
+            if volatile {
+                let k = self.volatile.get_index(i)?;
+                self.map.get_key_value(k)
+            } else {
+                self.map.get_index(i)
+            }
+        };
+        if len <= n {
+            (0..len).filter_map(pick).for_each(|(k, e)| f(k, e));
+        } else {
+            let mut rng = rand::rng();
+            for _ in 0..n {
+                if let Some((k, e)) = pick(rng.random_range(0..len)) {
+                    f(k, e);
+                }
+            }
+        }
+    }
+
+    /// One active-expiry probe: look at up to `n` random keys with a TTL and delete the
+    /// expired ones. Returns (sampled, deleted).
+    pub fn expire_sample(&mut self, now: u64, n: usize) -> (usize, usize) {
+        let len = self.volatile.len();
+        let mut expired = 0;
+        if len <= n {
+            // Walk down so swap-removal only moves already-visited keys.
+            for i in (0..len).rev() {
+                if self.expire_volatile_at(i, now) {
+                    expired += 1;
+                }
+            }
+            return (len, expired);
+        }
+        let mut rng = rand::rng();
+        for _ in 0..n {
+            let i = rng.random_range(0..self.volatile.len());
+            if self.expire_volatile_at(i, now) {
+                expired += 1;
+            }
+        }
+        (n, expired)
+    }
+
+    /// Delete the key at position `i` of the TTL index if its time has passed.
+    fn expire_volatile_at(&mut self, i: usize, now: u64) -> bool {
+        let Some(k) = self.volatile.get_index(i) else {
+            return false;
+        };
+        let Some((idx, _, e)) = self.map.get_full(k) else {
+            return false;
+        };
+        if e.expire_at != 0 && e.expire_at <= now {
+            self.remove_index(idx);
+            return true;
+        }
+        false
+    }
+
+    /// A key's entry, expired or not, without touching it (eviction re-checks).
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.map.get(key)
+    }
+
+    /// Delete `key` outright (eviction). True if it was there.
+    pub fn evict(&mut self, key: &[u8]) -> bool {
+        match self.map.get_index_of(key) {
+            Some(idx) => self.remove_index(idx).is_some(),
+            None => false,
+        }
     }
 
     /// Bump every watched key (FLUSHALL).

@@ -1,0 +1,294 @@
+//! Generic key commands, active expiry and SCAN's guarantee, with exact reply bytes.
+
+use crate::common::*;
+use ringcache::node::types::{ListValue, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Put a one-element list under `key` directly (the list commands live elsewhere).
+fn put_list(node: &ringcache::node::NodeHandle, key: &str) {
+    let mut l = ListValue::new();
+    l.push_back(bytes::Bytes::from_static(b"x"));
+    node.server
+        .db
+        .lock_key(key.as_bytes())
+        .set(key.as_bytes(), Value::List(l), 0);
+}
+
+/// Send each command, comparing its reply to the expected bytes.
+async fn check(c: &mut Raw, steps: &[(&str, &str)]) {
+    for (cmd, want) in steps {
+        assert_eq!(c.q(cmd).await, *want, "{cmd}");
+    }
+}
+
+#[tokio::test]
+async fn del_exists_type_touch() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    put_list(&node, "l");
+    check(
+        &mut c,
+        &[
+            ("SET a 1", "+OK\r\n"),
+            ("SET b 2", "+OK\r\n"),
+            ("EXISTS a a b nope", ":3\r\n"),
+            ("TOUCH a l nope", ":2\r\n"),
+            ("TYPE a", "+string\r\n"),
+            ("TYPE l", "+list\r\n"),
+            ("TYPE nope", "+none\r\n"),
+            ("DEL a a c", ":1\r\n"),
+            ("UNLINK b l", ":2\r\n"),
+            ("EXISTS a b l", ":0\r\n"),
+            (
+                "DEL",
+                "-ERR wrong number of arguments for 'del' command\r\n",
+            ),
+        ],
+    )
+    .await;
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn expire_options_and_errors() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    c.q("SET k v").await;
+    check(
+        &mut c,
+        &[
+            ("EXPIRE nope 10", ":0\r\n"),
+            ("TTL nope", ":-2\r\n"),
+            ("TTL k", ":-1\r\n"),
+            ("EXPIRE k 100 XX", ":0\r\n"),
+            ("EXPIRE k 100 GT", ":0\r\n"),
+            ("EXPIRE k 100 NX", ":1\r\n"),
+            ("EXPIRE k 200 NX", ":0\r\n"),
+            ("EXPIRE k 50 GT", ":0\r\n"),
+            ("EXPIRE k 200 gt", ":1\r\n"),
+            ("EXPIRE k 300 LT", ":0\r\n"),
+            ("TTL k", ":200\r\n"),
+            (
+                "EXPIRE k 1 NX GT",
+                "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n",
+            ),
+            (
+                "EXPIRE k abc GT LT",
+                "-ERR GT and LT options at the same time are not compatible\r\n",
+            ),
+            ("EXPIRE k 1 foo", "-ERR Unsupported option foo\r\n"),
+            (
+                "EXPIRE k 9223372036854775807",
+                "-ERR invalid expire time in 'expire' command\r\n",
+            ),
+            (
+                "PEXPIRE k 9223372036854775807",
+                "-ERR invalid expire time in 'pexpire' command\r\n",
+            ),
+            (
+                "EXPIRE k 1.5",
+                "-ERR value is not an integer or out of range\r\n",
+            ),
+            ("EXPIREAT k 4102444800", ":1\r\n"),
+            ("EXPIRETIME k", ":4102444800\r\n"),
+            ("PEXPIRETIME k", ":4102444800000\r\n"),
+            ("PERSIST k", ":1\r\n"),
+            ("PERSIST k", ":0\r\n"),
+            ("PEXPIRETIME k", ":-1\r\n"),
+            ("PEXPIREAT k 1", ":1\r\n"),
+            ("EXISTS k", ":0\r\n"),
+        ],
+    )
+    .await;
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn ttl_counts_down_with_the_clock() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    c.q("SET k v").await;
+    c.q("PEXPIRE k 10000").await;
+    node.server.db.advance_clock(4_400);
+    assert_eq!(c.q("TTL k").await, ":6\r\n");
+    node.server.db.advance_clock(5_600);
+    assert_eq!(c.q("GET k").await, "$-1\r\n");
+    assert_eq!(c.q("TTL k").await, ":-2\r\n");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn rename_copy() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    check(
+        &mut c,
+        &[
+            ("RENAME nope x", "-ERR no such key\r\n"),
+            ("RENAMENX nope nope", "-ERR no such key\r\n"),
+            ("SET a 1", "+OK\r\n"),
+            ("EXPIRE a 100", ":1\r\n"),
+            ("RENAME a a", "+OK\r\n"),
+            ("RENAME a b", "+OK\r\n"),
+            ("TTL b", ":100\r\n"),
+            ("SET c 3", "+OK\r\n"),
+            ("RENAMENX b c", ":0\r\n"),
+            ("RENAMENX b d", ":1\r\n"),
+            (
+                "COPY d d",
+                "-ERR source and destination objects are the same\r\n",
+            ),
+            ("COPY d c", ":0\r\n"),
+            ("COPY d c REPLACE", ":1\r\n"),
+            ("GET c", "$1\r\n1\r\n"),
+            ("TTL c", ":100\r\n"),
+            ("COPY d e DB 0", ":1\r\n"),
+            ("COPY d f DB 1", "-ERR DB index is out of range\r\n"),
+            (
+                "COPY d f DB x",
+                "-ERR value is not an integer or out of range\r\n",
+            ),
+            ("COPY d f DB", "-ERR syntax error\r\n"),
+            ("COPY nope f", ":0\r\n"),
+        ],
+    )
+    .await;
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn keys_scan_randomkey_on_empty_and_small() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    check(
+        &mut c,
+        &[
+            ("KEYS *", "*0\r\n"),
+            ("SCAN 0", "*2\r\n$1\r\n0\r\n*0\r\n"),
+            ("RANDOMKEY", "$-1\r\n"),
+            ("SCAN abc", "-ERR invalid cursor\r\n"),
+            ("SCAN 0 COUNT 0", "-ERR syntax error\r\n"),
+            ("SCAN 0 COUNT", "-ERR syntax error\r\n"),
+            (
+                "SCAN 0 COUNT x",
+                "-ERR value is not an integer or out of range\r\n",
+            ),
+            ("SET ab 1", "+OK\r\n"),
+            ("SET a* 1", "+OK\r\n"),
+        ],
+    )
+    .await;
+    put_list(&node, "al");
+    check(
+        &mut c,
+        &[
+            ("KEYS a\\*", "*1\r\n$2\r\na*\r\n"),
+            ("KEYS ?b", "*1\r\n$2\r\nab\r\n"),
+            (
+                "SCAN 0 TYPE list COUNT 100",
+                "*2\r\n$1\r\n0\r\n*1\r\n$2\r\nal\r\n",
+            ),
+            (
+                "SCAN 0 MATCH a[l] TYPE LIST",
+                "*2\r\n$1\r\n0\r\n*1\r\n$2\r\nal\r\n",
+            ),
+            ("SCAN 0 TYPE nosuch", "*2\r\n$1\r\n0\r\n*0\r\n"),
+        ],
+    )
+    .await;
+    let k = c.q("RANDOMKEY").await;
+    assert!(
+        ["$2\r\nab\r\n", "$2\r\na*\r\n", "$2\r\nal\r\n"].contains(&k.as_str()),
+        "{k}"
+    );
+    node.stop().await;
+}
+
+/// Parse a SCAN reply into (cursor, keys).
+fn parse_scan(reply: &[u8]) -> (String, Vec<String>) {
+    let text = String::from_utf8_lossy(reply);
+    let mut lines = text.split("\r\n");
+    assert_eq!(lines.next(), Some("*2"));
+    lines.next();
+    let cursor = lines.next().unwrap().to_string();
+    let n: usize = lines.next().unwrap()[1..].parse().unwrap();
+    let mut keys = Vec::new();
+    for _ in 0..n {
+        lines.next();
+        keys.push(lines.next().unwrap().to_string());
+    }
+    (cursor, keys)
+}
+
+/// Redis's guarantee: every key present for the whole iteration is returned, even when
+/// other keys are added and deleted between the calls.
+#[tokio::test]
+async fn scan_returns_every_stable_key_despite_churn() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    for i in 0..1000 {
+        c.q(&format!("SET k{i} v")).await;
+    }
+    let mut seen = HashSet::new();
+    let mut cursor = "0".to_string();
+    let mut step = 0;
+    loop {
+        let (next, keys) = parse_scan(&c.cmd(&[b"SCAN", cursor.as_bytes(), b"COUNT", b"7"]).await);
+        seen.extend(keys);
+        // Churn: delete some keys that are not part of the stable set, add new ones.
+        c.q(&format!("DEL k{}", 900 + step % 100)).await;
+        c.q(&format!("SET new{step} v")).await;
+        step += 1;
+        assert!(step < 10_000, "scan did not terminate");
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    for i in 0..900 {
+        assert!(seen.contains(&format!("k{i}")), "k{i} missing");
+    }
+    node.stop().await;
+}
+
+/// Wait (bounded) until the keyspace holds `want` keys without anyone reading them.
+async fn wait_counts(node: &ringcache::node::NodeHandle, want: (usize, usize)) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while node.server.db.counts() != want {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("counts {:?}, want {want:?}", node.server.db.counts()));
+}
+
+#[tokio::test]
+async fn active_expiry_removes_unread_keys() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let mut batch = Vec::new();
+    for i in 0..5000 {
+        batch.extend(encode(&[b"SET", format!("t{i}").as_bytes(), b"v"]));
+        batch.extend(encode(&[b"PEXPIRE", format!("t{i}").as_bytes(), b"1000"]));
+    }
+    for i in 0..50 {
+        batch.extend(encode(&[b"SET", format!("p{i}").as_bytes(), b"v"]));
+    }
+    c.send_raw(&batch).await;
+    for _ in 0..10_050 {
+        c.read_reply().await;
+    }
+    assert_eq!(node.server.db.counts(), (5050, 5000));
+    node.server.db.advance_clock(1_500);
+    wait_counts(&node, (50, 0)).await;
+    assert_eq!(
+        node.server
+            .db
+            .expired_keys
+            .load(std::sync::atomic::Ordering::Relaxed),
+        5000
+    );
+    assert_eq!(c.q("EXISTS p0 p49").await, ":2\r\n");
+    node.stop().await;
+}

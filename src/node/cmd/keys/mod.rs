@@ -1,0 +1,129 @@
+//! Generic key commands (Redis's "keyspace" group): existence, deletion, type, rename
+//! and copy here; TTLs in [`expire`]; whole-keyspace walks (KEYS, SCAN, RANDOMKEY) in
+//! [`walk`].
+
+mod expire;
+mod walk;
+
+use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::node::dispatch::{global, keyed, CommandDef, Ctx};
+use crate::protocol::errors;
+use bytes::Bytes;
+
+/// The key commands this node implements. KEYS/SCAN/RANDOMKEY name no keys in the
+/// command table, so they lock every shard (`global`).
+pub const COMMANDS: &[CommandDef] = &[
+    keyed("del", del),
+    keyed("unlink", del),
+    keyed("exists", exists),
+    keyed("touch", exists),
+    keyed("type", type_),
+    keyed("rename", rename),
+    keyed("renamenx", renamenx),
+    keyed("copy", copy),
+    keyed("expire", expire::expire),
+    keyed("pexpire", expire::pexpire),
+    keyed("expireat", expire::expireat),
+    keyed("pexpireat", expire::pexpireat),
+    keyed("ttl", expire::ttl),
+    keyed("pttl", expire::pttl),
+    keyed("expiretime", expire::expiretime),
+    keyed("pexpiretime", expire::pexpiretime),
+    keyed("persist", expire::persist),
+    global("keys", walk::keys),
+    global("scan", walk::scan),
+    global("randomkey", walk::randomkey),
+];
+
+/// `source and destination objects are the same` (COPY, and SMOVE/LMOVE-like checks).
+const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+
+/// DEL and UNLINK (freeing is cheap enough here that UNLINK need not be lazy).
+fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let n = args[1..]
+        .iter()
+        .filter(|k| ctx.ks.remove(k).is_some())
+        .count();
+    ctx.out.int(n as i64);
+}
+
+/// EXISTS and TOUCH: how many of the keys exist, duplicates counted each time. Both
+/// refresh the keys' LRU/LFU data, which is all TOUCH is for.
+fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let n = args[1..].iter().filter(|k| ctx.ks.exists(k)).count();
+    ctx.out.int(n as i64);
+}
+
+fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let name = ctx.ks.get_value(&args[1]).map_or("none", |v| v.type_name());
+    ctx.out.simple(name);
+}
+
+fn rename(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    rename_generic(ctx, args, false);
+}
+
+fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    rename_generic(ctx, args, true);
+}
+
+/// Redis's `renameGenericCommand`: the source must exist even when renaming a key to
+/// itself; the TTL moves with the value; an existing destination is replaced (RENAME)
+/// or left alone (RENAMENX → 0).
+fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) {
+    let (src, dst) = (&args[1], &args[2]);
+    if !ctx.ks.exists(src) {
+        return ctx.out.error(errors::NO_SUCH_KEY);
+    }
+    if src == dst {
+        return if nx { ctx.out.int(0) } else { ctx.out.ok() };
+    }
+    if nx && ctx.ks.exists(dst) {
+        return ctx.out.int(0);
+    }
+    let e = ctx.ks.remove(src).expect("checked above");
+    ctx.ks.set(dst, e.value, e.expire_at);
+    if nx {
+        ctx.out.int(1)
+    } else {
+        ctx.out.ok()
+    }
+}
+
+/// COPY source destination [DB n] [REPLACE]. Only database 0 exists here (as SELECT),
+/// so `DB` accepts 0 and answers any other index as out of range.
+fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let mut replace = false;
+    let mut j = 3;
+    while j < args.len() {
+        if eq_ignore_case(&args[j], "replace") {
+            replace = true;
+        } else if eq_ignore_case(&args[j], "db") && j + 1 < args.len() {
+            match parse_i64(&args[j + 1]) {
+                Some(db) if i32::try_from(db).is_ok() => {
+                    if db != 0 {
+                        return ctx.out.error(errors::DB_OUT_OF_RANGE);
+                    }
+                }
+                _ => return ctx.out.error(errors::NOT_INTEGER),
+            }
+            j += 1;
+        } else {
+            return ctx.out.error(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    let (src, dst) = (&args[1], &args[2]);
+    if src == dst {
+        return ctx.out.error(SAME_OBJECT);
+    }
+    let Some(e) = ctx.ks.get(src) else {
+        return ctx.out.int(0);
+    };
+    let (value, expire_at) = (e.value.clone(), e.expire_at);
+    if ctx.ks.exists(dst) && !replace {
+        return ctx.out.int(0);
+    }
+    ctx.ks.set(dst, value, expire_at);
+    ctx.out.int(1);
+}
