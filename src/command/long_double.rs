@@ -18,19 +18,11 @@ const MAX_CHARS: usize = 5 * 1024;
 
 /// Parse like Redis's `string2ld`: what `strtold` accepts (decimal, hex floats with or
 /// without a `p` exponent, `inf`/`infinity`, optional sign), no leading whitespace, the
-/// whole string consumed (C-string semantics: a NUL ends it), no NaN, and no overflow
-/// or underflow to zero. `None` means `ERR value is not a valid float`.
+/// whole string consumed (a NUL inside fails that), no NaN, and no overflow or underflow
+/// to zero. `None` means `ERR value is not a valid float`.
 pub fn parse(s: &[u8]) -> Option<LongDouble> {
     if s.is_empty() || s.len() >= MAX_CHARS {
         return None;
-    }
-    let s = match memchr::memchr(0, s) {
-        Some(i) => &s[..i],
-        None => s,
-    };
-    if s.is_empty() {
-        // strtold("") converts nothing, leaving the end pointer on the NUL: Redis takes 0.
-        return Some(LongDouble::ZERO);
     }
     if matches!(s[0], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
         return None;
@@ -283,8 +275,8 @@ mod tests {
         assert!(parse(b"1e-4940").is_some());
         assert!(parse(b"INF").unwrap().is_infinite());
         assert!(parse(b"-Infinity").unwrap().is_infinite());
-        assert!(parse(b"1\x00junk").is_some());
-        assert!(parse(b"\x00").unwrap().is_zero());
+        assert!(parse(b"1\x00junk").is_none());
+        assert!(parse(b"\x00").is_none());
         assert!(incr("1", "inf").is_none());
     }
 }
