@@ -1,9 +1,9 @@
 //! INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT. Results are stored as decimal text, as
 //! Redis replies and stores them; the TTL of an existing key is kept.
 
-use crate::node::dispatch::Ctx;
 use crate::command::args::parse_i64;
 use crate::command::long_double;
+use crate::node::dispatch::Ctx;
 use crate::node::types::Value;
 use crate::protocol::errors;
 use bytes::Bytes;

@@ -1,9 +1,9 @@
 //! APPEND, STRLEN, GETRANGE and SETRANGE.
 
-use crate::node::dispatch::Ctx;
-use crate::node::server::Server;
 use crate::command::args::parse_i64;
 use crate::node::db::owned;
+use crate::node::dispatch::Ctx;
+use crate::node::server::Server;
 use crate::node::types::Value;
 use crate::protocol::errors;
 use bytes::Bytes;
