@@ -7,3 +7,4 @@ mod common;
 mod connection;
 mod keys;
 mod memory;
+mod strings;

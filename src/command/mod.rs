@@ -2,10 +2,12 @@
 //! argument parsers whose error texts must match Redis's.
 
 pub mod args;
+mod extra;
 #[allow(clippy::all)]
 mod generated;
 pub mod glob;
 pub mod hello;
+pub mod long_double;
 pub mod table;
 
 pub use table::{flags, lookup, lookup_sub, spec, CommandId, CommandSpec};

@@ -3,6 +3,8 @@
 //! Both roles consult it: the node to check arity before dispatch, the proxy to find
 //! which arguments are keys. The data is generated from a live redis-server (see
 //! `generated.rs`), so arity and key positions can never drift from Redis by hand-editing.
+//! The few deliberate additions beyond 7.0 live in `extra.rs` and come after the
+//! generated entries (see [`all`]).
 
 use fnv::FnvHashMap;
 use std::sync::OnceLock;
@@ -40,7 +42,7 @@ pub mod flags {
 }
 
 /// One command (or `parent|sub` subcommand) as Redis 7.0 describes it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CommandSpec {
     /// Lower-case name; subcommands are `parent|sub`.
     pub name: &'static str,
@@ -100,13 +102,13 @@ impl CommandSpec {
     }
 }
 
-/// Index of a command in [`COMMANDS`](super::generated::COMMANDS): a cheap `Copy` handle.
+/// Index of a command in [`all`]: a cheap `Copy` handle.
 pub type CommandId = u16;
 
 fn index() -> &'static FnvHashMap<&'static [u8], CommandId> {
     static INDEX: OnceLock<FnvHashMap<&'static [u8], CommandId>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        super::generated::COMMANDS
+        all()
             .iter()
             .enumerate()
             .map(|(i, c)| (c.name.as_bytes(), i as CommandId))
@@ -143,12 +145,20 @@ pub fn lookup_sub(parent: &str, sub: &[u8]) -> Option<CommandId> {
 /// The spec behind an id.
 #[inline]
 pub fn spec(id: CommandId) -> &'static CommandSpec {
-    &super::generated::COMMANDS[id as usize]
+    &all()[id as usize]
 }
 
-/// All commands and subcommands.
+/// All commands and subcommands: Redis 7.0's generated table first, then the
+/// deliberate additions of [`extra`](super::extra) (DELIFEQ), so ids stay stable.
 pub fn all() -> &'static [CommandSpec] {
-    super::generated::COMMANDS
+    static ALL: OnceLock<Vec<CommandSpec>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        super::generated::COMMANDS
+            .iter()
+            .chain(super::extra::EXTRA)
+            .cloned()
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -161,6 +171,9 @@ mod tests {
         assert_eq!(spec(id).name, "get");
         assert_eq!(spec(id).arity, 2);
         assert!(lookup(b"nosuchcommand").is_none());
+        let delifeq = lookup(b"DELIFEQ").unwrap();
+        assert_eq!(spec(delifeq).name, "delifeq");
+        assert!(delifeq as usize >= super::super::generated::COMMANDS.len());
         assert_eq!(
             spec(lookup_sub("client", b"SETNAME").unwrap()).name,
             "client|setname"

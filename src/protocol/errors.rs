@@ -11,6 +11,14 @@ pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 /// Increment would overflow.
 pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+/// DECRBY of i64::MIN: negating it would overflow.
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+/// INCRBYFLOAT / HINCRBYFLOAT whose result is not finite.
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+/// APPEND / SETRANGE past `proto-max-bulk-len`.
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+/// Negative SETRANGE offset.
+pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
 /// Index out of range (LSET).
 pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 /// Key does not exist (RENAME, LSET…).
@@ -43,6 +51,11 @@ pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous
 /// `ERR wrong number of arguments for 'cmd' command` (cmd lower-case, as Redis prints it).
 pub fn arity(name: &str) -> String {
     format!("ERR wrong number of arguments for '{}' command", name)
+}
+
+/// `ERR invalid expire time in 'cmd' command` (SET, SETEX, GETEX, EXPIRE…).
+pub fn invalid_expire(name: &str) -> String {
+    format!("ERR invalid expire time in '{}' command", name)
 }
 
 /// Redis's unknown-command text, byte for byte: the name cut at 128 bytes, then the

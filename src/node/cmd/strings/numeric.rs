@@ -1,0 +1,87 @@
+//! INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT. Results are stored as decimal text, as
+//! Redis replies and stores them; the TTL of an existing key is kept.
+
+use crate::command::args::parse_i64;
+use crate::command::long_double;
+use crate::node::dispatch::Ctx;
+use crate::node::types::Value;
+use crate::protocol::errors;
+use bytes::Bytes;
+use rustc_apfloat::Float;
+
+pub(super) fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    incr_by(ctx, &args[1], 1);
+}
+
+pub(super) fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    incr_by(ctx, &args[1], -1);
+}
+
+pub(super) fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    match parse_i64(&args[2]) {
+        Some(by) => incr_by(ctx, &args[1], by),
+        None => ctx.out.error(errors::NOT_INTEGER),
+    }
+}
+
+pub(super) fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    match parse_i64(&args[2]) {
+        Some(i64::MIN) => ctx.out.error(errors::DECREMENT_OVERFLOW),
+        Some(by) => incr_by(ctx, &args[1], -by),
+        None => ctx.out.error(errors::NOT_INTEGER),
+    }
+}
+
+/// Redis's `incrDecrCommand`: the increment was parsed first, then the key's type and
+/// value are checked.
+fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) {
+    let mut digits = itoa::Buffer::new();
+    if let Some(mut e) = ctx.ks.get_mut(key) {
+        let Value::Str(s) = &mut e.value else {
+            return ctx.out.error(errors::WRONGTYPE);
+        };
+        let Some(cur) = parse_i64(s) else {
+            return ctx.out.error(errors::NOT_INTEGER);
+        };
+        let Some(new) = cur.checked_add(by) else {
+            return ctx.out.error(errors::OVERFLOW);
+        };
+        *s = Bytes::copy_from_slice(digits.format(new).as_bytes());
+        return ctx.out.int(new);
+    }
+    let text = Bytes::copy_from_slice(digits.format(by).as_bytes());
+    ctx.ks.set(key, Value::Str(text), 0);
+    ctx.out.int(by);
+}
+
+/// INCRBYFLOAT in x87 extended precision, printed like Redis (`%.17Lf`, trimmed); see
+/// `command::long_double`. Order of checks as in Redis: type, stored value, increment,
+/// finiteness of the sum.
+pub(super) fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let incr = long_double::parse(&args[2]);
+    let mut text = Vec::with_capacity(32);
+    let sum = |cur: Option<long_double::LongDouble>, text: &mut Vec<u8>| {
+        let (Some(cur), Some(incr)) = (cur, incr) else {
+            return Err(errors::NOT_FLOAT);
+        };
+        let v = long_double::add(cur, incr).ok_or(errors::NAN_OR_INFINITY)?;
+        long_double::format_human(v, text);
+        Ok(())
+    };
+    if let Some(mut e) = ctx.ks.get_mut(&args[1]) {
+        let Value::Str(s) = &mut e.value else {
+            return ctx.out.error(errors::WRONGTYPE);
+        };
+        if let Err(msg) = sum(long_double::parse(s), &mut text) {
+            return ctx.out.error(msg);
+        }
+        ctx.out.bulk(&text);
+        *s = Bytes::from(text);
+        return;
+    }
+    if let Err(msg) = sum(Some(long_double::LongDouble::ZERO), &mut text) {
+        return ctx.out.error(msg);
+    }
+    ctx.out.bulk(&text);
+    ctx.ks.set(&args[1], Value::Str(Bytes::from(text)), 0);
+}
