@@ -8,3 +8,5 @@ mod connection;
 mod keys;
 mod memory;
 mod strings;
+mod hashes;
+mod lists;

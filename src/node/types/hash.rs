@@ -1,15 +1,39 @@
 //! Hash values. Insertion order is kept (IndexMap) because Redis 7.0's small hashes
 //! (listpack encoding) reply in insertion order, and clients can see it.
+//!
+//! Redis converts a hash to a hashtable for good once it holds more than
+//! `hash-max-listpack-entries` (128) fields or any field or value longer than
+//! `hash-max-listpack-value` (64) bytes; from then on its order is unspecified. We mirror
+//! that with the `compact` flag: while compact, deletes keep the order of the rest
+//! (O(n) `shift_remove`, n ≤ 128); after, deletes are O(1) `swap_remove`, and HSCAN
+//! walks with a real cursor instead of replying everything at once.
 
 use super::bytes_cost;
 use bytes::Bytes;
 use indexmap::IndexMap;
 
+/// Redis 7.0's `hash-max-listpack-entries` default.
+pub const LISTPACK_MAX_ENTRIES: usize = 128;
+/// Redis 7.0's `hash-max-listpack-value` default.
+pub const LISTPACK_MAX_VALUE: usize = 64;
+
 /// A Redis hash.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HashValue {
     fields: IndexMap<Bytes, Bytes, fnv::FnvBuildHasher>,
     mem: usize,
+    /// Still what Redis would keep as a listpack (see the module doc).
+    compact: bool,
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        HashValue {
+            fields: IndexMap::default(),
+            mem: 0,
+            compact: true,
+        }
+    }
 }
 
 impl HashValue {
@@ -29,6 +53,11 @@ impl HashValue {
     pub fn mem(&self) -> usize {
         self.mem + self.fields.capacity() * 80
     }
+    /// True while Redis would still encode this hash as a listpack: insertion order
+    /// is then observable and HSCAN replies everything with cursor 0.
+    pub fn is_compact(&self) -> bool {
+        self.compact
+    }
     /// Read access to the fields.
     pub fn fields(&self) -> &IndexMap<Bytes, Bytes, fnv::FnvBuildHasher> {
         &self.fields
@@ -39,8 +68,11 @@ impl HashValue {
     }
     /// Set a field; true if it is new.
     pub fn insert(&mut self, f: Bytes, v: Bytes) -> bool {
+        if f.len() > LISTPACK_MAX_VALUE || v.len() > LISTPACK_MAX_VALUE {
+            self.compact = false;
+        }
         self.mem += bytes_cost(&v);
-        match self.fields.get_mut(&f) {
+        let new = match self.fields.get_mut(&f) {
             Some(old) => {
                 self.mem -= bytes_cost(old);
                 *old = v;
@@ -51,12 +83,61 @@ impl HashValue {
                 self.fields.insert(f, v);
                 true
             }
+        };
+        if self.fields.len() > LISTPACK_MAX_ENTRIES {
+            self.compact = false;
         }
+        new
     }
-    /// Remove a field, keeping the order of the rest (as a listpack does).
+    /// Remove a field. A compact hash keeps the order of the rest (as a listpack
+    /// does); a big one swaps the last field into the hole (O(1); order is
+    /// unspecified in Redis then, and HSCAN's cursor relies on only the last moving).
     pub fn remove(&mut self, f: &[u8]) -> Option<Bytes> {
-        let (k, v) = self.fields.shift_remove_entry(f)?;
+        let (k, v) = if self.compact {
+            self.fields.shift_remove_entry(f)?
+        } else {
+            self.fields.swap_remove_entry(f)?
+        };
         self.mem -= bytes_cost(&k) + bytes_cost(&v);
         Some(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn small_hash_keeps_order_on_delete_and_memory_returns_to_zero() {
+        let mut h = HashValue::new();
+        for f in ["z", "y", "x", "a"] {
+            assert!(h.insert(b(f), b("1")));
+        }
+        assert!(!h.insert(b("x"), b("22")));
+        h.remove(b"y");
+        let keys: Vec<_> = h.fields().keys().cloned().collect();
+        assert_eq!(keys, [b("z"), b("x"), b("a")]);
+        for f in ["z", "x", "a"] {
+            h.remove(f.as_bytes());
+        }
+        assert_eq!(h.mem, 0);
+        assert!(h.is_compact());
+    }
+
+    #[test]
+    fn long_values_or_many_fields_leave_compact_for_good() {
+        let mut h = HashValue::new();
+        h.insert(b("f"), Bytes::from(vec![b'x'; 65]));
+        h.remove(b"f");
+        assert!(!h.is_compact());
+        let mut h = HashValue::new();
+        for i in 0..=LISTPACK_MAX_ENTRIES {
+            h.insert(b(&i.to_string()), b("v"));
+        }
+        assert!(!h.is_compact());
     }
 }
