@@ -54,7 +54,9 @@ pub fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if count >= s.len() as u64 {
         // The whole set, in its own order; the key goes away with the guard.
         super::reply_members(out, s);
-        while s.remove_index(s.len() - 1).is_some() {}
+        while !s.is_empty() {
+            s.remove_index(s.len() - 1);
+        }
         return;
     }
     out.set(count as usize);

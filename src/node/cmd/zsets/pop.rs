@@ -23,9 +23,6 @@ fn zpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
             _ => return ctx.out.error(errors::POSITIVE),
         },
     };
-    if count == Some(0) {
-        return ctx.out.array(0);
-    }
     let Ctx { ks, out, .. } = ctx;
     let Some(mut e) = ks.get_mut(&args[1]) else {
         return out.array(0);
@@ -33,6 +30,9 @@ fn zpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
     let Value::ZSet(z) = &mut e.value else {
         return out.error(errors::WRONGTYPE);
     };
+    if count == Some(0) {
+        return out.array(0);
+    }
     let n = count.unwrap_or(1).min(z.len() as u64) as usize;
     let nested = count.is_some() && out.resp3;
     out.array(if nested { n } else { 2 * n });
