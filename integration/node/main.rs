@@ -10,3 +10,5 @@ mod memory;
 mod strings;
 mod hashes;
 mod lists;
+mod sets;
+mod zsets;

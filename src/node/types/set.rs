@@ -1,14 +1,43 @@
 //! Set values.
+//!
+//! Redis 7.0 stores a set whose members are all canonical integers, and that never grew
+//! past `set-max-intset-entries` (512), as a sorted *intset*; every reply that walks
+//! such a set (SMEMBERS, SSCAN, SINTER…) is then in numeric order, and clients see it.
+//! We emulate that: while `intset` holds, members are kept sorted numerically inside
+//! the `IndexSet` (O(n) inserts, as in Redis, bounded by 512). The flag is sticky, like
+//! Redis's encoding: once a set converted to a hashtable it never converts back.
 
 use super::bytes_cost;
+use crate::command::args::parse_i64;
 use bytes::Bytes;
 use indexmap::IndexSet;
 
+/// Redis's `set-max-intset-entries` default.
+pub const INTSET_MAX: usize = 512;
+
 /// A Redis set.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SetValue {
     members: IndexSet<Bytes, fnv::FnvBuildHasher>,
+    /// True while Redis would still use the intset encoding (see the module docs).
+    intset: bool,
     mem: usize,
+}
+
+impl Default for SetValue {
+    fn default() -> Self {
+        SetValue {
+            members: IndexSet::default(),
+            intset: true,
+            mem: 0,
+        }
+    }
+}
+
+/// The integer a member of an intset-encoded set holds.
+#[inline]
+fn int_of(m: &[u8]) -> i64 {
+    parse_i64(m).expect("intset members are integers")
 }
 
 impl SetValue {
@@ -28,27 +57,103 @@ impl SetValue {
     pub fn mem(&self) -> usize {
         self.mem + self.members.capacity() * 48
     }
-    /// Read access to the members.
+    /// True while Redis would keep this set as a (sorted) intset.
+    pub fn is_intset(&self) -> bool {
+        self.intset
+    }
+    /// Read access to the members, in the order Redis replies them for intsets
+    /// (numeric) and insertion-ish order otherwise (Redis's is undefined then).
     pub fn members(&self) -> &IndexSet<Bytes, fnv::FnvBuildHasher> {
         &self.members
     }
+    /// True if `m` is a member.
+    pub fn contains(&self, m: &[u8]) -> bool {
+        self.members.contains(m)
+    }
+    /// The member at position `i` (random picks, scans).
+    pub fn get_index(&self, i: usize) -> Option<&Bytes> {
+        self.members.get_index(i)
+    }
     /// Add a member; true if new.
     pub fn insert(&mut self, m: Bytes) -> bool {
-        let cost = bytes_cost(&m);
-        let added = self.members.insert(m);
-        if added {
-            self.mem += cost;
+        if self.members.contains(&m[..]) {
+            return false;
         }
-        added
+        self.mem += bytes_cost(&m);
+        if self.intset {
+            match parse_i64(&m) {
+                Some(v) if self.members.len() < INTSET_MAX => {
+                    let pos = self
+                        .members
+                        .binary_search_by(|x| int_of(x).cmp(&v))
+                        .unwrap_err();
+                    self.members.shift_insert(pos, m);
+                    return true;
+                }
+                _ => self.intset = false,
+            }
+        }
+        self.members.insert(m);
+        true
     }
     /// Remove a member; true if it was there.
     pub fn remove(&mut self, m: &[u8]) -> bool {
-        match self.members.swap_remove_full(m) {
-            Some((_, k)) => {
-                self.mem -= bytes_cost(&k);
+        match self.members.get_index_of(m) {
+            Some(i) => {
+                self.remove_index(i);
                 true
             }
             None => false,
         }
+    }
+    /// Remove the member at position `i` (keeps an intset's order; a hashtable's
+    /// order does not matter, so the cheap swap-remove is used there).
+    pub fn remove_index(&mut self, i: usize) -> Option<Bytes> {
+        let m = if self.intset {
+            self.members.shift_remove_index(i)?
+        } else {
+            self.members.swap_remove_index(i)?
+        };
+        self.mem -= bytes_cost(&m);
+        Some(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_of(items: &[&str]) -> SetValue {
+        let mut s = SetValue::new();
+        for i in items {
+            s.insert(Bytes::copy_from_slice(i.as_bytes()));
+        }
+        s
+    }
+
+    #[test]
+    fn intsets_stay_sorted_until_they_convert() {
+        let mut s = set_of(&["5", "-1", "10", "3", "3"]);
+        assert!(s.is_intset());
+        let got: Vec<_> = s.members().iter().map(|m| &m[..]).collect();
+        assert_eq!(got, [&b"-1"[..], b"3", b"5", b"10"]);
+        s.remove(b"3");
+        assert_eq!(s.get_index(1).map(|m| &m[..]), Some(&b"5"[..]));
+        s.insert(Bytes::from_static(b"01"));
+        assert!(!s.is_intset());
+        s.remove(b"01");
+        assert!(!s.is_intset(), "the encoding never converts back");
+    }
+
+    #[test]
+    fn big_integer_sets_become_hashtables() {
+        let mut s = SetValue::new();
+        for i in 0..INTSET_MAX {
+            s.insert(Bytes::from(i.to_string()));
+        }
+        assert!(s.is_intset());
+        s.insert(Bytes::from_static(b"100000"));
+        assert!(!s.is_intset());
+        assert_eq!(s.len(), INTSET_MAX + 1);
     }
 }

@@ -1,8 +1,24 @@
 //! Sorted set values: members ordered by (score, member).
+//!
+//! Representation: a member → score map plus a `BTreeSet<(Score, member)>` for order.
+//! Rank queries (ZRANK, ZRANGE by index) walk the tree, so they are O(rank) rather
+//! than Redis's O(log n). Callers only use the methods below (never the fields), so
+//! an order-statistic tree can replace the `BTreeSet` later without touching them.
+//!
+//! The member map is an `IndexMap` with swap-removal so ZSCAN can use the same
+//! "walk indexes downwards" cursor as the keyspace SCAN (elements only ever move to
+//! lower indexes, so none present for the whole scan is missed).
 
 use super::bytes_cost;
 use bytes::Bytes;
-use std::collections::{BTreeSet, HashMap};
+use indexmap::IndexMap;
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+/// Redis's `zset-max-listpack-entries` default.
+pub const LISTPACK_MAX_ENTRIES: usize = 128;
+/// Redis's `zset-max-listpack-value` default.
+pub const LISTPACK_MAX_VALUE: usize = 64;
 
 /// A score with a total order (scores are never NaN).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
@@ -15,12 +31,138 @@ impl Ord for Score {
     }
 }
 
+/// A score interval as ZRANGEBYSCORE takes it (`(` = exclusive).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreRange {
+    /// Lower end.
+    pub min: f64,
+    /// True if `min` itself is excluded.
+    pub minex: bool,
+    /// Upper end.
+    pub max: f64,
+    /// True if `max` itself is excluded.
+    pub maxex: bool,
+}
+
+impl ScoreRange {
+    /// Redis's `zslIsInRange` emptiness test.
+    pub fn is_empty(&self) -> bool {
+        self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
+    }
+    /// True if `s` lies inside.
+    pub fn contains(&self, s: f64) -> bool {
+        (if self.minex {
+            s > self.min
+        } else {
+            s >= self.min
+        }) && (if self.maxex {
+            s < self.max
+        } else {
+            s <= self.max
+        })
+    }
+}
+
+/// One end of a lexicographic range (`-`, `+`, `[x`, `(x`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LexBound<'a> {
+    /// `-`: below everything.
+    Min,
+    /// `+`: above everything.
+    Max,
+    /// `[x`
+    Incl(&'a [u8]),
+    /// `(x`
+    Excl(&'a [u8]),
+}
+
+/// A lexicographic interval as ZRANGEBYLEX takes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LexRange<'a> {
+    /// Lower end.
+    pub min: LexBound<'a>,
+    /// Upper end.
+    pub max: LexBound<'a>,
+}
+
+impl LexRange<'_> {
+    /// Redis's `zslIsInLexRange` emptiness test (`sdscmplex` with the two sentinels).
+    pub fn is_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        use LexBound::*;
+        fn key<'b>(b: &LexBound<'b>) -> (u8, &'b [u8]) {
+            match *b {
+                Min => (0, b""),
+                Max => (2, b""),
+                Incl(x) | Excl(x) => (1, x),
+            }
+        }
+        let ex = |b: &LexBound<'_>| !matches!(b, Incl(_));
+        match key(&self.min).cmp(&key(&self.max)) {
+            Greater => true,
+            Equal => ex(&self.min) || ex(&self.max),
+            Less => false,
+        }
+    }
+    /// `m` is at or above the lower end.
+    pub fn gte_min(&self, m: &[u8]) -> bool {
+        match self.min {
+            LexBound::Min => true,
+            LexBound::Max => false,
+            LexBound::Incl(x) => m >= x,
+            LexBound::Excl(x) => m > x,
+        }
+    }
+    /// `m` is at or below the upper end.
+    pub fn lte_max(&self, m: &[u8]) -> bool {
+        match self.max {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Incl(x) => m <= x,
+            LexBound::Excl(x) => m < x,
+        }
+    }
+}
+
+/// Iterator over (member, score) entries.
+pub type Entries<'a> = Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a>;
+
 /// A Redis sorted set.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ZSetValue {
-    scores: HashMap<Bytes, f64, fnv::FnvBuildHasher>,
+    scores: IndexMap<Bytes, f64, fnv::FnvBuildHasher>,
     order: BTreeSet<(Score, Bytes)>,
+    /// True while Redis would keep this zset as a listpack (≤ 128 entries, members
+    /// ≤ 64 bytes). Sticky like Redis's encoding; ZSCAN replies all at once then.
+    listpack: bool,
     mem: usize,
+}
+
+impl Default for ZSetValue {
+    fn default() -> Self {
+        ZSetValue {
+            scores: IndexMap::default(),
+            order: BTreeSet::new(),
+            listpack: true,
+            mem: 0,
+        }
+    }
+}
+
+/// The smallest double above `v` (for turning inclusive bounds into tree bounds).
+fn next_up(v: f64) -> f64 {
+    if v.is_nan() || v == f64::INFINITY {
+        return v;
+    }
+    if v == 0.0 {
+        return f64::from_bits(1);
+    }
+    let bits = v.to_bits();
+    f64::from_bits(if v > 0.0 { bits + 1 } else { bits - 1 })
+}
+
+fn entry(e: &(Score, Bytes)) -> (&Bytes, f64) {
+    (&e.1, e.0 .0)
 }
 
 impl ZSetValue {
@@ -40,18 +182,115 @@ impl ZSetValue {
     pub fn mem(&self) -> usize {
         self.mem
     }
+    /// True while Redis would use the listpack encoding.
+    pub fn is_listpack(&self) -> bool {
+        self.listpack
+    }
     /// Score of a member.
     pub fn score(&self, m: &[u8]) -> Option<f64> {
         self.scores.get(m).copied()
     }
-    /// Members in (score, member) order.
-    pub fn ordered(&self) -> &BTreeSet<(Score, Bytes)> {
-        &self.order
+    /// All entries in (score, member) order; `.rev()` for descending.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Bytes, f64)> + '_ {
+        self.order.iter().map(entry)
+    }
+    /// The entry at map position `i` (arbitrary order; for ZSCAN and random picks).
+    pub fn get_index(&self, i: usize) -> Option<(&Bytes, f64)> {
+        self.scores.get_index(i).map(|(m, s)| (m, *s))
+    }
+    /// 0-based rank of a member in ascending order. O(rank) for now.
+    pub fn rank(&self, m: &[u8]) -> Option<usize> {
+        let (k, s) = self.scores.get_key_value(m)?;
+        Some(self.order.range(..(Score(*s), k.clone())).count())
+    }
+    /// Entries with rank in `start..=end` (both already clamped to the set), ascending
+    /// or, with `rev`, counting ranks from the highest score.
+    pub fn by_rank(&self, start: usize, end: usize, rev: bool) -> Entries<'_> {
+        let n = end + 1 - start;
+        if rev {
+            Box::new(self.iter().rev().skip(start).take(n))
+        } else {
+            Box::new(self.iter().skip(start).take(n))
+        }
+    }
+    /// Entries whose score lies in `r` (which must not be empty), ascending or
+    /// descending.
+    pub fn by_score(&self, r: &ScoreRange, rev: bool) -> Entries<'_> {
+        let lo = match (r.minex, r.min) {
+            (false, v) if v == f64::NEG_INFINITY => Bound::Unbounded,
+            (true, v) if v == f64::INFINITY => return Box::new(std::iter::empty()),
+            (false, v) => Bound::Included((Score(v), Bytes::new())),
+            (true, v) => Bound::Included((Score(next_up(v)), Bytes::new())),
+        };
+        let hi = match (r.maxex, r.max) {
+            (false, v) if v == f64::INFINITY => Bound::Unbounded,
+            (false, v) => Bound::Excluded((Score(next_up(v)), Bytes::new())),
+            (true, v) => Bound::Excluded((Score(v), Bytes::new())),
+        };
+        let it = self.order.range((lo, hi)).map(entry);
+        if rev {
+            Box::new(it.rev())
+        } else {
+            Box::new(it)
+        }
+    }
+    /// Entries whose member lies in `r` (which must not be empty), as Redis walks them:
+    /// from the first entry at/above `min`, while at/below `max` (reverse: mirrored).
+    /// Meaningful when all scores are equal, as ZRANGEBYLEX documents.
+    pub fn by_lex<'a>(&'a self, r: &LexRange<'a>, rev: bool) -> Entries<'a> {
+        let r = *r;
+        let (first, last) = match (self.order.first(), self.order.last()) {
+            (Some(f), Some(l)) => (f.0, l.0),
+            _ => return Box::new(std::iter::empty()),
+        };
+        if first == last {
+            // One score: the tree order is the member order, so seek directly.
+            let bound = |b: LexBound<'_>| match b {
+                LexBound::Min | LexBound::Max => Bound::Unbounded,
+                LexBound::Incl(x) => Bound::Included((first, Bytes::copy_from_slice(x))),
+                LexBound::Excl(x) => Bound::Excluded((first, Bytes::copy_from_slice(x))),
+            };
+            let it = self.order.range((bound(r.min), bound(r.max))).map(entry);
+            return if rev {
+                Box::new(it.rev())
+            } else {
+                Box::new(it)
+            };
+        }
+        if rev {
+            Box::new(
+                self.iter()
+                    .rev()
+                    .skip_while(move |(m, _)| !r.lte_max(m))
+                    .take_while(move |(m, _)| r.gte_min(m)),
+            )
+        } else {
+            Box::new(
+                self.iter()
+                    .skip_while(move |(m, _)| !r.gte_min(m))
+                    .take_while(move |(m, _)| r.lte_max(m)),
+            )
+        }
+    }
+    /// The score as Redis keeps it: a listpack stores scores as text and loses the
+    /// sign of -0 (a skiplist keeps it).
+    fn stored(&self, score: f64) -> f64 {
+        if self.listpack && score == 0.0 {
+            0.0
+        } else {
+            score
+        }
     }
     /// Insert or update; true if the member is new.
     pub fn insert(&mut self, m: Bytes, score: f64) -> bool {
         match self.scores.get_mut(&m) {
             Some(old) => {
+                // As in Redis, -0 == 0: no update.
+                let score = if self.listpack && score == 0.0 {
+                    0.0
+                } else {
+                    score
+                };
                 if *old != score {
                     self.order.remove(&(Score(*old), m.clone()));
                     *old = score;
@@ -60,6 +299,10 @@ impl ZSetValue {
                 false
             }
             None => {
+                if m.len() > LISTPACK_MAX_VALUE || self.scores.len() >= LISTPACK_MAX_ENTRIES {
+                    self.listpack = false;
+                }
+                let score = self.stored(score);
                 self.mem += 2 * bytes_cost(&m) + 64;
                 self.scores.insert(m.clone(), score);
                 self.order.insert((Score(score), m));
@@ -67,15 +310,83 @@ impl ZSetValue {
             }
         }
     }
-    /// Remove a member; true if it was there.
-    pub fn remove(&mut self, m: &[u8]) -> bool {
-        match self.scores.remove_entry(m) {
-            Some((k, s)) => {
-                self.mem -= 2 * bytes_cost(&k) + 64;
-                self.order.remove(&(Score(s), k));
-                true
-            }
-            None => false,
+    /// Change an existing member's score (no allocation: the stored key is reused).
+    /// Returns false if `m` is not a member.
+    pub fn set_score(&mut self, m: &[u8], score: f64) -> bool {
+        let score = self.stored(score);
+        let Some((_, k, old)) = self.scores.get_full_mut(m) else {
+            return false;
+        };
+        if *old != score {
+            let k = k.clone();
+            self.order.remove(&(Score(*old), k.clone()));
+            *old = score;
+            self.order.insert((Score(score), k));
         }
+        true
+    }
+    /// Remove a member; its score if it was there.
+    pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
+        let (k, s) = self.scores.swap_remove_entry(m)?;
+        self.mem -= 2 * bytes_cost(&k) + 64;
+        self.order.remove(&(Score(s), k));
+        Some(s)
+    }
+    /// Remove and return the lowest (or, with `max`, highest) entry.
+    pub fn pop(&mut self, max: bool) -> Option<(Bytes, f64)> {
+        let (s, m) = if max {
+            self.order.pop_last()?
+        } else {
+            self.order.pop_first()?
+        };
+        self.scores.swap_remove(&m);
+        self.mem -= 2 * bytes_cost(&m) + 64;
+        Some((m, s.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn z(items: &[(f64, &str)]) -> ZSetValue {
+        let mut z = ZSetValue::new();
+        for (s, m) in items {
+            z.insert(Bytes::copy_from_slice(m.as_bytes()), *s);
+        }
+        z
+    }
+    fn names(it: Entries<'_>) -> Vec<String> {
+        it.map(|(m, _)| String::from_utf8_lossy(m).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn ranks_and_score_ranges() {
+        let zs = z(&[(1.0, "a"), (2.0, "b"), (2.0, "c"), (3.0, "d")]);
+        assert_eq!(zs.rank(b"c"), Some(2));
+        assert_eq!(zs.rank(b"x"), None);
+        let r = ScoreRange {
+            min: 1.0,
+            minex: true,
+            max: 3.0,
+            maxex: false,
+        };
+        assert_eq!(names(zs.by_score(&r, false)), ["b", "c", "d"]);
+        assert_eq!(names(zs.by_score(&r, true)), ["d", "c", "b"]);
+        assert_eq!(names(zs.by_rank(1, 2, true)), ["c", "b"]);
+    }
+
+    #[test]
+    fn lex_ranges_seek_or_walk() {
+        let zs = z(&[(0.0, "a"), (0.0, "b"), (0.0, "c")]);
+        let r = LexRange {
+            min: LexBound::Excl(b"a"),
+            max: LexBound::Max,
+        };
+        assert_eq!(names(zs.by_lex(&r, false)), ["b", "c"]);
+        assert_eq!(names(zs.by_lex(&r, true)), ["c", "b"]);
+        let mixed = z(&[(0.0, "a"), (1.0, "b"), (2.0, "c")]);
+        assert_eq!(names(mixed.by_lex(&r, false)), ["b", "c"]);
     }
 }
