@@ -2,6 +2,7 @@
 //! argument parsers whose error texts must match Redis's.
 
 pub mod args;
+mod extra;
 #[allow(clippy::all)]
 mod generated;
 pub mod table;

@@ -100,13 +100,14 @@ impl CommandSpec {
     }
 }
 
-/// Index of a command in [`COMMANDS`](super::generated::COMMANDS): a cheap `Copy` handle.
+/// Index of a command in [`all`]: the generated table first, then
+/// [`EXTRA`](super::extra::EXTRA). A cheap `Copy` handle.
 pub type CommandId = u16;
 
 fn index() -> &'static FnvHashMap<&'static [u8], CommandId> {
     static INDEX: OnceLock<FnvHashMap<&'static [u8], CommandId>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        super::generated::COMMANDS
+        all()
             .iter()
             .enumerate()
             .map(|(i, c)| (c.name.as_bytes(), i as CommandId))
@@ -143,12 +144,22 @@ pub fn lookup_sub(parent: &str, sub: &[u8]) -> Option<CommandId> {
 /// The spec behind an id.
 #[inline]
 pub fn spec(id: CommandId) -> &'static CommandSpec {
-    &super::generated::COMMANDS[id as usize]
+    let generated = super::generated::COMMANDS;
+    match generated.get(id as usize) {
+        Some(s) => s,
+        None => &super::extra::EXTRA[id as usize - generated.len()],
+    }
 }
 
-/// All commands and subcommands.
-pub fn all() -> &'static [CommandSpec] {
-    super::generated::COMMANDS
+/// All commands and subcommands: generated ones, then the hand-written extras.
+pub fn all() -> &'static [&'static CommandSpec] {
+    static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        super::generated::COMMANDS
+            .iter()
+            .chain(super::extra::EXTRA)
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -161,6 +172,9 @@ mod tests {
         assert_eq!(spec(id).name, "get");
         assert_eq!(spec(id).arity, 2);
         assert!(lookup(b"nosuchcommand").is_none());
+        let setinfo = lookup_sub("client", b"SetInfo").unwrap();
+        assert_eq!(spec(setinfo).name, "client|setinfo");
+        assert!(setinfo as usize >= super::super::generated::COMMANDS.len());
         assert_eq!(
             spec(lookup_sub("client", b"SETNAME").unwrap()).name,
             "client|setname"

@@ -168,6 +168,16 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
         }
     };
     let spec = command::spec(id);
+    // CLIENT LIST `cmd=`: containers record their subcommand (a second lookup, only
+    // for CLIENT/CONFIG/COMMAND-style commands).
+    let shown = match spec.has_subcommands {
+        true => command::lookup_sub(spec.name, &args[1]).unwrap_or(id),
+        false => id,
+    };
+    session
+        .info
+        .last_cmd
+        .store(shown as u32, std::sync::atomic::Ordering::Relaxed);
     if !session.authed && !spec.has(flags::NO_AUTH) {
         session.flag_multi_error();
         return out.error(errors::NOAUTH);

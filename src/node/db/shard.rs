@@ -70,6 +70,10 @@ impl Shard {
     pub fn volatile_len(&self) -> usize {
         self.volatile.len()
     }
+    /// Approximate bytes used by this shard (INFO `used_memory` inside EXEC).
+    pub fn mem(&self) -> usize {
+        self.mem
+    }
 
     pub(super) fn entry_cost(key: &[u8], e: &Entry) -> usize {
         KEY_OVERHEAD + super::super::types::alloc_cost(key.len()) + e.value.mem()
