@@ -5,3 +5,5 @@
 mod common;
 
 mod connection;
+mod limits;
+mod server;
