@@ -56,6 +56,9 @@ Compare modes (prefix a command with one or more of them):
     @range=LO,HI    both replies must be integers in [LO, HI] (PTTL and friends).
     @mapkeys        map (RESP3) or flat pair array (RESP2): keys compared exactly, values by
                     shape (HELLO, whose "id" differs by server).
+    @sut "bytes"    a deliberate, documented difference from Redis 7.0: the SUT must reply
+                    exactly these bytes (quoted, escapes as above); the reference's reply
+                    is ignored. Say why in a comment above the case.
 """
 
 import argparse
@@ -293,6 +296,8 @@ def mapkeys(node):
 
 def compare(mode, a, b):
     """Return None if equivalent under mode, else a short reason."""
+    if mode["kind"] == "sut":
+        return None if b == mode["sut"] else "sut differs from @sut %r" % mode["sut"]
     if isinstance(a, str) or isinstance(b, str):  # markers: <closed>, <timeout ...>
         return None if a == b else "connection state differs"
     if mode["kind"] == "exact" and not mode["member"]:
@@ -419,6 +424,13 @@ def parse_mode_tokens(line):
         tok, _, rest = line.partition(" ")
         if tok == "@c2":
             conn = 1
+        elif tok == "@sut":
+            m = re.match(r'"(?:[^"\\]|\\.)*"(?=\s)', rest)
+            if not m:
+                raise ValueError('@sut needs a quoted reply: @sut "+OK\\r\\n" CMD ...')
+            mode["kind"] = "sut"
+            mode["sut"] = split_args(m.group(0))[0]
+            rest = rest[m.end():]
         elif tok in ("@sorted", "@pairs", "@scan", "@scanpairs", "@shape", "@mapkeys"):
             mode["kind"] = tok[1:]
         elif tok.startswith("@member="):

@@ -5,10 +5,12 @@
 mod common;
 
 mod connection;
-mod keys;
-mod memory;
-mod strings;
 mod hashes;
+mod keys;
+mod limits;
 mod lists;
+mod memory;
+mod server;
 mod sets;
+mod strings;
 mod zsets;

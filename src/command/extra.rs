@@ -1,18 +1,36 @@
-//! Commands beyond Redis 7.0's table, added on purpose (hand-written, unlike
-//! `generated.rs`). They get ids after every generated command, so existing
-//! `CommandId`s never move.
+//! Commands beyond Redis 7.0's table, added on purpose and described by hand in the
+//! same shape as `generated.rs`. Their ids follow the generated ones, so generated ids
+//! never move.
 //!
+//! - `client|setinfo` (Redis 7.2): redis-py, redis-rs, ioredis and go-redis send
+//!   `CLIENT SETINFO LIB-NAME/LIB-VER` on connect; 7.2's semantics are implemented and
+//!   its `COMMAND INFO`/`COMMAND DOCS` replies are transcribed from 7.2's
+//!   `client-setinfo.json`.
 //! - `DELIFEQ key value` (Valkey 9.0): delete the key only if it holds `value` — the
-//!   release half of a lock client's compare-and-delete, without a Lua script.
+//!   release half of a lock client's compare-and-delete, without a Lua script. Its
+//!   `COMMAND INFO`/`DOCS` texts are empty: Redis 7.0 has none to copy.
 //!
 //! (`SET … IFEQ expected`, from Valkey 8.1 / Redis 8.4, is an option of SET and needs
-//! no entry here.) `COMMAND INFO`/`DOCS` texts are left empty: Redis 7.0 has none to
-//! copy.
+//! no entry here.)
 
 use super::table::{flags, CommandSpec};
 
 /// The deliberate additions to the Redis 7.0 command table.
-pub static EXTRA: &[CommandSpec] = &[CommandSpec {
+pub static EXTRA: &[CommandSpec] = &[
+    CommandSpec {
+    name: "client|setinfo",
+    arity: 4,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    has_subcommands: false,
+    info_resp2: b"*10\r\n$14\r\nclient|setinfo\r\n:4\r\n*3\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n",
+    info_resp3: b"*10\r\n$14\r\nclient|setinfo\r\n:4\r\n~3\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~2\r\n+@slow\r\n+@connection\r\n~0\r\n~0\r\n~0\r\n",
+    docs_resp2: b"*10\r\n$7\r\nsummary\r\n$54\r\nSets information specific to the client or connection.\r\n$5\r\nsince\r\n$5\r\n7.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$4\r\nattr\r\n$4\r\ntype\r\n$5\r\noneof\r\n$9\r\narguments\r\n*2\r\n*6\r\n$4\r\nname\r\n$7\r\nlibname\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$8\r\nlib-name\r\n*6\r\n$4\r\nname\r\n$6\r\nlibver\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$7\r\nlib-ver\r\n",
+    docs_resp3: b"%5\r\n$7\r\nsummary\r\n$54\r\nSets information specific to the client or connection.\r\n$5\r\nsince\r\n$5\r\n7.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$4\r\nattr\r\n$4\r\ntype\r\n$5\r\noneof\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$7\r\nlibname\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$8\r\nlib-name\r\n%3\r\n$4\r\nname\r\n$6\r\nlibver\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$7\r\nlib-ver\r\n",
+},
+    CommandSpec {
     name: "delifeq",
     arity: 3,
     flags: flags::WRITE | flags::FAST,
@@ -24,4 +42,5 @@ pub static EXTRA: &[CommandSpec] = &[CommandSpec {
     info_resp3: b"",
     docs_resp2: b"",
     docs_resp3: b"",
-}];
+},
+];

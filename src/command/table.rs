@@ -3,8 +3,6 @@
 //! Both roles consult it: the node to check arity before dispatch, the proxy to find
 //! which arguments are keys. The data is generated from a live redis-server (see
 //! `generated.rs`), so arity and key positions can never drift from Redis by hand-editing.
-//! The few deliberate additions beyond 7.0 live in `extra.rs` and come after the
-//! generated entries (see [`all`]).
 
 use fnv::FnvHashMap;
 use std::sync::OnceLock;
@@ -42,7 +40,7 @@ pub mod flags {
 }
 
 /// One command (or `parent|sub` subcommand) as Redis 7.0 describes it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CommandSpec {
     /// Lower-case name; subcommands are `parent|sub`.
     pub name: &'static str,
@@ -102,7 +100,8 @@ impl CommandSpec {
     }
 }
 
-/// Index of a command in [`all`]: a cheap `Copy` handle.
+/// Index of a command in [`all`]: the generated table first, then
+/// [`EXTRA`](super::extra::EXTRA). A cheap `Copy` handle.
 pub type CommandId = u16;
 
 fn index() -> &'static FnvHashMap<&'static [u8], CommandId> {
@@ -145,18 +144,20 @@ pub fn lookup_sub(parent: &str, sub: &[u8]) -> Option<CommandId> {
 /// The spec behind an id.
 #[inline]
 pub fn spec(id: CommandId) -> &'static CommandSpec {
-    &all()[id as usize]
+    let generated = super::generated::COMMANDS;
+    match generated.get(id as usize) {
+        Some(s) => s,
+        None => &super::extra::EXTRA[id as usize - generated.len()],
+    }
 }
 
-/// All commands and subcommands: Redis 7.0's generated table first, then the
-/// deliberate additions of [`extra`](super::extra) (DELIFEQ), so ids stay stable.
-pub fn all() -> &'static [CommandSpec] {
-    static ALL: OnceLock<Vec<CommandSpec>> = OnceLock::new();
+/// All commands and subcommands: generated ones, then the hand-written extras.
+pub fn all() -> &'static [&'static CommandSpec] {
+    static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
         super::generated::COMMANDS
             .iter()
             .chain(super::extra::EXTRA)
-            .cloned()
             .collect()
     })
 }
@@ -171,6 +172,9 @@ mod tests {
         assert_eq!(spec(id).name, "get");
         assert_eq!(spec(id).arity, 2);
         assert!(lookup(b"nosuchcommand").is_none());
+        let setinfo = lookup_sub("client", b"SetInfo").unwrap();
+        assert_eq!(spec(setinfo).name, "client|setinfo");
+        assert!(setinfo as usize >= super::super::generated::COMMANDS.len());
         let delifeq = lookup(b"DELIFEQ").unwrap();
         assert_eq!(spec(delifeq).name, "delifeq");
         assert!(delifeq as usize >= super::super::generated::COMMANDS.len());

@@ -71,7 +71,11 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         .map(|a| a.to_string())
         .unwrap_or_default();
     let _ = stream.set_nodelay(true);
-    let Some(info) = server.register_client(peer, local) else {
+    let fd = {
+        use std::os::fd::AsRawFd;
+        stream.as_raw_fd()
+    };
+    let Some(info) = server.register_client(peer, local, fd) else {
         let mut out = Reply::new();
         out.error(errors::MAX_CLIENTS);
         let _ = stream.write_all(&out.buf).await;
@@ -87,8 +91,14 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
     let mut decoder = RequestDecoder::new(bulk_limit);
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut out = Reply::new();
+    let kill = session.info.kill.clone();
     loop {
-        let idle = server.settings.read().timeout_secs;
+        // CONFIG SET timeout / proto-max-bulk-len apply to open connections too.
+        let idle = {
+            let s = server.settings.read();
+            decoder.set_max_bulk_len(s.proto_max_bulk_len);
+            s.timeout_secs
+        };
         let read = async {
             if input.capacity() - input.len() < 4096 {
                 input.reserve(16 * 1024);
@@ -97,6 +107,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         };
         let n = tokio::select! {
             _ = shutdown.cancelled() => break,
+            _ = kill.cancelled() => break,
             r = with_idle_timeout(idle, read) => match r {
                 Some(Ok(0)) | Some(Err(_)) | None => break,
                 Some(Ok(n)) => n,

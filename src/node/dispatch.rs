@@ -142,7 +142,8 @@ pub fn check(args: &[Bytes]) -> Checked {
     if !spec.arity_ok(args.len()) {
         return Checked::Reject(errors::arity(spec.name).into_bytes());
     }
-    if spec.has_subcommands {
+    // `COMMAND` alone is valid (arity -1): only look for a subcommand when one is given.
+    if spec.has_subcommands && args.len() > 1 {
         match command::lookup_sub(spec.name, &args[1]) {
             None => return Checked::Reject(errors::unknown_subcommand(&args[1], spec.name)),
             Some(sub) if !command::spec(sub).arity_ok(args.len()) => {
@@ -169,6 +170,16 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
     };
     crate::metrics::command(crate::metrics::Role::Node, id);
     let spec = command::spec(id);
+    // CLIENT LIST `cmd=`: containers record their subcommand (a second lookup, only
+    // for CLIENT/CONFIG/COMMAND-style commands).
+    let shown = match args.get(1) {
+        Some(sub) if spec.has_subcommands => command::lookup_sub(spec.name, sub).unwrap_or(id),
+        _ => id,
+    };
+    session
+        .info
+        .last_cmd
+        .store(shown as u32, std::sync::atomic::Ordering::Relaxed);
     if !session.authed && !spec.has(flags::NO_AUTH) {
         session.flag_multi_error();
         return out.error(errors::NOAUTH);

@@ -6,9 +6,13 @@ use super::settings::Settings;
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio_util::sync::CancellationToken;
+
+/// `ClientInfo::last_cmd` before the first command.
+pub const NO_COMMAND: u32 = u32::MAX;
 
 /// What CLIENT LIST / CLIENT INFO show about a connection, shared between the
 /// connection's task and the registry.
@@ -20,10 +24,17 @@ pub struct ClientInfo {
     pub addr: String,
     /// Local address.
     pub laddr: String,
+    /// Socket file descriptor (CLIENT LIST `fd=`).
+    pub fd: i32,
     /// When it connected.
     pub connected: Instant,
     /// Mutable details.
     pub state: Mutex<ClientDetails>,
+    /// Id of the last command run (`CommandId`, the subcommand for containers), for
+    /// CLIENT LIST `cmd=`. An atomic so dispatch records it without taking a lock.
+    pub last_cmd: AtomicU32,
+    /// Cancelled by CLIENT KILL: the connection's task closes it.
+    pub kill: CancellationToken,
 }
 
 /// Parts of [`ClientInfo`] that change during a connection's life.
@@ -35,8 +46,6 @@ pub struct ClientDetails {
     pub lib_name: Option<Bytes>,
     /// CLIENT SETINFO LIB-VER.
     pub lib_ver: Option<Bytes>,
-    /// Last command name (lower case).
-    pub last_cmd: String,
     /// RESP version in use.
     pub resp: u8,
     /// Last activity.
@@ -72,37 +81,49 @@ pub struct Server {
     pub stats: Stats,
     /// Start time (uptime).
     pub started: Instant,
+    /// Start time as Unix seconds (LASTSAVE, INFO `rdb_last_save_time`).
+    pub started_unix: u64,
+    /// Random 40-hex-char replication id (INFO `master_replid`).
+    pub replid: String,
     /// Random 40-hex-char id, new each start (INFO `run_id`; the proxy notices restarts by it).
     pub run_id: String,
     /// The TCP port actually bound.
     pub port: u16,
     next_client_id: AtomicU64,
-    /// Every CONFIG parameter by name → value, for CONFIG GET/SET of parameters that
-    /// have no effect here (filled by the config command module).
+    /// Every CONFIG parameter by canonical name → value (CONFIG GET/SET); the ones
+    /// with an effect here are mirrored into `settings` by CONFIG SET.
     pub config_params: Mutex<BTreeMap<String, String>>,
 }
 
 impl Server {
     /// A fresh server with an empty keyspace.
     pub fn new(settings: Settings, port: u16) -> Self {
-        let run_id: String = (0..40)
-            .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).expect("hex digit"))
-            .collect();
+        let hex40 = || -> String {
+            (0..40)
+                .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).expect("hex digit"))
+                .collect()
+        };
+        let run_id = hex40();
+        let config_params = super::cmd::config::initial_params(&settings, port);
         Server {
             db: Db::new(),
             settings: RwLock::new(settings),
             clients: Mutex::new(BTreeMap::new()),
             stats: Stats::default(),
             started: Instant::now(),
+            started_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            replid: hex40(),
             run_id,
             port,
             next_client_id: AtomicU64::new(1),
-            config_params: Mutex::new(BTreeMap::new()),
+            config_params: Mutex::new(config_params),
         }
     }
 
     /// Register a new connection; `None` when `maxclients` is reached.
-    pub fn register_client(&self, addr: String, laddr: String) -> Option<Arc<ClientInfo>> {
+    pub fn register_client(&self, addr: String, laddr: String, fd: i32) -> Option<Arc<ClientInfo>> {
         let max = self.settings.read().maxclients as usize;
         let mut clients = self.clients.lock();
         if clients.len() >= max {
@@ -114,11 +135,14 @@ impl Server {
             id,
             addr,
             laddr,
+            fd,
             connected: Instant::now(),
             state: Mutex::new(ClientDetails {
                 resp: 2,
                 ..Default::default()
             }),
+            last_cmd: AtomicU32::new(NO_COMMAND),
+            kill: CancellationToken::new(),
         });
         clients.insert(id, info.clone());
         self.stats.connections.fetch_add(1, Ordering::Relaxed);

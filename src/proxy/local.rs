@@ -131,7 +131,7 @@ fn routable() -> impl Iterator<Item = &'static table::CommandSpec> {
         .filter(|(i, c)| {
             !c.name.contains('|') && router::route(*i as command::CommandId) != Route::Unsupported
         })
-        .map(|(_, c)| c)
+        .map(|(_, c)| *c)
 }
 
 fn command_cmd(args: &[Bytes], out: &mut Reply) {

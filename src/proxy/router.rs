@@ -122,7 +122,7 @@ fn classify(spec: &command::CommandSpec) -> Route {
 /// The route for a command id.
 pub fn route(id: CommandId) -> Route {
     static TABLE: OnceLock<Vec<Route>> = OnceLock::new();
-    TABLE.get_or_init(|| command::table::all().iter().map(classify).collect())[id as usize]
+    TABLE.get_or_init(|| command::table::all().iter().map(|c| classify(c)).collect())[id as usize]
 }
 
 /// Key argument indexes of a movable-keys command, or `Err` with the error text when

@@ -1,0 +1,113 @@
+//! Connection limits: maxclients, idle timeout, proto-max-bulk-len, requirepass set at
+//! run time through CONFIG SET.
+
+use crate::common::*;
+
+// Each reply read carries a 64 KB buffer; in debug builds every `.await` site keeps
+// its own copy in the test's stack frame, so a long test overflows the 2 MB test
+// thread. These wrappers box the read so each call site costs a pointer.
+async fn q(c: &mut Raw, line: &str) -> String {
+    Box::pin(c.q(line)).await
+}
+#[allow(dead_code)]
+async fn cmd(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
+    Box::pin(c.cmd(args)).await
+}
+#[allow(dead_code)]
+async fn read_reply(c: &mut Raw) -> Vec<u8> {
+    Box::pin(c.read_reply()).await
+}
+use std::time::Duration;
+
+#[tokio::test]
+async fn maxclients_refuses_with_redis_text_and_closes() {
+    let node = start_node_with(|s| s.maxclients = 1).await;
+    let mut a = raw(&node).await;
+    assert_eq!(q(&mut a, "PING").await, "+PONG\r\n");
+    let mut b = raw(&node).await;
+    assert_eq!(
+        read_reply(&mut b).await,
+        b"-ERR max number of clients reached\r\n"
+    );
+    assert!(b.closed().await);
+    assert_eq!(
+        node.server
+            .stats
+            .rejected
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    // CONFIG SET maxclients takes effect for the next connection.
+    assert_eq!(q(&mut a, "CONFIG SET maxclients 2").await, "+OK\r\n");
+    let mut c = raw(&node).await;
+    assert_eq!(q(&mut c, "PING").await, "+PONG\r\n");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn idle_timeout_closes_silently() {
+    let node = start_node().await;
+    let mut a = raw(&node).await;
+    assert_eq!(q(&mut a, "CONFIG SET timeout 1").await, "+OK\r\n");
+    assert_eq!(
+        q(&mut a, "CONFIG GET timeout").await,
+        "*2\r\n$7\r\ntimeout\r\n$1\r\n1\r\n"
+    );
+    let mut b = raw(&node).await;
+    assert_eq!(q(&mut b, "PING").await, "+PONG\r\n");
+    let start = std::time::Instant::now();
+    assert!(b.closed().await);
+    assert!(start.elapsed() >= Duration::from_millis(900));
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn proto_max_bulk_len_via_config_set() {
+    let node = start_node().await;
+    let mut a = raw(&node).await;
+    assert_eq!(
+        q(&mut a, "CONFIG SET proto-max-bulk-len 1").await,
+        "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive\r\n"
+    );
+    assert_eq!(
+        q(&mut a, "CONFIG SET proto-max-bulk-len 1mb").await,
+        "+OK\r\n"
+    );
+    // Applies to this (already open) connection too: a 2 MB bulk header is refused
+    // at once, with Redis's text, and the connection closes.
+    a.send_raw(b"*2\r\n$4\r\nECHO\r\n$2097152\r\n").await;
+    assert_eq!(
+        read_reply(&mut a).await,
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
+    assert!(a.closed().await);
+    let mut b = raw(&node).await;
+    b.send_raw(b"*2\r\n$4\r\nECHO\r\n$1048577\r\n").await;
+    assert_eq!(
+        read_reply(&mut b).await,
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
+    assert!(b.closed().await);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn requirepass_via_config_set_applies_to_new_connections() {
+    let node = start_node().await;
+    let mut a = raw(&node).await;
+    assert_eq!(q(&mut a, "CONFIG SET requirepass s3cret").await, "+OK\r\n");
+    // The connection that set it stays authenticated, as in Redis.
+    assert_eq!(q(&mut a, "PING").await, "+PONG\r\n");
+    let mut b = raw(&node).await;
+    assert_eq!(
+        q(&mut b, "GET x").await,
+        "-NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(q(&mut b, "AUTH s3cret").await, "+OK\r\n");
+    assert_eq!(q(&mut b, "GET x").await, "$-1\r\n");
+    assert_eq!(
+        q(&mut a, "CONFIG GET requirepass").await,
+        "*2\r\n$11\r\nrequirepass\r\n$6\r\ns3cret\r\n"
+    );
+    node.stop().await;
+}

@@ -1,0 +1,315 @@
+//! CLIENT, COMMAND, CONFIG, INFO and the small server commands, byte for byte.
+
+use crate::common::*;
+
+// Each reply read carries a 64 KB buffer; in debug builds every `.await` site keeps
+// its own copy in the test's stack frame, so a long test overflows the 2 MB test
+// thread. These wrappers box the read so each call site costs a pointer.
+async fn q(c: &mut Raw, line: &str) -> String {
+    Box::pin(c.q(line)).await
+}
+#[allow(dead_code)]
+async fn cmd(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
+    Box::pin(c.cmd(args)).await
+}
+#[allow(dead_code)]
+async fn read_reply(c: &mut Raw) -> Vec<u8> {
+    Box::pin(c.read_reply()).await
+}
+
+#[tokio::test]
+async fn client_name_id_setinfo_and_list() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let id = q(&mut c, "CLIENT ID").await;
+    assert!(id.starts_with(':'), "{id}");
+    assert_eq!(q(&mut c, "CLIENT GETNAME").await, "$-1\r\n");
+    assert_eq!(q(&mut c, "CLIENT SETNAME conn1").await, "+OK\r\n");
+    assert_eq!(q(&mut c, "CLIENT GETNAME").await, "$5\r\nconn1\r\n");
+    assert_eq!(
+        cmd(&mut c, &[b"CLIENT", b"SETNAME", b"a b"]).await,
+        b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CLIENT SETINFO LIB-NAME redis-py").await,
+        "+OK\r\n"
+    );
+    assert_eq!(q(&mut c, "CLIENT SETINFO lib-ver 5.0.1").await, "+OK\r\n");
+    assert_eq!(
+        q(&mut c, "CLIENT SETINFO foo x").await,
+        "-ERR Unrecognized option 'foo'\r\n"
+    );
+    assert_eq!(
+        cmd(&mut c, &[b"CLIENT", b"SETINFO", b"lib-name", b"a b"]).await,
+        b"-ERR lib-name cannot contain spaces, newlines or special characters.\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CLIENT SETINFO").await,
+        "-ERR wrong number of arguments for 'client|setinfo' command\r\n"
+    );
+    let st = node
+        .server
+        .clients
+        .lock()
+        .values()
+        .next()
+        .unwrap()
+        .state
+        .lock()
+        .clone();
+    assert_eq!(st.lib_name.as_deref(), Some(&b"redis-py"[..]));
+    assert_eq!(st.lib_ver.as_deref(), Some(&b"5.0.1"[..]));
+    let list = q(&mut c, "CLIENT LIST").await;
+    let n = id.trim_start_matches(':').trim();
+    let want = format!("id={n} addr=");
+    assert!(list.contains(&want), "{list}");
+    for field in [
+        " name=conn1 ",
+        " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=10 ",
+        " events=r cmd=client|list user=default redir=-1 resp=2\n",
+    ] {
+        assert!(list.contains(field), "{field} in {list}");
+    }
+    let info = q(&mut c, "CLIENT INFO").await;
+    assert!(
+        info.contains(" cmd=client|info ") && info.ends_with("resp=2\r\n"),
+        "{info}"
+    );
+    assert_eq!(
+        q(&mut c, "CLIENT LIST ID x").await,
+        "-ERR Invalid client ID\r\n"
+    );
+    assert_eq!(q(&mut c, "CLIENT LIST ID 999999").await, "$0\r\n\r\n");
+    assert_eq!(
+        q(&mut c, "CLIENT NOSUCH").await,
+        "-ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP.\r\n"
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn client_kill_closes_the_other_connection() {
+    let node = start_node().await;
+    let mut a = raw(&node).await;
+    let mut b = raw(&node).await;
+    let id = q(&mut b, "CLIENT ID").await;
+    let id = id.trim_start_matches(':').trim();
+    assert_eq!(q(&mut a, &format!("CLIENT KILL ID {id}")).await, ":1\r\n");
+    assert!(b.closed().await);
+    assert_eq!(
+        q(&mut a, "CLIENT KILL 1.2.3.4:5").await,
+        "-ERR No such client\r\n"
+    );
+    assert_eq!(
+        q(&mut a, "CLIENT KILL ID 0").await,
+        "-ERR client-id should be greater than 0\r\n"
+    );
+    assert_eq!(q(&mut a, "CLIENT KILL ID 99999").await, ":0\r\n");
+    // Killing yourself: the reply arrives, then the connection closes.
+    let me = q(&mut a, "CLIENT ID").await;
+    let me = me.trim_start_matches(':').trim();
+    assert_eq!(
+        q(&mut a, &format!("CLIENT KILL ID {me} SKIPME no")).await,
+        ":1\r\n"
+    );
+    assert!(a.closed().await);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn command_info_docs_count() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let count = q(&mut c, "COMMAND COUNT").await;
+    let n: usize = count[1..count.len() - 2].parse().unwrap();
+    let all = q(&mut c, "COMMAND").await;
+    assert!(all.starts_with(&format!("*{n}\r\n")), "{}", &all[..20]);
+    // Redis 7.0.15's bytes (the `sentinel` flag is not listed).
+    assert_eq!(
+        q(&mut c, "COMMAND INFO ping").await,
+        "*1\r\n*10\r\n$4\r\nping\r\n:-1\r\n*1\r\n+fast\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@fast\r\n+@connection\r\n*2\r\n$25\r\nrequest_policy:all_shards\r\n$29\r\nresponse_policy:all_succeeded\r\n*0\r\n*0\r\n"
+    );
+    assert_eq!(q(&mut c, "COMMAND DOCS nosuch").await, "*0\r\n");
+    let docs = q(&mut c, "COMMAND DOCS echo").await;
+    assert!(
+        docs.starts_with("*2\r\n$4\r\necho\r\n*10\r\n$7\r\nsummary\r\n"),
+        "{docs}"
+    );
+    let setinfo = q(&mut c, "COMMAND DOCS client|setinfo").await;
+    assert!(setinfo.contains("$5\r\n7.2.0\r\n"), "{setinfo}");
+    assert_eq!(
+        q(&mut c, "COMMAND GETKEYS get k").await,
+        "*1\r\n$1\r\nk\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "COMMAND GETKEYS nosuch a").await,
+        "-ERR Invalid command specified\r\n"
+    );
+    let list = q(&mut c, "COMMAND LIST").await;
+    assert!(list.contains("$14\r\nclient|setinfo\r\n") && list.contains("$4\r\ninfo\r\n"));
+    q(&mut c, "HELLO 3").await;
+    assert_eq!(q(&mut c, "COMMAND INFO nosuch").await, "*1\r\n_\r\n");
+    assert!(q(&mut c, "COMMAND DOCS get")
+        .await
+        .starts_with("%1\r\n$3\r\nget\r\n%"));
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn config_get_set_like_redis() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(
+        q(&mut c, "CONFIG GET save").await,
+        "*2\r\n$4\r\nsave\r\n$0\r\n\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CONFIG GET appendonly").await,
+        "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n"
+    );
+    assert_eq!(q(&mut c, "CONFIG GET nosuch*").await, "*0\r\n");
+    assert_eq!(
+        q(&mut c, "CONFIG SET foo 1").await,
+        "-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CONFIG SET maxmemory lots").await,
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n"
+    );
+    // Atomic: the bad timeout keeps maxmemory unchanged.
+    assert_eq!(
+        q(&mut c, "CONFIG SET maxmemory 1gb timeout x").await,
+        "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer\r\n"
+    );
+    assert_eq!(node.server.settings.read().maxmemory, 0);
+    assert_eq!(
+        q(
+            &mut c,
+            "CONFIG SET maxmemory 1gb maxmemory-policy allkeys-lru maxmemory-samples 7"
+        )
+        .await,
+        "+OK\r\n"
+    );
+    {
+        let s = node.server.settings.read();
+        assert_eq!(s.maxmemory, 1 << 30);
+        assert_eq!(s.maxmemory_policy.as_str(), "allkeys-lru");
+        assert_eq!(s.maxmemory_samples, 7);
+    }
+    assert_eq!(
+        q(&mut c, "CONFIG GET maxmemory").await,
+        "*2\r\n$9\r\nmaxmemory\r\n$10\r\n1073741824\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CONFIG SET maxmemory-policy bogus").await,
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CONFIG SET daemonize yes").await,
+        "-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CONFIG REWRITE").await,
+        "-ERR The server is running without a config file\r\n"
+    );
+    assert_eq!(q(&mut c, "CONFIG RESETSTAT").await, "+OK\r\n");
+    q(&mut c, "HELLO 3").await;
+    assert_eq!(
+        q(&mut c, "CONFIG GET timeout").await,
+        "%1\r\n$7\r\ntimeout\r\n$1\r\n0\r\n"
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn info_sections_and_keyspace() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let info = q(&mut c, "INFO").await;
+    for needle in [
+        "# Server\r\nredis_version:7.0.15\r\n",
+        "\r\nredis_mode:standalone\r\n",
+        "\r\narch_bits:64\r\n",
+        "\r\nrun_id:",
+        &format!("\r\ntcp_port:{}\r\n", node.addr.port()),
+        "\r\nuptime_in_seconds:",
+        "\r\nringcache_version:",
+        "\r\n\r\n# Clients\r\nconnected_clients:1\r\n",
+        "\r\nused_memory:",
+        "\r\nused_memory_human:",
+        "\r\nmaxmemory:0\r\n",
+        "\r\nmaxmemory_policy:noeviction\r\n",
+        "# Persistence\r\nloading:0\r\n",
+        "\r\ntotal_connections_received:1\r\n",
+        "\r\ntotal_commands_processed:",
+        "\r\nexpired_keys:0\r\n",
+        "\r\nevicted_keys:0\r\n",
+        "\r\nkeyspace_hits:0\r\n",
+        "\r\nkeyspace_misses:0\r\n",
+        "# Replication\r\nrole:master\r\n",
+        "# Cluster\r\ncluster_enabled:0\r\n",
+        "# Keyspace\r\n\r\n",
+    ] {
+        assert!(info.contains(needle), "{needle:?} missing");
+    }
+    assert!(!info.contains("# Commandstats"));
+    assert_eq!(q(&mut c, "INFO nosuch").await, "$0\r\n\r\n");
+    assert_eq!(
+        q(&mut c, "INFO cluster").await,
+        "$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"
+    );
+    assert_eq!(q(&mut c, "SET a 1").await, "+OK\r\n");
+    assert_eq!(
+        q(&mut c, "INFO keyspace").await,
+        "$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n"
+    );
+    assert!(q(&mut c, "INFO everything")
+        .await
+        .contains("# Commandstats\r\n"));
+    // INFO and DBSIZE inside EXEC (all shards already locked) must not deadlock.
+    q(&mut c, "MULTI").await;
+    q(&mut c, "INFO keyspace").await;
+    q(&mut c, "DBSIZE").await;
+    let exec = q(&mut c, "EXEC").await;
+    assert!(
+        exec.starts_with("*2\r\n$44\r\n# Keyspace") && exec.ends_with(":1\r\n"),
+        "{exec}"
+    );
+    q(&mut c, "HELLO 3").await;
+    assert_eq!(
+        q(&mut c, "INFO cluster").await,
+        "=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n"
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn dbsize_flush_time_function_reset() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    q(&mut c, "SET a 1").await;
+    q(&mut c, "SET b 1").await;
+    assert_eq!(q(&mut c, "DBSIZE").await, ":2\r\n");
+    assert_eq!(q(&mut c, "FLUSHDB FOO").await, "-ERR syntax error\r\n");
+    assert_eq!(q(&mut c, "FLUSHDB ASYNC").await, "+OK\r\n");
+    assert_eq!(q(&mut c, "DBSIZE").await, ":0\r\n");
+    q(&mut c, "SET a 1").await;
+    assert_eq!(q(&mut c, "FLUSHALL SYNC").await, "+OK\r\n");
+    assert_eq!(q(&mut c, "DBSIZE").await, ":0\r\n");
+    let t = q(&mut c, "TIME").await;
+    assert!(t.starts_with("*2\r\n$10\r\n"), "{t}");
+    assert!(q(&mut c, "LASTSAVE").await.starts_with(':'));
+    assert_eq!(q(&mut c, "FUNCTION LIST").await, "*0\r\n");
+    assert_eq!(q(&mut c, "FUNCTION FLUSH").await, "+OK\r\n");
+    assert_eq!(
+        q(&mut c, "FUNCTION FLUSH x").await,
+        "-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n"
+    );
+    q(&mut c, "CLIENT SETNAME x").await;
+    q(&mut c, "HELLO 3").await;
+    q(&mut c, "MULTI").await;
+    assert_eq!(q(&mut c, "RESET").await, "+RESET\r\n");
+    assert_eq!(q(&mut c, "CLIENT GETNAME").await, "$-1\r\n");
+    assert_eq!(q(&mut c, "EXEC").await, "-ERR EXEC without MULTI\r\n");
+    node.stop().await;
+}
