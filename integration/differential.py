@@ -570,10 +570,12 @@ class Server:
 
 
 def redis_argv(port):
+    # `--databases 1`: a ringcache node has only database 0 by design, so the reference
+    # runs the same way (SELECT 1, COPY … DB 1 then fail identically on both).
     binary = os.environ.get("REDIS_SERVER", "redis-server")
     return [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
-            "--logfile", ""]
+            "--databases", "1", "--logfile", ""]
 
 
 def sut_argv(port):

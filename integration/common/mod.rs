@@ -28,6 +28,17 @@ pub struct Raw {
     buf: Vec<u8>,
 }
 
+/// Length of the first complete reply in `buf`. RESP2 replies may hold `$-1` inside
+/// arrays, which the RESP3 decoder rejects, so try RESP2 first, then RESP3.
+pub fn reply_len(buf: &[u8]) -> Option<usize> {
+    if let Ok(r) = redis_protocol::resp2::decode::decode_range(buf) {
+        return r.map(|(_, len)| len);
+    }
+    redis_protocol::resp3::decode::streaming::decode_range(buf)
+        .expect("valid RESP from server")
+        .map(|(_, len)| len)
+}
+
 /// Encode arguments as a RESP multibulk request.
 pub fn encode(args: &[&[u8]]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
@@ -59,13 +70,12 @@ impl Raw {
     /// 10 s so a missing reply fails the test instead of hanging it.
     pub async fn read_reply(&mut self) -> Vec<u8> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        // On the heap: a 64 KiB array here would be copied into every test's future.
+        let mut chunk = vec![0u8; 65536];
         loop {
-            if let Some((_, len)) = redis_protocol::resp3::decode::streaming::decode(&self.buf)
-                .expect("valid RESP from server")
-            {
+            if let Some(len) = reply_len(&self.buf) {
                 return self.buf.drain(..len).collect();
             }
-            let mut chunk = [0u8; 65536];
             let n = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk))
                 .await
                 .expect("reply within 10 s")

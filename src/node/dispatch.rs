@@ -164,6 +164,14 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
     let (id, def) = match check(args) {
         Checked::Run(id, def) => (id, def),
         Checked::Reject(msg) => {
+            if args[0].eq_ignore_ascii_case(b"exec") {
+                // Redis's execCommandAbort: a rejected EXEC ends the transaction.
+                super::cmd::transactions::abort(server, session);
+                let reason = msg.strip_prefix(b"ERR ").unwrap_or(&msg);
+                let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+                text.extend_from_slice(reason);
+                return out.error(text);
+            }
             session.flag_multi_error();
             return out.error(msg);
         }
@@ -239,6 +247,25 @@ pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_implemented_command_has_command_info_and_docs() {
+        // COMMAND's reply header counts implemented commands: one without recorded
+        // bytes would leave clients waiting for an element that never comes.
+        for id in implemented() {
+            let s = command::spec(id);
+            assert!(
+                !s.info_resp2.is_empty() && !s.info_resp3.is_empty(),
+                "{} has no COMMAND INFO",
+                s.name
+            );
+            assert!(
+                !s.docs_resp2.is_empty() && !s.docs_resp3.is_empty(),
+                "{} has no COMMAND DOCS",
+                s.name
+            );
+        }
+    }
 
     #[test]
     fn every_handler_matches_the_command_table() {

@@ -19,6 +19,9 @@ pub const COMMANDS: &[CommandDef] = &[
 ];
 
 fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if args.len() > 2 {
+        return ctx.out.error(errors::arity("ping"));
+    }
     match args.get(1) {
         None => ctx.out.simple("PONG"),
         Some(msg) => ctx.out.bulk(msg),

@@ -105,6 +105,12 @@ fn release_watches(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// End a transaction without running it (a rejected EXEC).
+pub fn abort(server: &Server, session: &mut Session) {
+    end_multi(session);
+    unwatch_all(server, session);
+}
+
 /// Drop every watch a session holds (UNWATCH, DISCARD, disconnect).
 pub fn unwatch_all(server: &Server, session: &mut Session) {
     for (k, _) in std::mem::take(&mut session.watched) {
