@@ -181,18 +181,29 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
         session.flag_multi_error();
         return out.error(errors::OOM);
     }
+    let mut run = move || {
+        let ks = lock_for(server, spec, def.scope, args);
+        let mut ctx = Ctx {
+            server,
+            ks,
+            out,
+            session,
+        };
+        (def.run)(&mut ctx, args);
+    };
     if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro") {
         // Scripts check memory per command inside; record the state before locking.
         super::cmd::scripting::set_oom_at_start(!super::evict::make_room(server));
+        // A script may run for up to its time limit: hand this worker's queued tasks
+        // (other connections, SCRIPT KILL) to another thread meanwhile, or they would
+        // wait for the script to end.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            return tokio::task::block_in_place(run);
+        }
     }
-    let ks = lock_for(server, spec, def.scope, args);
-    let mut ctx = Ctx {
-        server,
-        ks,
-        out,
-        session,
-    };
-    (def.run)(&mut ctx, args);
+    run()
 }
 
 /// Lock what a command needs.

@@ -35,9 +35,9 @@ pub unsafe extern "C-unwind" fn redis_pcall(l: *mut lua_State) -> c_int {
     command(l, false)
 }
 
-/// rand48 state, process-wide like Redis 7.0's: seeded with 0 at start and only
-/// reseeded by `math.randomseed` (Redis 7.0 no longer reseeds before each script).
-static RAND: AtomicU64 = AtomicU64::new(0x330E);
+/// rand48 state, process-wide like Redis 7.0's: starts at rand48's default state and is
+/// only reseeded by `math.randomseed` (Redis 7.0 no longer reseeds before each script).
+static RAND: AtomicU64 = AtomicU64::new(0x1234_ABCD_330E);
 
 /// Redis's `redisLrand48`: the next 31-bit value.
 pub fn lrand48() -> i32 {

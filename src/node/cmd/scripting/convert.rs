@@ -99,16 +99,9 @@ pub fn call_command(
             true,
         ));
     }
-    if spec.has(flags::WRITE) {
-        if st.read_only {
-            return Ok((
-                err_table(
-                    lua,
-                    b"Write commands are not allowed from read-only scripts.",
-                )?,
-                true,
-            ));
-        }
+    if spec.has(flags::WRITE) && st.read_only {
+        let msg = b"Write commands are not allowed from read-only scripts.";
+        return Ok((err_table(lua, msg)?, true));
     }
     if st.oom && !st.dirty && spec.has(flags::DENYOOM) {
         return Ok((
@@ -238,7 +231,7 @@ pub fn resp_to_lua(lua: &Lua, buf: &[u8], pos: &mut usize) -> mlua::Result<Value
 /// C's `(long long)` cast of a double as x86-64 does it: out of range and NaN give
 /// `i64::MIN` (Rust's `as` would saturate).
 fn c_cast(n: f64) -> i64 {
-    if n.is_nan() || n >= 9_223_372_036_854_775_808.0 || n < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         i64::MIN
     } else {
         n as i64

@@ -3,7 +3,7 @@
 -- state's globals are replaced by the read-only proxy `G` this chunk returns.
 -- Frames of this chunk are skipped by the error handler (like C frames in Redis), so
 -- errors point at the user script's line.
-local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, killed = ...
+local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed = ...
 local type, tostring, tonumber, error, xpcall, pcall, select = type, tostring, tonumber, error, xpcall, pcall, select
 local rawget, rawset, setmetatable, getmetatable, next, pairs = rawget, rawset, setmetatable, getmetatable, next, pairs
 local floor, ceil, sub, find, unpack = math.floor, math.ceil, string.sub, string.find, unpack
@@ -31,7 +31,6 @@ local function error_text(s)
   end
   return 'ERR ' .. trim(s)
 end
-local function raise(msg) error({ err = error_text(msg) }, 0) end
 
 local redis = {}
 redis.call = ccall
@@ -51,40 +50,20 @@ redis.status_reply = function(...)
   end
   return { ok = s }
 end
-redis.sha1hex = function(...)
-  if select('#', ...) ~= 1 then raise('wrong number of arguments') end
-  return sha1hex((...))
-end
+-- These raise from Rust (C frames), so `return redis.log()` keeps the script's line.
+redis.sha1hex = sha1hex
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
--- Logging is accepted and dropped: the node has no Redis-style log file.
-redis.log = function(...)
-  local n, level = select('#', ...), ...
-  if n < 2 then raise('redis.log() requires two arguments or more.') end
-  if type(level) ~= 'number' and tonumber(level) == nil then raise('First argument must be a number') end
-  level = tonumber(level)
-  if level < 0 or level > 3 then raise('Invalid debug level.') end
-end
-redis.setresp = function(...)
-  if select('#', ...) ~= 1 then raise('redis.setresp() requires one argument.') end
-  local v = tonumber((...))
-  if v ~= 2 and v ~= 3 then raise('RESP version must be 2 or 3.') end
-  set_resp(v)
-end
+redis.log = log
+redis.setresp = set_resp
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
-redis.set_repl = function(...)
-  if select('#', ...) ~= 1 then raise('redis.set_repl() requires one argument.') end
-  local f = tonumber((...))
-  if f == nil or f < 0 or f > 3 then
-    raise('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.')
-  end
-end
+redis.set_repl = set_repl
 redis.replicate_commands = function() return true end
 redis.breakpoint = function() return false end
 redis.debug = function() end
 redis.REDIS_VERSION = '7.0.15'
 redis.REDIS_VERSION_NUM = 458767
 
--- Redis's math.random: rand48, process-wide, seeded with 0 at start (not per script).
+-- Redis's math.random: rand48, process-wide, not reseeded per script.
 real.math.random = crandom
 real.math.randomseed = crandomseed
 
