@@ -14,3 +14,4 @@ mod server;
 mod sets;
 mod strings;
 mod zsets;
+mod scripting;

@@ -87,6 +87,7 @@ fn families() -> impl Iterator<Item = &'static CommandDef> {
         sets::COMMANDS,
         zsets::COMMANDS,
         transactions::COMMANDS,
+        scripting::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -200,14 +201,29 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
         session.flag_multi_error();
         return out.error(errors::OOM);
     }
-    let ks = lock_for(server, spec, def.scope, args);
-    let mut ctx = Ctx {
-        server,
-        ks,
-        out,
-        session,
+    let mut run = move || {
+        let ks = lock_for(server, spec, def.scope, args);
+        let mut ctx = Ctx {
+            server,
+            ks,
+            out,
+            session,
+        };
+        (def.run)(&mut ctx, args);
     };
-    (def.run)(&mut ctx, args);
+    if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro") {
+        // Scripts check memory per command inside; record the state before locking.
+        super::cmd::scripting::set_oom_at_start(!super::evict::make_room(server));
+        // A script may run for up to its time limit: hand this worker's queued tasks
+        // (other connections, SCRIPT KILL) to another thread meanwhile, or they would
+        // wait for the script to end.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            return tokio::task::block_in_place(run);
+        }
+    }
+    run()
 }
 
 /// Lock what a command needs.
@@ -242,6 +258,25 @@ pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Checked::Run(_, def) => (def.run)(ctx, args),
         Checked::Reject(msg) => ctx.out.error(msg),
     }
+}
+
+/// Look up a command called from a script (`redis.call`), with Redis's script-side
+/// error texts (the caller adds `ERR ` and the script position).
+pub fn script_lookup(
+    args: &[Bytes],
+) -> Result<(&'static command::CommandSpec, &'static CommandDef), &'static str> {
+    const UNKNOWN: &str = "Unknown Redis command called from script";
+    const ARITY: &str = "Wrong number of args calling Redis command from script";
+    let id = command::lookup(&args[0]).ok_or(UNKNOWN)?;
+    let mut spec = command::spec(id);
+    if spec.has_subcommands && args.len() >= 2 {
+        spec = command::spec(command::lookup_sub(spec.name, &args[1]).ok_or(UNKNOWN)?);
+    }
+    if !spec.arity_ok(args.len()) {
+        return Err(ARITY);
+    }
+    let def = implementation(id).ok_or(UNKNOWN)?;
+    Ok((spec, def))
 }
 
 #[cfg(test)]

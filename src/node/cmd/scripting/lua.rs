@@ -1,0 +1,372 @@
+//! The node's Lua 5.1 state: the Redis 7.0 sandbox (`sandbox.lua`), the script cache,
+//! the time limit, and the bridge that lets `redis.call` run commands.
+//!
+//! One state per node behind a mutex: scripts only run while every shard is locked, so
+//! two scripts can never run at once anyway and the mutex is never contended by them.
+//! A per-thread state would duplicate the cache and break `SCRIPT LOAD` on one
+//! connection followed by `EVALSHA` on another.
+
+use super::{cfuncs, convert};
+use crate::node::dispatch::Ctx;
+use bytes::Bytes;
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A script running longer than this is aborted (Redis's `busy-reply-threshold` default;
+/// Redis keeps running it and answers BUSY to other clients instead).
+pub const TIME_LIMIT: Duration = Duration::from_secs(5);
+/// Instructions between two clock checks.
+const HOOK_EVERY: u32 = 10_000;
+/// Lua heap cap, so `string.rep('x', 1e10)` fails inside the script instead of the node.
+const MEMORY_LIMIT: usize = 512 << 20;
+/// Source name of the sandbox chunk; the error handler skips its frames.
+const SANDBOX: &str = "=redis_sandbox";
+
+/// Shared between the running script (its hook) and `SCRIPT KILL` on other connections.
+#[derive(Default)]
+pub struct HookState {
+    /// Nanoseconds since [`epoch`] after which the running script is aborted; 0 = idle.
+    deadline: AtomicU64,
+    /// Set by SCRIPT KILL.
+    kill: AtomicBool,
+    /// The running script has executed a write command (SCRIPT KILL refuses then).
+    pub wrote: AtomicBool,
+}
+
+fn epoch() -> Instant {
+    static E: OnceLock<Instant> = OnceLock::new();
+    *E.get_or_init(Instant::now)
+}
+
+fn now_ns() -> u64 {
+    epoch().elapsed().as_nanos() as u64
+}
+
+impl HookState {
+    /// A script is running.
+    pub fn busy(&self) -> bool {
+        self.deadline.load(Ordering::Acquire) != 0
+    }
+    /// Ask the running script to stop (SCRIPT KILL).
+    pub fn kill(&self) {
+        self.kill.store(true, Ordering::Release);
+    }
+    fn expired(&self) -> bool {
+        let d = self.deadline.load(Ordering::Acquire);
+        d != 0 && (self.kill.load(Ordering::Acquire) || now_ns() > d)
+    }
+}
+
+/// The error a script gets when it is aborted.
+fn abort_message(st: &HookState) -> &'static str {
+    if st.kill.load(Ordering::Acquire) {
+        "Script killed by user with SCRIPT KILL..."
+    } else {
+        "Script killed: it ran longer than the node's 5000 ms script time limit"
+    }
+}
+
+/// Check the clock every [`HOOK_EVERY`] instructions; once the limit has passed, raise on
+/// every instruction outside the sandbox's own frames, so a script's `pcall` loops cannot
+/// swallow the abort.
+fn install_hook(lua: &Lua, st: Arc<HookState>, every: u32) -> mlua::Result<()> {
+    lua.set_global_hook(
+        HookTriggers::new().every_nth_instruction(every),
+        move |lua, debug| {
+            if !st.expired() {
+                return Ok(VmState::Continue);
+            }
+            if debug.source().source.as_deref() == Some(SANDBOX) {
+                return Ok(VmState::Continue);
+            }
+            if every != 1 {
+                install_hook(lua, st.clone(), 1)?;
+            }
+            Err(mlua::Error::RuntimeError(abort_message(&st).into()))
+        },
+    )
+}
+
+/// What a nested command needs besides the context (see [`convert::call_command`]).
+pub struct CallState {
+    /// EVAL_RO / EVALSHA_RO.
+    pub read_only: bool,
+    /// The node was over maxmemory when the script started.
+    pub oom: bool,
+    /// A write command has run.
+    pub dirty: bool,
+}
+
+/// The Lua state and its script cache.
+pub struct Engine {
+    lua: Lua,
+    run: Function,
+    scripts: HashMap<[u8; 40], Function>,
+    hook: Arc<HookState>,
+    /// RESP version of nested replies (`redis.setresp`), 2 at every script start.
+    resp: Arc<AtomicU8>,
+}
+
+/// The result of compiling a script body.
+pub type Compiled = Result<[u8; 40], String>;
+
+/// Lower-case hex SHA1 of a script body.
+pub fn sha1_hex(body: &[u8]) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out.copy_from_slice(sha1_smol::Sha1::from(body).digest().to_string().as_bytes());
+    out
+}
+
+/// `sha` as a cache key (EVALSHA accepts upper case, as Redis does).
+pub fn sha_key(sha: &[u8]) -> Option<[u8; 40]> {
+    let mut k: [u8; 40] = sha.try_into().ok()?;
+    k.make_ascii_lowercase();
+    Some(k)
+}
+
+impl Engine {
+    /// A fresh state with the Redis sandbox installed.
+    pub fn new(hook: Arc<HookState>) -> mlua::Result<Engine> {
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
+        // SAFETY: `debug` is only kept as a local of the sandbox chunk (the error handler
+        // needs getinfo) and removed from the globals scripts can see.
+        let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::default()) };
+        let _ = lua.set_memory_limit(MEMORY_LIMIT);
+        let real = lua.globals();
+        let errmsg = lua.create_function(|_, v: Value| {
+            Ok(match v {
+                Value::Error(e) => error_text(&e),
+                other => format!("{other:?}"),
+            })
+        })?;
+        let sha = lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(mlua::Error::runtime("wrong number of arguments"));
+            }
+            let body = match &args[0] {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Integer(i) => i.to_string().into_bytes(),
+                Value::Number(n) => lua_number_text(*n).into_bytes(),
+                _ => Vec::new(),
+            };
+            lua.create_string(sha1_hex(&body))
+        })?;
+        let resp = Arc::new(AtomicU8::new(2));
+        let r = resp.clone();
+        let set_resp = lua.create_function(move |_, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(mlua::Error::runtime(
+                    "redis.setresp() requires one argument.",
+                ));
+            }
+            match number(&args[0]) {
+                Some(v) if v == 2.0 || v == 3.0 => r.store(v as u8, Ordering::Relaxed),
+                _ => return Err(mlua::Error::runtime("RESP version must be 2 or 3.")),
+            }
+            Ok(())
+        })?;
+        // Logging is accepted and dropped: the node has no Redis-style log file.
+        let log = lua.create_function(|_, args: MultiValue| {
+            if args.len() < 2 {
+                return Err(mlua::Error::runtime(
+                    "redis.log() requires two arguments or more.",
+                ));
+            }
+            match number(&args[0]) {
+                None => Err(mlua::Error::runtime("First argument must be a number")),
+                Some(l) if !(0.0..=3.0).contains(&l) => {
+                    Err(mlua::Error::runtime("Invalid debug level."))
+                }
+                Some(_) => Ok(()),
+            }
+        })?;
+        let set_repl = lua.create_function(|_, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(mlua::Error::runtime(
+                    "redis.set_repl() requires one argument.",
+                ));
+            }
+            match number(&args[0]) {
+                Some(f) if (0.0..=3.0).contains(&f) => Ok(()),
+                _ => Err(mlua::Error::runtime(
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                )),
+            }
+        })?;
+        // SAFETY: these C functions only use the Lua C API on their own stack frame and
+        // hold no Rust values across calls that may raise.
+        let (ccall, cpcall, crandom, crandomseed) = unsafe {
+            (
+                lua.create_c_function(cfuncs::redis_call)?,
+                lua.create_c_function(cfuncs::redis_pcall)?,
+                lua.create_c_function(cfuncs::math_random)?,
+                lua.create_c_function(cfuncs::math_randomseed)?,
+            )
+        };
+        let h = hook.clone();
+        let killed = lua.create_function(move |_, ()| Ok(h.expired()))?;
+        let dbg: Table = real.get("debug")?;
+        let (globals, run): (Table, Function) = lua
+            .load(include_str!("sandbox.lua"))
+            .set_name(SANDBOX)
+            .call((
+                real,
+                dbg,
+                errmsg,
+                sha,
+                ccall,
+                cpcall,
+                crandom,
+                crandomseed,
+                set_resp,
+                log,
+                set_repl,
+                killed,
+            ))?;
+        lua.set_globals(globals)?;
+        install_hook(&lua, hook.clone(), HOOK_EVERY)?;
+        Ok(Engine {
+            lua,
+            run,
+            scripts: HashMap::new(),
+            hook,
+            resp,
+        })
+    }
+
+    /// Compile and cache `body` (EVAL, SCRIPT LOAD); returns its SHA1 or Redis's error.
+    pub fn load(&mut self, body: &[u8]) -> Compiled {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        match self.lua.load(body).set_name("@user_script").into_function() {
+            Ok(f) => {
+                self.scripts.insert(sha, f);
+                Ok(sha)
+            }
+            Err(e) => Err(format!(
+                "ERR Error compiling script (new function): {}",
+                error_text(&e)
+            )),
+        }
+    }
+
+    /// Is this SHA1 cached?
+    pub fn exists(&self, sha: &[u8]) -> bool {
+        sha_key(sha).is_some_and(|k| self.scripts.contains_key(&k))
+    }
+
+    /// SCRIPT FLUSH.
+    pub fn flush(&mut self) {
+        self.scripts.clear();
+        let _ = self.lua.gc_collect();
+    }
+
+    /// Run a cached script, writing its reply to `ctx.out`. `false` = not cached.
+    pub fn run(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        sha: &[u8; 40],
+        keys: &[Bytes],
+        argv: &[Bytes],
+        st: CallState,
+    ) -> bool {
+        let Some(f) = self.scripts.get(sha).cloned() else {
+            return false;
+        };
+        let hook = self.hook.clone();
+        hook.kill.store(false, Ordering::Release);
+        hook.wrote.store(false, Ordering::Release);
+        hook.deadline
+            .store(now_ns() + TIME_LIMIT.as_nanos() as u64, Ordering::Release);
+        let mut st = st;
+        self.resp.store(2, Ordering::Relaxed);
+        let result = self.lua.scope(|scope| {
+            let ctx_ref = &mut *ctx;
+            let st_ref = &mut st;
+            let hook_ref = &hook;
+            let resp = &self.resp;
+            let raw = scope.create_function_mut(move |lua, args: MultiValue| {
+                let resp3 = resp.load(Ordering::Relaxed) == 3;
+                convert::call_command(lua, ctx_ref, st_ref, hook_ref, resp3, args)
+            })?;
+            self.lua.set_named_registry_value(cfuncs::RUNNER_KEY, raw)?;
+            let keys = self.lua.create_sequence_from(
+                keys.iter()
+                    .map(|k| self.lua.create_string(k))
+                    .collect::<mlua::Result<Vec<_>>>()?,
+            )?;
+            let argv = self.lua.create_sequence_from(
+                argv.iter()
+                    .map(|k| self.lua.create_string(k))
+                    .collect::<mlua::Result<Vec<_>>>()?,
+            )?;
+            let r = self.run.call::<(bool, Value)>((f, keys, argv));
+            self.lua
+                .set_named_registry_value(cfuncs::RUNNER_KEY, Value::Nil)?;
+            r
+        });
+        let tripped = hook.expired();
+        hook.deadline.store(0, Ordering::Release);
+        if tripped {
+            let _ = install_hook(&self.lua, hook.clone(), HOOK_EVERY);
+        }
+        let hex = std::str::from_utf8(sha).unwrap_or("");
+        match result {
+            Ok((true, v)) => {
+                let resp3 = self.resp.load(Ordering::Relaxed) == 3;
+                convert::lua_to_reply(ctx.out, &v, resp3, 0)
+            }
+            Ok((false, v)) => convert::script_error(ctx.out, &v, hex),
+            Err(e) => ctx.out.error(crate::protocol::errors::one_line(
+                format!("ERR {} script: {hex}", error_text(&e)).into_bytes(),
+            )),
+        }
+        true
+    }
+}
+
+/// The message of an mlua error without mlua's own decoration ("runtime error: ...").
+pub fn error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::MemoryError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => error_text(cause),
+        other => other.to_string(),
+    }
+}
+
+/// A Lua number, or a string Lua would convert to one (`lua_isnumber`).
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => s.to_str().ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Redis turns a Lua number argument into text with `%.17g`.
+pub fn lua_number_text(n: f64) -> String {
+    let mut out = Vec::with_capacity(24);
+    crate::command::args::format_g17(n, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cfuncs::{lrand48, srand48};
+
+    #[test]
+    fn rand48_matches_redis() {
+        // Redis 7.0: after `math.randomseed(5)`, `math.random(1000)` → 525.
+        srand48(5);
+        let r = (lrand48() % i32::MAX) as f64 / i32::MAX as f64;
+        assert_eq!((r * 1000.0).floor() as i64 + 1, 525);
+    }
+}
