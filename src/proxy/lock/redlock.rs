@@ -53,6 +53,12 @@ impl Vote {
 /// Send `req` to every voting member at once and collect the answers within the
 /// per-node deadline. Quarantined members appear as failures.
 pub async fn ask_all(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
+    ask_all_in(proxy, locks, req, false).await
+}
+
+/// [`ask_all`] over the members' RESP3 connections when `resp3`: replies relayed to a
+/// client as they are must be in the client's protocol (a RESP3 null is `_`, not `$-1`).
+pub async fn ask_all_in(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -> Vec<Vote> {
     let deadline = tokio::time::Instant::now() + locks.node_timeout;
     let mut waits = Vec::with_capacity(locks.members.len());
     let voters: Vec<(usize, usize)> = locks.voters().collect();
@@ -60,7 +66,7 @@ pub async fn ask_all(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
         if voters.iter().any(|(p, _)| *p == pos) {
             waits.push((
                 b,
-                Some(proxy.backends.list[b].conn(false).send(req.clone())),
+                Some(proxy.backends.list[b].conn(resp3).send(req.clone())),
             ));
         } else {
             waits.push((b, None));
