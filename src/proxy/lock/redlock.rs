@@ -309,13 +309,27 @@ pub async fn extend(
     }
 }
 
-/// The reply at least a quorum of members agree on, byte for byte.
+/// The reply at least a quorum of members agree on, byte for byte; failing that, for
+/// integer replies, the largest value at least a quorum reach (the quorum-th largest).
+///
+/// Integers that differ are usually times: members set a lock a millisecond apart and
+/// report PTTLs a millisecond apart (`PTTL`, or a script returning `pttl` as pottery's
+/// `locked()` does). The lock lasts as long as a quorum still holds it, which is the
+/// quorum-th largest TTL; for 0/1 script results it is 1 exactly when a quorum said 1.
 pub fn majority(votes: &[Vote], quorum: usize) -> Option<Bytes> {
     let replies: Vec<&Bytes> = votes.iter().filter_map(|v| v.reply.as_ref().ok()).collect();
-    replies
+    if let Some(r) = replies
         .iter()
         .find(|r| replies.iter().filter(|o| o == r).count() >= quorum)
-        .map(|r| (*r).clone())
+    {
+        return Some((*r).clone());
+    }
+    let mut ints: Vec<i64> = replies.iter().filter_map(|r| frame::integer(r)).collect();
+    if quorum == 0 || ints.len() < quorum {
+        return None;
+    }
+    ints.sort_unstable_by(|a, b| b.cmp(a));
+    Some(Bytes::from(format!(":{}\r\n", ints[quorum - 1])))
 }
 
 fn bulk_u64(b: &[u8]) -> Option<u64> {
@@ -324,4 +338,60 @@ fn bulk_u64(b: &[u8]) -> Option<u64> {
         .ok()?
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn votes(replies: &[Option<&'static str>]) -> Vec<Vote> {
+        replies
+            .iter()
+            .enumerate()
+            .map(|(backend, r)| Vote {
+                backend,
+                reply: r
+                    .map(|s| Bytes::from_static(s.as_bytes()))
+                    .ok_or_else(|| "timed out".to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn majority_prefers_identical_replies() {
+        let v = votes(&[
+            Some("$3\r\ntok\r\n"),
+            Some("$-1\r\n"),
+            Some("$3\r\ntok\r\n"),
+        ]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b"$3\r\ntok\r\n"[..]));
+        let v = votes(&[Some("$3\r\ntok\r\n"), Some("$-1\r\n"), None]);
+        assert_eq!(majority(&v, 2), None);
+        let v = votes(&[
+            Some("-NOSCRIPT x\r\n"),
+            Some("-NOSCRIPT x\r\n"),
+            Some(":1\r\n"),
+        ]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b"-NOSCRIPT x\r\n"[..]));
+    }
+
+    #[test]
+    fn majority_of_differing_integers_is_the_quorum_th_largest() {
+        let v = votes(&[Some(":9998\r\n"), Some(":9999\r\n"), Some(":9997\r\n")]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b":9998\r\n"[..]));
+        let v = votes(&[Some(":50000\r\n"), None, Some(":-2\r\n")]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b":-2\r\n"[..]));
+        let v = votes(&[Some(":1\r\n"), Some(":0\r\n"), Some("-ERR x\r\n")]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b":0\r\n"[..]));
+        let v = votes(&[Some(":1\r\n"), None, None]);
+        assert_eq!(majority(&v, 2), None);
+        let v = votes(&[
+            Some(":5\r\n"),
+            Some(":7\r\n"),
+            Some(":6\r\n"),
+            Some(":1\r\n"),
+            None,
+        ]);
+        assert_eq!(majority(&v, 3).as_deref(), Some(&b":5\r\n"[..]));
+    }
 }
