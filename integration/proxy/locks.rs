@@ -9,12 +9,33 @@ use crate::common::*;
 use ringcache::config::ProxyConfig;
 use std::time::{Duration, Instant};
 
+// Each reply read carries a 64 KB buffer; in debug builds every `.await` site keeps its
+// own copy in the test's stack frame (and the in-process nodes run Lua on the same
+// thread), so these wrappers box the read and each call site costs a pointer.
+async fn q(c: &mut Raw, line: &str) -> String {
+    Box::pin(c.q(line)).await
+}
+async fn cmd(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
+    Box::pin(c.cmd(args)).await
+}
+async fn read_reply(c: &mut Raw) -> Vec<u8> {
+    Box::pin(c.read_reply()).await
+}
+
+/// A RESP3 connection to the proxy (LOCK.INFO replies hold nulls inside arrays, which
+/// the test decoder only reads in their RESP3 form).
+async fn resp3_proxy(c: &TestCluster) -> Raw {
+    let mut p = raw_proxy(c).await;
+    q(&mut p, "HELLO 3").await;
+    p
+}
+
 /// Parse a LOCK.ACQUIRE grant `[token, fence, validity_ms]`, exactly.
 fn grant(reply: &[u8]) -> (String, u64, u64) {
     let text = String::from_utf8_lossy(reply).into_owned();
     let parts: Vec<&str> = text.split("\r\n").collect();
     assert!(
-        parts.len() == 7 && parts[0] == "*3" && parts[6].is_empty(),
+        parts.len() == 6 && parts[0] == "*3" && parts[5].is_empty(),
         "not a grant: {text:?}"
     );
     let token = parts[2].to_string();
@@ -29,27 +50,27 @@ fn grant(reply: &[u8]) -> (String, u64, u64) {
 
 async fn acquire(p: &mut Raw, key: &str, ttl_ms: u64) -> (String, u64, u64) {
     grant(
-        &p.cmd(&[
-            b"LOCK.ACQUIRE",
-            key.as_bytes(),
-            ttl_ms.to_string().as_bytes(),
-        ])
+        &cmd(
+            p,
+            &[
+                b"LOCK.ACQUIRE",
+                key.as_bytes(),
+                ttl_ms.to_string().as_bytes(),
+            ],
+        )
         .await,
     )
 }
 
 async fn release(p: &mut Raw, key: &str, token: &str) -> String {
-    String::from_utf8_lossy(
-        &p.cmd(&[b"LOCK.RELEASE", key.as_bytes(), token.as_bytes()])
-            .await,
-    )
-    .into_owned()
+    String::from_utf8_lossy(&cmd(p, &[b"LOCK.RELEASE", key.as_bytes(), token.as_bytes()]).await)
+        .into_owned()
 }
 
-/// One node's entry in a RESP2 LOCK.INFO reply.
+/// One node's entry in a RESP3 LOCK.INFO reply.
 fn info_node(name: &str, state: &str, pttl: i64) -> String {
     format!(
-        "*6\r\n$4\r\nnode\r\n${}\r\n{name}\r\n$5\r\nstate\r\n${}\r\n{state}\r\n$4\r\npttl\r\n:{pttl}\r\n",
+        "%3\r\n$4\r\nnode\r\n${}\r\n{name}\r\n$5\r\nstate\r\n${}\r\n{state}\r\n$4\r\npttl\r\n:{pttl}\r\n",
         name.len(),
         state.len()
     )
@@ -58,7 +79,7 @@ fn info_node(name: &str, state: &str, pttl: i64) -> String {
 /// LOCK.INFO of a key nobody holds, with each node's state.
 fn info_free(fence: u64, states: [&str; 3]) -> String {
     let mut s = format!(
-        "*8\r\n$6\r\nholder\r\n$-1\r\n$5\r\nfence\r\n:{fence}\r\n$11\r\nvalidity_ms\r\n:0\r\n$5\r\nnodes\r\n*3\r\n"
+        "%4\r\n$6\r\nholder\r\n_\r\n$5\r\nfence\r\n:{fence}\r\n$11\r\nvalidity_ms\r\n:0\r\n$5\r\nnodes\r\n*3\r\n"
     );
     for (i, st) in states.iter().enumerate() {
         s.push_str(&info_node(&format!("node{}", i + 1), st, -2));
@@ -70,7 +91,7 @@ fn info_free(fence: u64, states: [&str; 3]) -> String {
 async fn poll_info(p: &mut Raw, key: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let r = p.q(&format!("LOCK.INFO {key}")).await;
+        let r = q(p, &format!("LOCK.INFO {key}")).await;
         if pred(&r) {
             return r;
         }
@@ -97,28 +118,33 @@ fn one_try(cfg: &mut ProxyConfig) {
 async fn set_nx_px_acquires_on_every_node_and_delifeq_releases_by_token() {
     let c = start_cluster(3).await;
     let mut p = raw_proxy(&c).await;
-    assert_eq!(p.q("SET lock:a tok1 NX PX 10000").await, "+OK\r\n");
-    assert_eq!(p.q("SET lock:a tok2 NX PX 10000").await, "$-1\r\n");
-    assert_eq!(p.q("SET lock:a tok2 PX 10000 NX").await, "$-1\r\n");
+    assert_eq!(q(&mut p, "SET lock:a tok1 NX PX 10000").await, "+OK\r\n");
+    assert_eq!(q(&mut p, "SET lock:a tok2 NX PX 10000").await, "$-1\r\n");
+    assert_eq!(q(&mut p, "SET lock:a tok2 PX 10000 NX").await, "$-1\r\n");
     for n in &c.nodes {
-        assert_eq!(raw(n).await.q("GET lock:a").await, "$4\r\ntok1\r\n");
+        assert_eq!(q(&mut raw(n).await, "GET lock:a").await, "$4\r\ntok1\r\n");
     }
-    assert_eq!(p.q("GET lock:a").await, "$4\r\ntok1\r\n");
-    assert_eq!(p.q("EXISTS lock:a").await, ":1\r\n");
-    assert_eq!(p.q("DELIFEQ lock:a wrong").await, ":0\r\n");
-    assert_eq!(p.q("DELEX lock:a IFEQ wrong").await, ":0\r\n");
-    assert_eq!(p.q("GET lock:a").await, "$4\r\ntok1\r\n");
-    assert_eq!(p.q("DELIFEQ lock:a tok1").await, ":1\r\n");
-    assert_eq!(p.q("DELIFEQ lock:a tok1").await, ":0\r\n");
-    assert_eq!(p.q("GET lock:a").await, "$-1\r\n");
+    assert_eq!(q(&mut p, "GET lock:a").await, "$4\r\ntok1\r\n");
+    assert_eq!(q(&mut p, "EXISTS lock:a").await, ":1\r\n");
+    assert_eq!(q(&mut p, "DELIFEQ lock:a wrong").await, ":0\r\n");
+    assert_eq!(q(&mut p, "GET lock:a").await, "$4\r\ntok1\r\n");
+    assert_eq!(q(&mut p, "DELIFEQ lock:a tok1").await, ":1\r\n");
+    assert_eq!(q(&mut p, "DELIFEQ lock:a tok1").await, ":0\r\n");
+    assert_eq!(q(&mut p, "GET lock:a").await, "$-1\r\n");
     for n in &c.nodes {
-        assert_eq!(raw(n).await.q("EXISTS lock:a").await, ":0\r\n");
+        assert_eq!(q(&mut raw(n).await, "EXISTS lock:a").await, ":0\r\n");
     }
-    assert_eq!(p.q("SET lock:a tok2 NX PX 10000").await, "+OK\r\n");
+    assert_eq!(q(&mut p, "SET lock:a tok2 NX PX 10000").await, "+OK\r\n");
     // extend without Lua: SET k tok IFEQ tok PX ttl
-    assert_eq!(p.q("SET lock:a tok2 IFEQ tok2 PX 20000").await, "+OK\r\n");
-    assert_eq!(p.q("SET lock:a tok1 IFEQ tok1 PX 20000").await, "$-1\r\n");
-    assert_eq!(p.q("DELEX lock:a IFEQ tok2").await, ":1\r\n");
+    assert_eq!(
+        q(&mut p, "SET lock:a tok2 IFEQ tok2 PX 20000").await,
+        "+OK\r\n"
+    );
+    assert_eq!(
+        q(&mut p, "SET lock:a tok1 IFEQ tok1 PX 20000").await,
+        "$-1\r\n"
+    );
+    assert_eq!(q(&mut p, "DELIFEQ lock:a tok2").await, ":1\r\n");
     c.stop().await;
 }
 
@@ -126,13 +152,13 @@ async fn set_nx_px_acquires_on_every_node_and_delifeq_releases_by_token() {
 async fn resp3_clients_get_resp3_replies_on_lock_keys() {
     let c = start_cluster(3).await;
     let mut p = raw_proxy(&c).await;
-    p.q("HELLO 3").await;
-    assert_eq!(p.q("GET lock:r3").await, "_\r\n");
-    assert_eq!(p.q("SET lock:r3 tok NX PX 10000").await, "+OK\r\n");
-    assert_eq!(p.q("SET lock:r3 other NX PX 10000").await, "_\r\n");
-    assert_eq!(p.q("GET lock:r3").await, "$3\r\ntok\r\n");
-    assert_eq!(p.q("DELIFEQ lock:r3 tok").await, ":1\r\n");
-    assert_eq!(p.q("GET lock:r3").await, "_\r\n");
+    q(&mut p, "HELLO 3").await;
+    assert_eq!(q(&mut p, "GET lock:r3").await, "_\r\n");
+    assert_eq!(q(&mut p, "SET lock:r3 tok NX PX 10000").await, "+OK\r\n");
+    assert_eq!(q(&mut p, "SET lock:r3 other NX PX 10000").await, "_\r\n");
+    assert_eq!(q(&mut p, "GET lock:r3").await, "$3\r\ntok\r\n");
+    assert_eq!(q(&mut p, "DELIFEQ lock:r3 tok").await, ":1\r\n");
+    assert_eq!(q(&mut p, "GET lock:r3").await, "_\r\n");
     c.stop().await;
 }
 
@@ -141,20 +167,20 @@ async fn one_node_down_still_acquires_two_down_is_no_quorum() {
     let mut c = start_cluster_with(3, one_try).await;
     let mut p = raw_proxy(&c).await;
     c.nodes.remove(0).stop().await;
-    assert_eq!(p.q("SET lock:q1 tok NX PX 10000").await, "+OK\r\n");
-    assert_eq!(p.q("SET lock:q1 tok2 NX PX 10000").await, "$-1\r\n");
+    assert_eq!(q(&mut p, "SET lock:q1 tok NX PX 10000").await, "+OK\r\n");
+    assert_eq!(q(&mut p, "SET lock:q1 tok2 NX PX 10000").await, "$-1\r\n");
     let (tok, fence, validity) = acquire(&mut p, "lock:q2", 10_000).await;
     assert_eq!(fence, 1);
     assert!(validity > 0 && validity <= 9_898, "validity {validity}");
     assert_eq!(release(&mut p, "lock:q2", &tok).await, ":1\r\n");
-    assert_eq!(p.q("DELIFEQ lock:q1 tok").await, ":1\r\n");
+    assert_eq!(q(&mut p, "DELIFEQ lock:q1 tok").await, ":1\r\n");
 
     c.nodes.remove(0).stop().await; // node2: only node3 is left
-    assert_eq!(p.q("SET lock:q3 tok NX PX 10000").await, "$-1\r\n");
+    assert_eq!(q(&mut p, "SET lock:q3 tok NX PX 10000").await, "$-1\r\n");
     for n in &c.nodes {
-        assert_eq!(raw(n).await.q("EXISTS lock:q3").await, ":0\r\n");
+        assert_eq!(q(&mut raw(n).await, "EXISTS lock:q3").await, ":0\r\n");
     }
-    let r = p.q("LOCK.ACQUIRE lock:q3 10000").await;
+    let r = q(&mut p, "LOCK.ACQUIRE lock:q3 10000").await;
     assert!(
         r.starts_with("-NOQUORUM lock:q3: only 1 of 3 lock nodes answered (need 2): node1 ")
             && r.contains(", node2 ")
@@ -164,7 +190,7 @@ async fn one_node_down_still_acquires_two_down_is_no_quorum() {
         "{r:?}"
     );
     // A lock still held by the survivor cannot be released by a minority either.
-    assert_eq!(p.q("DELIFEQ lock:q1 tok").await, ":0\r\n");
+    assert_eq!(q(&mut p, "DELIFEQ lock:q1 tok").await, ":0\r\n");
     c.stop().await;
 }
 
@@ -186,24 +212,24 @@ async fn a_slow_node_does_not_block_the_grant_and_is_named() {
     .await;
     let mut p = raw_proxy(&c).await;
     let t0 = Instant::now();
-    assert_eq!(p.q("SET lock:s1 tok NX PX 10000").await, "+OK\r\n");
+    assert_eq!(q(&mut p, "SET lock:s1 tok NX PX 10000").await, "+OK\r\n");
     let (tok, fence, validity) = acquire(&mut p, "lock:s2", 10_000).await;
     let took = t0.elapsed();
     assert_eq!(fence, 1);
     assert!(validity <= 9_898, "validity {validity}");
     // two quorum round trips of at most node_timeout each, plus scheduling slack
     assert!(took < Duration::from_millis(900), "grants took {took:?}");
-    let info = p.q("LOCK.INFO lock:s2").await;
+    let info = q(&mut resp3_proxy(&c).await, "LOCK.INFO lock:s2").await;
     assert!(
         info.contains("$4\r\nslow\r\n$5\r\nstate\r\n$16\r\ndown (timed out)\r\n"),
         "{info:?}"
     );
     assert_eq!(release(&mut p, "lock:s2", &tok).await, ":1\r\n");
-    assert_eq!(p.q("DELIFEQ lock:s1 tok").await, ":1\r\n");
+    assert_eq!(q(&mut p, "DELIFEQ lock:s1 tok").await, ":1\r\n");
     // with one real node gone, the slow one is among the failures that deny the quorum
     c.nodes.remove(0).stop().await;
     let t0 = Instant::now();
-    let r = p.q("LOCK.ACQUIRE lock:s3 10000").await;
+    let r = q(&mut p, "LOCK.ACQUIRE lock:s3 10000").await;
     assert!(
         r.starts_with("-NOQUORUM lock:s3: only 1 of 3 lock nodes answered (need 2): node1 ")
             && r.ends_with(", slow timed out\r\n"),
@@ -214,7 +240,7 @@ async fn a_slow_node_does_not_block_the_grant_and_is_named() {
         "{:?}",
         t0.elapsed()
     );
-    assert_eq!(p.q("SET lock:s3 tok NX PX 10000").await, "$-1\r\n");
+    assert_eq!(q(&mut p, "SET lock:s3 tok NX PX 10000").await, "$-1\r\n");
     hold.abort();
     c.stop().await;
 }
@@ -224,13 +250,16 @@ async fn a_restarted_node_is_quarantined() {
     let mut c = start_cluster_with(3, one_try).await;
     let mut p = raw_proxy(&c).await;
     assert_eq!(
-        p.q("LOCK.INFO lock:rs").await,
+        q(&mut resp3_proxy(&c).await, "LOCK.INFO lock:rs").await,
         info_free(0, ["free", "free", "free"])
     );
     restart_node(&mut c, 1).await;
-    let r = poll_info(&mut p, "lock:rs", "restart detection", |r| {
-        r.contains("quarantined")
-    })
+    let r = poll_info(
+        &mut resp3_proxy(&c).await,
+        "lock:rs",
+        "restart detection",
+        |r| r.contains("quarantined"),
+    )
     .await;
     assert_eq!(r, info_free(0, ["free", "quarantined", "free"]));
     // it does not vote: with node1 gone as well, there is no majority
@@ -238,13 +267,13 @@ async fn a_restarted_node_is_quarantined() {
     assert_eq!(fence, 1);
     assert_eq!(release(&mut p, "lock:rs", &tok).await, ":1\r\n");
     c.nodes.remove(0).stop().await;
-    let r = p.q("LOCK.ACQUIRE lock:rs 10000").await;
+    let r = q(&mut p, "LOCK.ACQUIRE lock:rs 10000").await;
     assert!(
         r.starts_with("-NOQUORUM lock:rs: only 1 of 3 lock nodes answered (need 2): node1 ")
             && r.ends_with(", node2 is quarantined after a restart\r\n"),
         "{r:?}"
     );
-    assert_eq!(p.q("SET lock:rs tok NX PX 10000").await, "$-1\r\n");
+    assert_eq!(q(&mut p, "SET lock:rs tok NX PX 10000").await, "$-1\r\n");
     c.stop().await;
 }
 
@@ -255,6 +284,7 @@ async fn fences_increase_across_grants_with_a_node_stopped_and_restarted() {
     })
     .await;
     let mut p = raw_proxy(&c).await;
+    let mut info_conn = resp3_proxy(&c).await;
     let key = "lock:fence";
     let mut fences = Vec::new();
     async fn take(p: &mut Raw, key: &str, fences: &mut Vec<u64>) {
@@ -279,7 +309,7 @@ async fn fences_increase_across_grants_with_a_node_stopped_and_restarted() {
     let mut seen = false;
     loop {
         take(&mut p, key, &mut fences).await;
-        let info = p.q(&format!("LOCK.INFO {key}")).await;
+        let info = q(&mut info_conn, &format!("LOCK.INFO {key}")).await;
         let quarantined = info.contains("$5\r\nnode3\r\n$5\r\nstate\r\n$11\r\nquarantined\r\n");
         if seen && !quarantined {
             break;
@@ -298,10 +328,11 @@ async fn fences_increase_across_grants_with_a_node_stopped_and_restarted() {
     // the rejoined node's counter was raised again by the grants after its return
     for node in &c.nodes {
         assert_eq!(
-            raw(node)
-                .await
-                .q(&format!("GET __ringcache_fence:{key}"))
-                .await,
+            q(
+                &mut raw(node).await,
+                &format!("GET __ringcache_fence:{key}")
+            )
+            .await,
             format!("${}\r\n{n}\r\n", n.to_string().len())
         );
     }
@@ -324,9 +355,11 @@ async fn validity_never_exceeds_ttl_minus_drift() {
             "ttl {ttl}: validity {validity}, took {took} ms"
         );
         if ttl >= 1_000 {
-            let r = p
-                .cmd(&[b"LOCK.EXTEND", key.as_bytes(), tok.as_bytes(), b"5000"])
-                .await;
+            let r = cmd(
+                &mut p,
+                &[b"LOCK.EXTEND", key.as_bytes(), tok.as_bytes(), b"5000"],
+            )
+            .await;
             let v: u64 = String::from_utf8_lossy(&r)
                 .strip_prefix(':')
                 .and_then(|s| s.strip_suffix("\r\n"))
@@ -337,19 +370,19 @@ async fn validity_never_exceeds_ttl_minus_drift() {
         }
     }
     assert_eq!(
-        p.q("LOCK.EXTEND lock:v10000 nobody 5000").await,
+        q(&mut p, "LOCK.EXTEND lock:v10000 nobody 5000").await,
         "-NOTOWNER lock:v10000 is not held with this token (it expired or was never acquired)\r\n"
     );
     assert_eq!(
-        p.q("LOCK.ACQUIRE lock:v 60001").await,
+        q(&mut p, "LOCK.ACQUIRE lock:v 60001").await,
         "-ERR ringcache: lock TTL is above max_ttl (60000 ms)\r\n"
     );
     assert_eq!(
-        p.q("SET lock:v t NX PX 60001").await,
+        q(&mut p, "SET lock:v t NX PX 60001").await,
         "-ERR ringcache: lock TTL is above max_ttl (60000 ms)\r\n"
     );
     assert_eq!(
-        p.q("LOCK.ACQUIRE lock:v 0").await,
+        q(&mut p, "LOCK.ACQUIRE lock:v 0").await,
         "-ERR ringcache: ttl_ms must be a positive integer\r\n"
     );
     c.stop().await;
@@ -362,32 +395,38 @@ async fn other_writes_on_lock_keys_are_refused() {
     let refused = |cmd: &str, key: &str| {
         format!("-ERR ringcache: '{cmd}' is not allowed on lock key '{key}': locks live on a quorum of backends; use SET key token NX PX ttl, DELIFEQ key token, or LOCK.ACQUIRE/RELEASE/EXTEND\r\n")
     };
-    assert_eq!(p.q("INCR lock:w").await, refused("incr", "lock:w"));
-    assert_eq!(p.q("DEL lock:w").await, refused("del", "lock:w"));
-    assert_eq!(p.q("EXPIRE lock:w 10").await, refused("expire", "lock:w"));
-    assert_eq!(p.q("LPUSH lock:w x").await, refused("lpush", "lock:w"));
-    let set_form = "-ERR ringcache: on lock keys SET must be 'SET key token NX PX|EX ttl' (acquire) or 'SET key token IFEQ token PX|EX ttl' (extend)\r\n";
-    assert_eq!(p.q("SET lock:w v").await, set_form);
-    assert_eq!(p.q("SET lock:w v NX").await, set_form);
-    assert_eq!(p.q("SET lock:w v XX PX 100").await, set_form);
-    assert_eq!(p.q("SET lock:w v IFEQ other PX 100").await, set_form);
+    assert_eq!(q(&mut p, "INCR lock:w").await, refused("incr", "lock:w"));
+    assert_eq!(q(&mut p, "DEL lock:w").await, refused("del", "lock:w"));
     assert_eq!(
-        p.q("MSET lock:w 1 plain 2").await,
+        q(&mut p, "EXPIRE lock:w 10").await,
+        refused("expire", "lock:w")
+    );
+    assert_eq!(
+        q(&mut p, "LPUSH lock:w x").await,
+        refused("lpush", "lock:w")
+    );
+    let set_form = "-ERR ringcache: on lock keys SET must be 'SET key token NX PX|EX ttl' (acquire) or 'SET key token IFEQ token PX|EX ttl' (extend)\r\n";
+    assert_eq!(q(&mut p, "SET lock:w v").await, set_form);
+    assert_eq!(q(&mut p, "SET lock:w v NX").await, set_form);
+    assert_eq!(q(&mut p, "SET lock:w v XX PX 100").await, set_form);
+    assert_eq!(q(&mut p, "SET lock:w v IFEQ other PX 100").await, set_form);
+    assert_eq!(
+        q(&mut p, "MSET lock:w 1 plain 2").await,
         "-ERR ringcache: 'mset' mixes lock keys with other keys (or several lock keys); locks are taken one key at a time\r\n"
     );
     assert_eq!(
-        p.q("MULTI").await,
+        q(&mut p, "MULTI").await,
         "+OK\r\n",
         "transactions still work on other keys"
     );
     assert_eq!(
-        p.q("GET lock:w").await,
+        q(&mut p, "GET lock:w").await,
         "-ERR ringcache: lock keys cannot be used inside MULTI\r\n"
     );
-    p.q("DISCARD").await;
+    q(&mut p, "DISCARD").await;
     // nothing reached any node
     for n in &c.nodes {
-        assert_eq!(raw(n).await.q("DBSIZE").await, ":0\r\n");
+        assert_eq!(q(&mut raw(n).await, "DBSIZE").await, ":0\r\n");
     }
     c.stop().await;
 }
@@ -399,7 +438,7 @@ async fn lock_acquire_wait_blocks_until_release() {
     let mut b = raw_proxy(&c).await;
     let (tok, fence, _) = acquire(&mut a, "lock:wait", 10_000).await;
     assert_eq!(fence, 1);
-    let held = a.q("LOCK.ACQUIRE lock:wait 10000").await;
+    let held = q(&mut a, "LOCK.ACQUIRE lock:wait 10000").await;
     assert!(
         held.starts_with("-LOCKED lock:wait is held by another owner for ")
             && held.ends_with(" ms more\r\n"),
@@ -407,7 +446,7 @@ async fn lock_acquire_wait_blocks_until_release() {
     );
     // WAIT shorter than the hold: gives up after about WAIT
     let t0 = Instant::now();
-    let r = b.q("LOCK.ACQUIRE lock:wait 10000 WAIT 200").await;
+    let r = q(&mut b, "LOCK.ACQUIRE lock:wait 10000 WAIT 200").await;
     let waited = t0.elapsed();
     assert!(
         r.starts_with("-LOCKED lock:wait is held by another owner for "),
@@ -426,9 +465,9 @@ async fn lock_acquire_wait_blocks_until_release() {
         b"8000",
     ]))
     .await;
-    let info = a.q("LOCK.INFO lock:wait").await;
+    let info = q(&mut resp3_proxy(&c).await, "LOCK.INFO lock:wait").await;
     assert!(
-        info.starts_with(&format!("*8\r\n$6\r\nholder\r\n$40\r\n{tok}\r\n")),
+        info.starts_with(&format!("%4\r\n$6\r\nholder\r\n$40\r\n{tok}\r\n")),
         "{info}"
     );
     let mut buf = [0u8; 64];
@@ -437,7 +476,7 @@ async fn lock_acquire_wait_blocks_until_release() {
         "WAIT answered while the lock was held"
     );
     assert_eq!(release(&mut a, "lock:wait", &tok).await, ":1\r\n");
-    let (tok2, fence2, validity2) = grant(&b.read_reply().await);
+    let (tok2, fence2, validity2) = grant(&read_reply(&mut b).await);
     assert_ne!(tok2, tok);
     assert_eq!(fence2, 2);
     assert!(validity2 <= 9_898);
@@ -453,20 +492,20 @@ async fn ttl_reads_take_the_value_a_quorum_reaches() {
     for (n, px) in c.nodes.iter().zip(["50000", "40000", ""]) {
         if !px.is_empty() {
             assert_eq!(
-                raw(n).await.q(&format!("SET lock:ttl tok PX {px}")).await,
+                q(&mut raw(n).await, &format!("SET lock:ttl tok PX {px}")).await,
                 "+OK\r\n"
             );
         }
     }
     let mut p = raw_proxy(&c).await;
-    let r = p.q("PTTL lock:ttl").await;
+    let r = q(&mut p, "PTTL lock:ttl").await;
     let v: i64 = r
         .strip_prefix(':')
         .and_then(|s| s.strip_suffix("\r\n"))
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{r:?}"));
     assert!(v > 39_000 && v <= 40_000, "{r:?}");
-    assert_eq!(p.q("TTL lock:ttl").await, ":40\r\n");
-    assert_eq!(p.q("GET lock:ttl").await, "$3\r\ntok\r\n");
+    assert_eq!(q(&mut p, "TTL lock:ttl").await, ":40\r\n");
+    assert_eq!(q(&mut p, "GET lock:ttl").await, "$3\r\ntok\r\n");
     c.stop().await;
 }
