@@ -36,7 +36,7 @@ pub async fn on_lock_key(
         }
         "get" | "pttl" | "ttl" | "exists" | "pexpiretime" | "expiretime" | "type" | "strlen" | "eval" | "evalsha"
         | "eval_ro" | "evalsha_ro" => {
-            let votes = redlock::ask_all(proxy, locks, raw).await;
+            let votes = redlock::ask_all_in(proxy, locks, raw, out.resp3).await;
             match redlock::majority(&votes, locks.quorum()) {
                 Some(r) => out.raw(&r),
                 None => out.error(format!(

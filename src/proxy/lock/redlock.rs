@@ -53,14 +53,20 @@ impl Vote {
 /// Send `req` to every voting member at once and collect the answers within the
 /// per-node deadline. Quarantined members appear as failures.
 pub async fn ask_all(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
+    ask_all_in(proxy, locks, req, false).await
+}
+
+/// [`ask_all`] over the members' RESP3 connections when `resp3`: replies relayed to a
+/// client as they are must be in the client's protocol (a RESP3 null is `_`, not `$-1`).
+pub async fn ask_all_in(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -> Vec<Vote> {
     let started = Instant::now();
-    let votes = ask_voters(proxy, locks, req).await;
+    let votes = ask_voters(proxy, locks, req, resp3).await;
     metrics::histogram!(crate::metrics::LOCK_QUORUM_SECONDS, "op" => "round")
         .record(started.elapsed().as_secs_f64());
     votes
 }
 
-async fn ask_voters(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
+async fn ask_voters(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -> Vec<Vote> {
     let deadline = tokio::time::Instant::now() + locks.node_timeout;
     let mut waits = Vec::with_capacity(locks.members.len());
     let voters: Vec<(usize, usize)> = locks.voters().collect();
@@ -68,7 +74,7 @@ async fn ask_voters(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
         if voters.iter().any(|(p, _)| *p == pos) {
             waits.push((
                 b,
-                Some(proxy.backends.list[b].conn(false).send(req.clone())),
+                Some(proxy.backends.list[b].conn(resp3).send(req.clone())),
             ));
         } else {
             waits.push((b, None));
@@ -336,13 +342,27 @@ pub async fn extend(
     }
 }
 
-/// The reply at least a quorum of members agree on, byte for byte.
+/// The reply at least a quorum of members agree on, byte for byte; failing that, for
+/// integer replies, the largest value at least a quorum reach (the quorum-th largest).
+///
+/// Integers that differ are usually times: members set a lock a millisecond apart and
+/// report PTTLs a millisecond apart (`PTTL`, or a script returning `pttl` as pottery's
+/// `locked()` does). The lock lasts as long as a quorum still holds it, which is the
+/// quorum-th largest TTL; for 0/1 script results it is 1 exactly when a quorum said 1.
 pub fn majority(votes: &[Vote], quorum: usize) -> Option<Bytes> {
     let replies: Vec<&Bytes> = votes.iter().filter_map(|v| v.reply.as_ref().ok()).collect();
-    replies
+    if let Some(r) = replies
         .iter()
         .find(|r| replies.iter().filter(|o| o == r).count() >= quorum)
-        .map(|r| (*r).clone())
+    {
+        return Some((*r).clone());
+    }
+    let mut ints: Vec<i64> = replies.iter().filter_map(|r| frame::integer(r)).collect();
+    if quorum == 0 || ints.len() < quorum {
+        return None;
+    }
+    ints.sort_unstable_by(|a, b| b.cmp(a));
+    Some(Bytes::from(format!(":{}\r\n", ints[quorum - 1])))
 }
 
 fn bulk_u64(b: &[u8]) -> Option<u64> {
@@ -351,4 +371,60 @@ fn bulk_u64(b: &[u8]) -> Option<u64> {
         .ok()?
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn votes(replies: &[Option<&'static str>]) -> Vec<Vote> {
+        replies
+            .iter()
+            .enumerate()
+            .map(|(backend, r)| Vote {
+                backend,
+                reply: r
+                    .map(|s| Bytes::from_static(s.as_bytes()))
+                    .ok_or_else(|| "timed out".to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn majority_prefers_identical_replies() {
+        let v = votes(&[
+            Some("$3\r\ntok\r\n"),
+            Some("$-1\r\n"),
+            Some("$3\r\ntok\r\n"),
+        ]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b"$3\r\ntok\r\n"[..]));
+        let v = votes(&[Some("$3\r\ntok\r\n"), Some("$-1\r\n"), None]);
+        assert_eq!(majority(&v, 2), None);
+        let v = votes(&[
+            Some("-NOSCRIPT x\r\n"),
+            Some("-NOSCRIPT x\r\n"),
+            Some(":1\r\n"),
+        ]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b"-NOSCRIPT x\r\n"[..]));
+    }
+
+    #[test]
+    fn majority_of_differing_integers_is_the_quorum_th_largest() {
+        let v = votes(&[Some(":9998\r\n"), Some(":9999\r\n"), Some(":9997\r\n")]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b":9998\r\n"[..]));
+        let v = votes(&[Some(":50000\r\n"), None, Some(":-2\r\n")]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b":-2\r\n"[..]));
+        let v = votes(&[Some(":1\r\n"), Some(":0\r\n"), Some("-ERR x\r\n")]);
+        assert_eq!(majority(&v, 2).as_deref(), Some(&b":0\r\n"[..]));
+        let v = votes(&[Some(":1\r\n"), None, None]);
+        assert_eq!(majority(&v, 2), None);
+        let v = votes(&[
+            Some(":5\r\n"),
+            Some(":7\r\n"),
+            Some(":6\r\n"),
+            Some(":1\r\n"),
+            None,
+        ]);
+        assert_eq!(majority(&v, 3).as_deref(), Some(&b":5\r\n"[..]));
+    }
 }
