@@ -292,3 +292,34 @@ async fn active_expiry_removes_unread_keys() {
     assert_eq!(c.q("EXISTS p0 p49").await, ":2\r\n");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn scan_honours_count_and_walks_with_a_cursor() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    for i in 0..200 {
+        assert_eq!(c.q(&format!("SET k{i} x")).await, "+OK\r\n");
+    }
+    let mut cursor = "0".to_string();
+    let mut seen = std::collections::HashSet::new();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        assert!(rounds < 1000, "scan does not terminate");
+        let r =
+            String::from_utf8(c.cmd(&[b"SCAN", cursor.as_bytes(), b"COUNT", b"10"]).await).unwrap();
+        let lines: Vec<&str> = r.split("\r\n").collect();
+        cursor = lines[2].to_string();
+        let n: usize = lines[3][1..].parse().unwrap();
+        assert!(n <= 20, "COUNT 10 returned {n} keys");
+        for i in 0..n {
+            seen.insert(lines[5 + 2 * i].to_string());
+        }
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 200);
+    assert!(rounds >= 10, "took {rounds} rounds");
+    node.stop().await;
+}

@@ -440,13 +440,16 @@ async fn long_running_scripts() {
     assert_eq!(q(&mut c, "PING").await, "+PONG\r\n");
     assert_eq!(q(&mut killer, "PING").await, "+PONG\r\n");
     c.send_raw(&encode(&[b"EVAL", s.as_bytes(), b"0"])).await;
+    // Poll until the kill lands (NOTBUSY until the script has started), bounded by the
+    // node's 5 s script limit so a starved killer shows up as a failure, not a hang.
     let mut last = String::new();
-    for _ in 0..200 {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_millis(4500) {
         last = q(&mut killer, "SCRIPT KILL").await;
         if last == "+OK\r\n" {
             break;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     if last != "+OK\r\n" {
         panic!(

@@ -310,8 +310,10 @@ async fn resp3_shapes() {
             ("ZINCRBY z 1 a", ",2\r\n"),
             ("ZADD z XX INCR 1 nope", "_\r\n"),
             ("ZRANK z nope", "_\r\n"),
+            // One member, so the random pick is deterministic.
+            ("ZADD one 2 a", ":1\r\n"),
             (
-                "ZRANDMEMBER z -1 WITHSCORES",
+                "ZRANDMEMBER one -1 WITHSCORES",
                 "*1\r\n*2\r\n$1\r\na\r\n,2\r\n",
             ),
             (

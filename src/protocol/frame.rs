@@ -7,7 +7,14 @@ use super::codec::ProtocolError;
 use redis_protocol::resp3::decode::streaming::decode_range;
 
 /// Length of the first complete reply in `buf`, or `None` if it is not all there yet.
+///
+/// RESP2's null bulk/array (`$-1`, `*-1`) are not valid RESP3, and RESP3's own types
+/// are not valid RESP2, so the RESP2 decoder goes first (it fails at the first
+/// RESP3-only type byte) and the RESP3 decoder takes what it refuses.
 pub fn reply_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
+    if let Ok(r) = redis_protocol::resp2::decode::decode_range(buf) {
+        return Ok(r.map(|(_, len)| len));
+    }
     match decode_range(buf) {
         Ok(Some((_, len))) => Ok(Some(len)),
         Ok(None) => Ok(None),
@@ -64,6 +71,8 @@ mod tests {
     fn lengths_and_elements() {
         assert_eq!(reply_len(b"+OK\r\n:1\r\n").unwrap(), Some(5));
         assert_eq!(reply_len(b"$3\r\nab").unwrap(), None);
+        assert_eq!(reply_len(b"%1\r\n$1\r\na\r\n_\r\n").unwrap(), Some(14));
+        assert_eq!(reply_len(b"*2\r\n_\r\n").unwrap(), None);
         let r = b"*3\r\n$1\r\na\r\n$-1\r\n:5\r\n";
         let e = elements(r).unwrap();
         assert_eq!(e.len(), 3);

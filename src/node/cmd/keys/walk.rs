@@ -79,7 +79,7 @@ pub(super) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             match parse_i64(&args[i + 1]) {
                 None => return ctx.out.error(errors::NOT_INTEGER),
                 Some(c) if c < 1 => return ctx.out.error(errors::SYNTAX),
-                Some(c) => count = c.min(usize::MAX as i64) as usize,
+                Some(c) => count = usize::try_from(c).unwrap_or(usize::MAX),
             }
         } else if eq_ignore_case(&args[i], "match") && has_value {
             pat = as_pattern(&args[i + 1]);
