@@ -468,3 +468,26 @@ async fn set_ifeq_and_delifeq_for_lock_clients() {
     assert_eq!(c.q("SET lock u IFEQ t").await, NIL);
     node.stop().await;
 }
+
+#[tokio::test]
+async fn delex_deletes_unconditionally_or_by_value() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(c.q("SET k v").await, "+OK\r\n");
+    assert_eq!(c.q("DELEX k IFEQ other").await, ":0\r\n");
+    assert_eq!(c.q("DELEX k IFNE v").await, ":0\r\n");
+    assert_eq!(c.q("DELEX k IFEQ v").await, ":1\r\n");
+    assert_eq!(c.q("DELEX k").await, ":0\r\n");
+    assert_eq!(c.q("SET k v").await, "+OK\r\n");
+    assert_eq!(c.q("DELEX k IFNE x").await, ":1\r\n");
+    assert_eq!(c.q("SET k v").await, "+OK\r\n");
+    assert_eq!(c.q("DELEX k").await, ":1\r\n");
+    assert_eq!(c.q("RPUSH l a").await, ":1\r\n");
+    assert_eq!(
+        c.q("DELEX l IFEQ a").await,
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(c.q("DELEX l").await, ":1\r\n");
+    assert_eq!(c.q("DELEX k BOGUS v").await, "-ERR syntax error\r\n");
+    node.stop().await;
+}

@@ -145,6 +145,11 @@ async fn set_nx_px_acquires_on_every_node_and_delifeq_releases_by_token() {
         "$-1\r\n"
     );
     assert_eq!(q(&mut p, "DELIFEQ lock:a tok2").await, ":1\r\n");
+    // DELEX k IFEQ tok (Redis 8.4 syntax) releases the same way.
+    assert_eq!(q(&mut p, "SET lock:a tok3 NX PX 10000").await, "+OK\r\n");
+    assert_eq!(q(&mut p, "DELEX lock:a IFEQ nope").await, ":0\r\n");
+    assert_eq!(q(&mut p, "DELEX lock:a IFEQ tok3").await, ":1\r\n");
+    assert_eq!(q(&mut p, "GET lock:a").await, "$-1\r\n");
     c.stop().await;
 }
 

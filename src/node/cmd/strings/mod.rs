@@ -44,6 +44,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("getrange", range::getrange),
     keyed("setrange", range::setrange),
     keyed("delifeq", delifeq),
+    keyed("delex", delex),
 ];
 
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
@@ -285,4 +286,26 @@ fn delifeq(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.ks.remove(&args[1]);
     }
     ctx.out.int(equal as i64);
+}
+
+/// `DELEX key [IFEQ value | IFNE value]` (Redis 8.4): delete unconditionally, or only
+/// if the string value is (or is not) `value`. 1 if deleted, else 0. The conditions
+/// apply to strings only (WRONGTYPE otherwise), like DELIFEQ.
+fn delex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let cond = match args.len() {
+        2 => None,
+        4 if args[2].eq_ignore_ascii_case(b"ifeq") => Some((true, &args[3])),
+        4 if args[2].eq_ignore_ascii_case(b"ifne") => Some((false, &args[3])),
+        _ => return ctx.out.error(errors::SYNTAX),
+    };
+    let delete = match (ctx.ks.get_value(&args[1]), cond) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(Value::Str(s)), Some((eq, v))) => (s[..] == v[..]) == eq,
+        (Some(_), Some(_)) => return ctx.out.error(errors::WRONGTYPE),
+    };
+    if delete {
+        ctx.ks.remove(&args[1]);
+    }
+    ctx.out.int(delete as i64);
 }
