@@ -8,7 +8,7 @@
 //! (O(n) `shift_remove`, n ≤ 128); after, deletes are O(1) `swap_remove`, and HSCAN
 //! walks with a real cursor instead of replying everything at once.
 
-use super::bytes_cost;
+use super::heap_cost;
 use bytes::Bytes;
 use indexmap::IndexMap;
 
@@ -71,15 +71,15 @@ impl HashValue {
         if f.len() > LISTPACK_MAX_VALUE || v.len() > LISTPACK_MAX_VALUE {
             self.compact = false;
         }
-        self.mem += bytes_cost(&v);
+        self.mem += heap_cost(&v);
         let new = match self.fields.get_mut(&f) {
             Some(old) => {
-                self.mem -= bytes_cost(old);
+                self.mem -= heap_cost(old);
                 *old = v;
                 false
             }
             None => {
-                self.mem += bytes_cost(&f);
+                self.mem += heap_cost(&f);
                 self.fields.insert(f, v);
                 true
             }
@@ -98,7 +98,7 @@ impl HashValue {
         } else {
             self.fields.swap_remove_entry(f)?
         };
-        self.mem -= bytes_cost(&k) + bytes_cost(&v);
+        self.mem -= heap_cost(&k) + heap_cost(&v);
         Some(v)
     }
 }

@@ -1,6 +1,6 @@
 //! List values: a deque of byte strings.
 
-use super::bytes_cost;
+use super::heap_cost;
 use bytes::Bytes;
 use std::collections::VecDeque;
 
@@ -34,24 +34,24 @@ impl ListValue {
     }
     /// Push at the head.
     pub fn push_front(&mut self, v: Bytes) {
-        self.mem += bytes_cost(&v);
+        self.mem += heap_cost(&v);
         self.items.push_front(v);
     }
     /// Push at the tail.
     pub fn push_back(&mut self, v: Bytes) {
-        self.mem += bytes_cost(&v);
+        self.mem += heap_cost(&v);
         self.items.push_back(v);
     }
     /// Pop from the head.
     pub fn pop_front(&mut self) -> Option<Bytes> {
         let v = self.items.pop_front()?;
-        self.mem -= bytes_cost(&v);
+        self.mem -= heap_cost(&v);
         Some(v)
     }
     /// Pop from the tail.
     pub fn pop_back(&mut self) -> Option<Bytes> {
         let v = self.items.pop_back()?;
-        self.mem -= bytes_cost(&v);
+        self.mem -= heap_cost(&v);
         Some(v)
     }
     /// Element at `i` (0-based from the head).
@@ -60,13 +60,13 @@ impl ListValue {
     }
     /// Replace the element at `i` (must be in range).
     pub fn set(&mut self, i: usize, v: Bytes) {
-        self.mem += bytes_cost(&v);
+        self.mem += heap_cost(&v);
         let old = std::mem::replace(&mut self.items[i], v);
-        self.mem -= bytes_cost(&old);
+        self.mem -= heap_cost(&old);
     }
     /// Insert before position `i` (`i == len` appends).
     pub fn insert(&mut self, i: usize, v: Bytes) {
-        self.mem += bytes_cost(&v);
+        self.mem += heap_cost(&v);
         self.items.insert(i, v);
     }
     /// LREM: remove up to `limit` elements equal to `v` (0 = all), scanning from the
@@ -92,7 +92,7 @@ impl ListValue {
                 let drop = cut[i];
                 i += 1;
                 if drop {
-                    freed += bytes_cost(it);
+                    freed += heap_cost(it);
                 }
                 !drop
             });
@@ -100,7 +100,7 @@ impl ListValue {
             self.items.retain(|it| {
                 if removed < limit && it[..] == *v {
                     removed += 1;
-                    freed += bytes_cost(it);
+                    freed += heap_cost(it);
                     false
                 } else {
                     true
@@ -115,10 +115,10 @@ impl ListValue {
         let end = end.min(self.items.len());
         let start = start.min(end);
         for v in self.items.drain(end..) {
-            self.mem -= bytes_cost(&v);
+            self.mem -= heap_cost(&v);
         }
         for v in self.items.drain(..start) {
-            self.mem -= bytes_cost(&v);
+            self.mem -= heap_cost(&v);
         }
     }
 }

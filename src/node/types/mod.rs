@@ -23,6 +23,13 @@ pub fn alloc_cost(len: usize) -> usize {
     }
 }
 
+/// Heap bytes behind a `Bytes` stored inside an aggregate, whose slot (counted by the
+/// aggregate's capacity term) already holds the 32-byte handle.
+#[inline]
+pub fn heap_cost(b: &Bytes) -> usize {
+    alloc_cost(b.len())
+}
+
 /// Bytes a stored `Bytes` costs: the handle plus its allocation.
 #[inline]
 pub fn bytes_cost(b: &Bytes) -> usize {

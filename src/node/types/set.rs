@@ -7,7 +7,7 @@
 //! the `IndexSet` (O(n) inserts, as in Redis, bounded by 512). The flag is sticky, like
 //! Redis's encoding: once a set converted to a hashtable it never converts back.
 
-use super::bytes_cost;
+use super::heap_cost;
 use crate::command::args::parse_i64;
 use bytes::Bytes;
 use indexmap::IndexSet;
@@ -79,7 +79,7 @@ impl SetValue {
         if self.members.contains(&m[..]) {
             return false;
         }
-        self.mem += bytes_cost(&m);
+        self.mem += heap_cost(&m);
         if self.intset {
             match parse_i64(&m) {
                 Some(v) if self.members.len() < INTSET_MAX => {
@@ -114,7 +114,7 @@ impl SetValue {
         } else {
             self.members.swap_remove_index(i)?
         };
-        self.mem -= bytes_cost(&m);
+        self.mem -= heap_cost(&m);
         Some(m)
     }
 }

@@ -10,6 +10,11 @@
 //! lower indexes, so none present for the whole scan is missed).
 
 use super::bytes_cost;
+
+/// Per-member cost beyond the member's bytes: a second handle (the member is shared
+/// between the score map and the ordered tree, its bytes are not copied), the score,
+/// and the two structures' node overhead.
+const ZSET_ENTRY_OVERHEAD: usize = 32 + 64;
 use bytes::Bytes;
 use indexmap::IndexMap;
 use std::collections::BTreeSet;
@@ -303,7 +308,7 @@ impl ZSetValue {
                     self.listpack = false;
                 }
                 let score = self.stored(score);
-                self.mem += 2 * bytes_cost(&m) + 64;
+                self.mem += bytes_cost(&m) + ZSET_ENTRY_OVERHEAD;
                 self.scores.insert(m.clone(), score);
                 self.order.insert((Score(score), m));
                 true
@@ -328,7 +333,7 @@ impl ZSetValue {
     /// Remove a member; its score if it was there.
     pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
         let (k, s) = self.scores.swap_remove_entry(m)?;
-        self.mem -= 2 * bytes_cost(&k) + 64;
+        self.mem -= bytes_cost(&k) + ZSET_ENTRY_OVERHEAD;
         self.order.remove(&(Score(s), k));
         Some(s)
     }
@@ -340,7 +345,7 @@ impl ZSetValue {
             self.order.pop_first()?
         };
         self.scores.swap_remove(&m);
-        self.mem -= 2 * bytes_cost(&m) + 64;
+        self.mem -= bytes_cost(&m) + ZSET_ENTRY_OVERHEAD;
         Some((m, s.0))
     }
 }
