@@ -190,14 +190,14 @@ impl Session {
         match route {
             Route::Forward => {
                 let keys = spec.key_indexes(args.len());
-                self.forward(args, keys, raw, out);
+                self.forward(spec.name, args, keys, raw, out);
             }
             Route::Movable(kind) => match router::movable_keys(kind, args) {
                 Ok(keys) if keys.is_empty() => {
                     let rx = self.proxy.backends.list[0].conn(out.resp3).send(raw);
                     self.pending.push_back(Pending::Remote { rx, backend: 0 });
                 }
-                Ok(keys) => self.forward(args, keys.into_iter(), raw, out),
+                Ok(keys) => self.forward(spec.name, args, keys.into_iter(), raw, out),
                 Err(e) => self.error(out, e),
             },
             Route::Split(kind) => self.split(kind, args, raw, out),
@@ -258,14 +258,12 @@ impl Session {
 
     fn forward(
         &mut self,
+        name: &str,
         args: &[Bytes],
         keys: impl Iterator<Item = usize>,
         raw: Bytes,
         out: &mut Reply,
     ) {
-        let name = command::lookup(&args[0])
-            .map(|id| command::spec(id).name)
-            .unwrap_or("?");
         match self.same_backend(name, args, keys) {
             Ok(b) => {
                 let rx = self.proxy.backends.list[b].conn(out.resp3).send(raw);
@@ -353,20 +351,23 @@ fn lock_keys(
     route: Route,
     args: &[Bytes],
 ) -> Option<Result<(), String>> {
-    let keys: Vec<usize> = match route {
+    // Counted without collecting: this runs for every keyed request.
+    let count = |keys: &mut dyn Iterator<Item = usize>| {
+        keys.fold((0, 0), |(total, locked), i| {
+            (total + 1, locked + locks.is_lock_key(&args[i]) as usize)
+        })
+    };
+    let (total, locked) = match route {
         Route::Forward | Route::Split(_) | Route::Blocking => {
-            spec.key_indexes(args.len()).collect()
+            count(&mut spec.key_indexes(args.len()))
         }
-        Route::Movable(kind) => router::movable_keys(kind, args).ok()?,
+        Route::Movable(kind) => count(&mut router::movable_keys(kind, args).ok()?.into_iter()),
         _ => return None,
     };
-    let locked = keys
-        .iter()
-        .filter(|&&i| locks.is_lock_key(&args[i]))
-        .count();
+    let all_locks = locked == total && matches!(route, Route::Forward | Route::Movable(_));
     match locked {
         0 => None,
-        n if n == keys.len() && matches!(route, Route::Forward | Route::Movable(_)) || (n == 1 && keys.len() == 1) => Some(Ok(())),
+        n if all_locks || (n == 1 && total == 1) => Some(Ok(())),
         _ => Some(Err(format!(
             "ERR ringcache: '{}' mixes lock keys with other keys (or several lock keys); locks are taken one key at a time",
             spec.name
