@@ -302,3 +302,62 @@ async fn a_dead_backend_fails_only_its_keys_and_recovers_after_restart() {
         n.stop().await;
     }
 }
+
+#[tokio::test]
+async fn auto_eject_moves_a_dead_backends_keys_to_the_others() {
+    let c = start_cluster_with(3, |cfg| {
+        cfg.auto_eject_hosts = true;
+        cfg.server_failure_limit = 2;
+        cfg.server_retry_timeout = 60_000;
+    })
+    .await;
+    let mut p = raw_proxy(&c).await;
+    let key = |i: u64| format!("{:x}", i.wrapping_mul(2654435761) & 0xffff_ffff);
+    let mut on_dead = None;
+    for i in 0..60 {
+        assert_eq!(p.q(&format!("SET {} v", key(i))).await, "+OK\r\n");
+        if on_dead.is_none() && holder(&c, &key(i)).await == vec![1] {
+            on_dead = Some(key(i));
+        }
+    }
+    let k = on_dead.expect("some key lives on node2");
+    let TestCluster { mut nodes, proxy } = c;
+    nodes.remove(1).stop().await;
+    // Failures until the limit: each is the clear backend error.
+    let mut errors = 0;
+    let mut reply = String::new();
+    for _ in 0..10 {
+        reply = p.q(&format!("SET {k} moved")).await;
+        if reply == "+OK\r\n" {
+            break;
+        }
+        assert!(
+            reply.starts_with("-ERR ringcache: backend node2 "),
+            "{reply}"
+        );
+        errors += 1;
+    }
+    assert_eq!(reply, "+OK\r\n", "the key was not rehashed after ejection");
+    assert!((1..=2).contains(&errors), "ejected after {errors} failures");
+    assert_eq!(p.q(&format!("GET {k}")).await, "$5\r\nmoved\r\n");
+    proxy.stop().await;
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn maxclients_refuses_extra_clients() {
+    let c = start_cluster_with(1, |cfg| cfg.maxclients = 2).await;
+    let mut a = raw_proxy(&c).await;
+    let mut b = raw_proxy(&c).await;
+    assert_eq!(a.q("PING").await, "+PONG\r\n");
+    assert_eq!(b.q("PING").await, "+PONG\r\n");
+    let mut third = raw_proxy(&c).await;
+    assert_eq!(
+        third.read_reply().await,
+        b"-ERR max number of clients reached\r\n"
+    );
+    assert!(third.closed().await);
+    c.stop().await;
+}
