@@ -103,6 +103,33 @@ pub fn g17(v: f64) -> String {
     String::from_utf8(out).expect("ascii")
 }
 
+/// Parse a SCAN cursor like Redis's `parseScanCursorOrReply`: C `strtoul` in base 10
+/// (an optional sign — `-1` wraps —, no leading space, the whole C string consumed,
+/// no overflow). An empty string is cursor 0, as in Redis.
+pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
+    let s = arg.split(|&c| c == 0).next().unwrap_or_default();
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        Some(c) if c.is_ascii_whitespace() || *c == 0x0b => return None,
+        _ => (false, s),
+    };
+    if s.is_empty() {
+        return Some(0);
+    }
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
 /// Case-insensitive ASCII comparison of an argument with an option name.
 #[inline]
 pub fn eq_ignore_case(arg: &[u8], name: &str) -> bool {

@@ -211,4 +211,39 @@ mod tests {
         assert!(!m(&p, &s));
         assert!(t.elapsed().as_secs() < 1);
     }
+
+    #[test]
+    fn redis_glob_semantics_hash_family_vectors() {
+        let yes = [
+            ("*", "abc"),
+            ("a*", "abc"),
+            ("*c", "abc"),
+            ("a?c", "abc"),
+            ("[abc]x", "bx"),
+            ("[^abc]x", "dx"),
+            ("[a-c]", "b"),
+            ("[c-a]", "b"),
+            ("\\*", "*"),
+            ("h*llo*", "hello"),
+            ("[a", "a"),
+        ];
+        for (p, s) in yes {
+            assert!(glob_match(p.as_bytes(), s.as_bytes(), false), "{p} ~ {s}");
+        }
+        let no = [
+            ("a*", "ba"),
+            ("a?c", "ac"),
+            ("[^abc]x", "ax"),
+            ("[a-c]", "d"),
+            ("?", ""),
+            ("a", "ab"),
+            ("\\*", "a"),
+            ("a\\", "a"),
+            // As in Redis: an empty string matches no pattern (callers special-case "*").
+            ("*", ""),
+        ];
+        for (p, s) in no {
+            assert!(!glob_match(p.as_bytes(), s.as_bytes(), false), "{p} !~ {s}");
+        }
+    }
 }

@@ -4,7 +4,6 @@
 //! Small hashes reply in insertion order like Redis's listpack encoding; see
 //! `types::hash` for when that stops.
 
-mod glob;
 mod numeric;
 mod random;
 mod scan;

@@ -1,9 +1,10 @@
 //! HSCAN. A compact hash (what Redis keeps as a listpack) is sent whole with cursor
 //! 0, in insertion order, exactly as Redis does; a big one is walked with a cursor.
 
-use super::glob;
 use super::{read, Found};
+use crate::command::args::parse_scan_cursor;
 use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::command::glob::glob_match;
 use crate::node::dispatch::Ctx;
 use crate::node::types::HashValue;
 use crate::protocol::{errors, Reply};
@@ -14,7 +15,7 @@ const INVALID_CURSOR: &str = "ERR invalid cursor";
 
 pub(super) fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     // Redis checks, in order: the cursor, the key, then the options.
-    let Some(cursor) = parse_cursor(&args[2]) else {
+    let Some(cursor) = parse_scan_cursor(&args[2]) else {
         return ctx.out.error(INVALID_CURSOR);
     };
     let h = match read(&mut ctx.ks, &args[1], ctx.out) {
@@ -55,7 +56,7 @@ pub(super) fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// moves to a lower index and nothing present for the whole scan is missed.
 fn reply_page(out: &mut Reply, h: &HashValue, cursor: u64, count: usize, pat: Option<&[u8]>) {
     let fields = h.fields();
-    let keep = |k: &[u8]| pat.is_none_or(|p| glob::matches(p, k));
+    let keep = |k: &[u8]| pat.is_none_or(|p| glob_match(p, k, false));
     let (from, to, next) = if h.is_compact() {
         (0, fields.len(), 0)
     } else {
@@ -90,40 +91,18 @@ fn reply_page(out: &mut Reply, h: &HashValue, cursor: u64, count: usize, pat: Op
     }
 }
 
-/// Parse a cursor like Redis's `strtoul`: no leading space, optional sign (a minus
-/// wraps), all digits, no overflow; the empty string is cursor 0.
-fn parse_cursor(s: &[u8]) -> Option<u64> {
-    let (neg, digits) = match s.first() {
-        None => return Some(0),
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        Some(_) => (false, s),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::parse_cursor;
+    use crate::command::args::parse_scan_cursor;
 
     #[test]
     fn cursors_parse_like_strtoul() {
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"+5"), Some(5));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
         for bad in [&b" 1"[..], b"1 ", b"abc", b"+", b"18446744073709551616"] {
-            assert_eq!(parse_cursor(bad), None);
+            assert_eq!(parse_scan_cursor(bad), None);
         }
     }
 }

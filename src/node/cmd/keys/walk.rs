@@ -1,7 +1,7 @@
 //! Whole-keyspace walks: KEYS, SCAN and RANDOMKEY. They run with every shard locked
 //! (`global`); matching uses Redis's own glob rules.
 
-use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::command::args::{eq_ignore_case, parse_i64, parse_scan_cursor};
 use crate::command::glob::glob_match;
 use crate::node::dispatch::Ctx;
 use crate::protocol::{errors, Reply};
@@ -35,38 +35,11 @@ pub(super) fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     ctx.out.raw(&body.buf);
 }
 
-/// Parse a SCAN cursor like Redis's `parseScanCursorOrReply`: C `strtoul` in base 10
-/// (an optional sign — `-1` wraps —, no leading space, the whole C string consumed,
-/// no overflow). An empty string is cursor 0, as in Redis.
-pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = arg.split(|&c| c == 0).next().unwrap_or_default();
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        Some(c) if c.is_ascii_whitespace() || *c == 0x0b => return None,
-        _ => (false, s),
-    };
-    if s.is_empty() {
-        return Some(0);
-    }
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. Cursor semantics are those of
 /// [`Keyspace::scan`](crate::node::db::Keyspace::scan): every key present for the whole
 /// iteration is returned at least once.
 pub(super) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let Some(cursor) = parse_cursor(&args[1]) else {
+    let Some(cursor) = parse_scan_cursor(&args[1]) else {
         return ctx.out.error("ERR invalid cursor");
     };
     let mut count = 10usize;
@@ -115,21 +88,21 @@ pub(super) fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_cursor;
+    use crate::command::args::parse_scan_cursor;
 
     #[test]
     fn cursor_follows_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"007"), Some(7));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"abc"), None);
-        assert_eq!(parse_cursor(b"1.5"), None);
-        assert_eq!(parse_cursor(b"-"), None);
-        assert_eq!(parse_cursor(b"5\x00junk"), Some(5));
+        assert_eq!(parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"+5"), Some(5));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"007"), Some(7));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_scan_cursor(b" 1"), None);
+        assert_eq!(parse_scan_cursor(b"abc"), None);
+        assert_eq!(parse_scan_cursor(b"1.5"), None);
+        assert_eq!(parse_scan_cursor(b"-"), None);
+        assert_eq!(parse_scan_cursor(b"5\x00junk"), Some(5));
     }
 }

@@ -122,7 +122,7 @@ pub(crate) fn scan_header(out: &mut Reply, cursor: u64, elements: usize) {
 }
 
 fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let Some(cursor) = scan::parse_cursor(&args[2]) else {
+    let Some(cursor) = crate::command::args::parse_scan_cursor(&args[2]) else {
         return ctx.out.error(scan::INVALID_CURSOR);
     };
     let Ctx { ks, out, .. } = ctx;

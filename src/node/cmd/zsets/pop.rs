@@ -105,7 +105,7 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let Some(cursor) = scan::parse_cursor(&args[2]) else {
+    let Some(cursor) = crate::command::args::parse_scan_cursor(&args[2]) else {
         return ctx.out.error(scan::INVALID_CURSOR);
     };
     let Ctx { ks, out, .. } = ctx;
