@@ -22,6 +22,9 @@ pub struct Settings {
     pub proto_max_bulk_len: u64,
     /// Keys sampled per eviction (Redis `maxmemory-samples`).
     pub maxmemory_samples: u32,
+    /// A Lua script running longer than this is aborted (Redis's `lua-time-limit` /
+    /// `busy-reply-threshold`, which there only starts answering BUSY).
+    pub script_time_limit_ms: u64,
 }
 
 impl Default for Settings {
@@ -35,6 +38,7 @@ impl Default for Settings {
             timeout_secs: 0,
             proto_max_bulk_len: 512 * 1024 * 1024,
             maxmemory_samples: 5,
+            script_time_limit_ms: 5000,
         }
     }
 }

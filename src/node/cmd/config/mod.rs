@@ -132,6 +132,11 @@ pub fn initial_params(settings: &Settings, port: u16) -> BTreeMap<String, String
         "proto-max-bulk-len",
         settings.proto_max_bulk_len.to_string(),
     );
+    set(
+        &mut m,
+        "busy-reply-threshold",
+        settings.script_time_limit_ms.to_string(),
+    );
     set(&mut m, "save", String::new());
     set(&mut m, "appendonly", "no".into());
     m
@@ -332,6 +337,8 @@ fn apply(s: &mut Settings, name: &str, v: &str) {
         "maxclients" => s.maxclients = num().min(u32::MAX as u64) as u32,
         "timeout" => s.timeout_secs = num(),
         "proto-max-bulk-len" => s.proto_max_bulk_len = num(),
+        // Our scripts are aborted at this limit (Redis answers BUSY to others from it on).
+        "busy-reply-threshold" | "lua-time-limit" => s.script_time_limit_ms = num().max(1),
         _ => {}
     }
 }

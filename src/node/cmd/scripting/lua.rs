@@ -13,11 +13,8 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// A script running longer than this is aborted (Redis's `busy-reply-threshold` default;
-/// Redis keeps running it and answers BUSY to other clients instead).
-pub const TIME_LIMIT: Duration = Duration::from_secs(5);
 /// Instructions between two clock checks.
 const HOOK_EVERY: u32 = 10_000;
 /// Lua heap cap, so `string.rep('x', 1e10)` fails inside the script instead of the node.
@@ -34,6 +31,9 @@ pub struct HookState {
     kill: AtomicBool,
     /// The running script has executed a write command (SCRIPT KILL refuses then).
     pub wrote: AtomicBool,
+    /// The time limit of the running script (`Settings::script_time_limit_ms`), for its
+    /// error text.
+    limit_ms: AtomicU64,
 }
 
 fn epoch() -> Instant {
@@ -61,11 +61,14 @@ impl HookState {
 }
 
 /// The error a script gets when it is aborted.
-fn abort_message(st: &HookState) -> &'static str {
+fn abort_message(st: &HookState) -> String {
     if st.kill.load(Ordering::Acquire) {
-        "Script killed by user with SCRIPT KILL..."
+        "Script killed by user with SCRIPT KILL...".into()
     } else {
-        "Script killed: it ran longer than the node's 5000 ms script time limit"
+        format!(
+            "Script killed: it ran longer than the node's {} ms script time limit",
+            st.limit_ms.load(Ordering::Relaxed)
+        )
     }
 }
 
@@ -85,7 +88,7 @@ fn install_hook(lua: &Lua, st: Arc<HookState>, every: u32) -> mlua::Result<()> {
             if every != 1 {
                 install_hook(lua, st.clone(), 1)?;
             }
-            Err(mlua::Error::RuntimeError(abort_message(&st).into()))
+            Err(mlua::Error::RuntimeError(abort_message(&st)))
         },
     )
 }
@@ -281,8 +284,10 @@ impl Engine {
         let hook = self.hook.clone();
         hook.kill.store(false, Ordering::Release);
         hook.wrote.store(false, Ordering::Release);
+        let limit_ms = ctx.server.settings.read().script_time_limit_ms;
+        hook.limit_ms.store(limit_ms, Ordering::Relaxed);
         hook.deadline
-            .store(now_ns() + TIME_LIMIT.as_nanos() as u64, Ordering::Release);
+            .store(now_ns() + limit_ms * 1_000_000, Ordering::Release);
         let mut st = st;
         self.resp.store(2, Ordering::Relaxed);
         let result = self.lua.scope(|scope| {
