@@ -60,14 +60,13 @@ pub async fn serve(proxy: Arc<Proxy>, mut stream: TcpStream, shutdown: Cancellat
         if input.capacity() - input.len() < 4096 {
             input.reserve(16 * 1024);
         }
-        let n = tokio::select! {
+        tokio::select! {
             _ = shutdown.cancelled() => break,
             r = stream.read_buf(&mut input) => match r {
                 Ok(0) | Err(_) => break,
-                Ok(n) => n,
+                Ok(_) => {}
             },
-        };
-        let _ = n;
+        }
         let mut broken = false;
         loop {
             match decoder.decode_with_raw(&mut input, s.authed) {
