@@ -15,9 +15,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Answer a local command.
 pub async fn handle(s: &mut Session, name: &str, args: &[Bytes], out: &mut Reply) {
     match name {
-        "ping" => match args.get(1) {
-            None => out.simple("PONG"),
-            Some(m) => out.bulk(m),
+        "ping" => match args.len() {
+            1 => out.simple("PONG"),
+            2 => out.bulk(&args[1]),
+            _ => out.error(errors::arity("ping")),
         },
         "echo" => out.bulk(&args[1]),
         "quit" => {

@@ -1,0 +1,17 @@
+//! Local and transaction answers the proxy gives itself must match redis-server 7.0's
+//! bytes (found by integration/proxy_differential_test.py).
+
+use crate::common::*;
+
+#[tokio::test]
+async fn ping_with_two_arguments_is_an_arity_error() {
+    let c = start_cluster(3).await;
+    let mut p = raw_proxy(&c).await;
+    assert_eq!(p.q("PING").await, "+PONG\r\n");
+    assert_eq!(p.q("PING a").await, "$1\r\na\r\n");
+    assert_eq!(
+        p.q("PING a b").await,
+        "-ERR wrong number of arguments for 'ping' command\r\n"
+    );
+    c.stop().await;
+}
