@@ -15,3 +15,13 @@ async fn ping_with_two_arguments_is_an_arity_error() {
     );
     c.stop().await;
 }
+
+#[tokio::test]
+async fn command_info_of_an_unknown_command_is_a_null_bulk() {
+    let c = start_cluster(3).await;
+    let mut p = raw_proxy(&c).await;
+    assert_eq!(p.q("COMMAND INFO nosuch").await, "*1\r\n$-1\r\n");
+    assert_eq!(p.q("HELLO 3").await.chars().next(), Some('%'));
+    assert_eq!(p.q("COMMAND INFO nosuch").await, "*1\r\n_\r\n");
+    c.stop().await;
+}

@@ -162,7 +162,8 @@ fn command_cmd(args: &[Bytes], out: &mut Reply) {
                     .filter(|c| !c.info_resp2.is_empty())
                 {
                     Some(c) => out.raw(info(c)),
-                    None => out.null_array(),
+                    // Redis's addReplyNull: `$-1` in RESP2, `_` in RESP3.
+                    None => out.null(),
                 }
             }
         }
