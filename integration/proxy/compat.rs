@@ -25,3 +25,12 @@ async fn command_info_of_an_unknown_command_is_a_null_bulk() {
     assert_eq!(p.q("COMMAND INFO nosuch").await, "*1\r\n_\r\n");
     c.stop().await;
 }
+
+#[tokio::test]
+async fn info_of_an_unknown_section_is_empty() {
+    let c = start_cluster(3).await;
+    let mut p = raw_proxy(&c).await;
+    assert_eq!(p.q("INFO nosuch").await, "$0\r\n\r\n");
+    assert!(p.q("INFO cluster").await.ends_with("cluster_enabled:0\r\n\r\n"));
+    c.stop().await;
+}

@@ -316,7 +316,11 @@ async fn info(s: &mut Session, args: &[Bytes], out: &mut Reply) {
             text.push_str(&format!("db0:keys={keys},expires={expires},avg_ttl=0\r\n"));
         }
     }
-    let trimmed = text.trim_end_matches("\r\n").to_string() + "\r\n";
+    // Redis ends the last section with one CRLF; no matching section is an empty string.
+    let trimmed = match text.trim_end_matches("\r\n") {
+        "" => String::new(),
+        t => t.to_string() + "\r\n",
+    };
     out.verbatim(trimmed.as_bytes());
 }
 
