@@ -34,3 +34,21 @@ async fn info_of_an_unknown_section_is_empty() {
     assert!(p.q("INFO cluster").await.ends_with("cluster_enabled:0\r\n\r\n"));
     c.stop().await;
 }
+
+#[tokio::test]
+async fn exec_with_arguments_aborts_the_transaction_like_redis() {
+    let c = start_cluster(3).await;
+    let mut p = raw_proxy(&c).await;
+    let abort = "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n";
+    assert_eq!(p.q("EXEC x").await, abort);
+    assert_eq!(p.q("MULTI").await, "+OK\r\n");
+    assert_eq!(p.q("SET {t}a 1").await, "+QUEUED\r\n");
+    assert_eq!(p.q("EXEC x").await, abort);
+    assert_eq!(p.q("EXEC").await, "-ERR EXEC without MULTI\r\n");
+    assert_eq!(p.q("GET {t}a").await, "$-1\r\n");
+    // before any key pinned a backend
+    assert_eq!(p.q("MULTI").await, "+OK\r\n");
+    assert_eq!(p.q("EXEC x").await, abort);
+    assert_eq!(p.q("SET {t}a 2").await, "+OK\r\n");
+    c.stop().await;
+}

@@ -150,6 +150,10 @@ impl Session {
         let spec = command::spec(id);
         let route = router::route(id);
         if !spec.arity_ok(args.len()) {
+            if spec.name == "exec" {
+                self.flush_pending(out).await;
+                return tx::abort_exec(self, errors::arity(spec.name), out).await;
+            }
             self.tx.flag_error();
             return self.error(out, errors::arity(spec.name));
         }
