@@ -52,3 +52,18 @@ async fn exec_with_arguments_aborts_the_transaction_like_redis() {
     assert_eq!(p.q("SET {t}a 2").await, "+OK\r\n");
     c.stop().await;
 }
+
+#[tokio::test]
+async fn unwatch_inside_multi_is_queued() {
+    let c = start_cluster(3).await;
+    let mut p = raw_proxy(&c).await;
+    assert_eq!(p.q("MULTI").await, "+OK\r\n");
+    assert_eq!(p.q("UNWATCH").await, "+QUEUED\r\n");
+    assert_eq!(p.q("EXEC").await, "*1\r\n+OK\r\n");
+    assert_eq!(p.q("WATCH {t}w").await, "+OK\r\n");
+    assert_eq!(p.q("MULTI").await, "+OK\r\n");
+    assert_eq!(p.q("SET {t}w 1").await, "+QUEUED\r\n");
+    assert_eq!(p.q("UNWATCH").await, "+QUEUED\r\n");
+    assert_eq!(p.q("EXEC").await, "*2\r\n+OK\r\n+OK\r\n");
+    c.stop().await;
+}
