@@ -67,3 +67,22 @@ async fn unwatch_inside_multi_is_queued() {
     assert_eq!(p.q("EXEC").await, "*2\r\n+OK\r\n+OK\r\n");
     c.stop().await;
 }
+
+#[tokio::test]
+async fn malformed_numkeys_get_each_commands_own_error() {
+    let c = start_cluster(3).await;
+    let mut p = raw_proxy(&c).await;
+    assert_eq!(
+        p.q("SINTERCARD -1 a").await,
+        "-ERR numkeys should be greater than 0\r\n"
+    );
+    assert_eq!(
+        p.q("SINTERCARD 0 a").await,
+        "-ERR numkeys should be greater than 0\r\n"
+    );
+    assert_eq!(
+        p.q("EVAL x -1").await,
+        "-ERR Number of keys can't be negative\r\n"
+    );
+    c.stop().await;
+}

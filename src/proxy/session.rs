@@ -199,12 +199,18 @@ impl Session {
                 self.forward(args, keys, raw, out);
             }
             Route::Movable(kind) => match router::movable_keys(kind, args) {
+                // No keys, or a malformed key count: any backend will do, and a
+                // malformed count gets that command's own Redis error text there
+                // (SINTERCARD, ZUNION, LMPOP and EVAL all word it differently).
                 Ok(keys) if keys.is_empty() => {
                     let rx = self.proxy.backends.list[0].conn(out.resp3).send(raw);
                     self.pending.push_back(Pending::Remote { rx, backend: 0 });
                 }
                 Ok(keys) => self.forward(args, keys.into_iter(), raw, out),
-                Err(e) => self.error(out, e),
+                Err(_) => {
+                    let rx = self.proxy.backends.list[0].conn(out.resp3).send(raw);
+                    self.pending.push_back(Pending::Remote { rx, backend: 0 });
+                }
             },
             Route::Split(kind) => self.split(kind, args, raw, out),
             Route::Broadcast(kind) => {
