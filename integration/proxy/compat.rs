@@ -31,7 +31,10 @@ async fn info_of_an_unknown_section_is_empty() {
     let c = start_cluster(3).await;
     let mut p = raw_proxy(&c).await;
     assert_eq!(p.q("INFO nosuch").await, "$0\r\n\r\n");
-    assert!(p.q("INFO cluster").await.ends_with("cluster_enabled:0\r\n\r\n"));
+    assert!(p
+        .q("INFO cluster")
+        .await
+        .ends_with("cluster_enabled:0\r\n\r\n"));
     c.stop().await;
 }
 
@@ -83,6 +86,30 @@ async fn malformed_numkeys_get_each_commands_own_error() {
     assert_eq!(
         p.q("EVAL x -1").await,
         "-ERR Number of keys can't be negative\r\n"
+    );
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn client_subcommands_check_arity_and_setinfo_options() {
+    let c = start_cluster(3).await;
+    let mut p = raw_proxy(&c).await;
+    assert_eq!(
+        p.q("CLIENT SETNAME").await,
+        "-ERR wrong number of arguments for 'client|setname' command\r\n"
+    );
+    assert_eq!(
+        p.q("CLIENT GETNAME x").await,
+        "-ERR wrong number of arguments for 'client|getname' command\r\n"
+    );
+    assert_eq!(p.q("CLIENT SETINFO LIB-NAME redis-py").await, "+OK\r\n");
+    assert_eq!(
+        p.q("CLIENT SETINFO foo x").await,
+        "-ERR Unrecognized option 'foo'\r\n"
+    );
+    assert_eq!(
+        p.q("CLIENT SETINFO").await,
+        "-ERR wrong number of arguments for 'client|setinfo' command\r\n"
     );
     c.stop().await;
 }

@@ -94,6 +94,13 @@ fn hello(s: &mut Session, args: &[Bytes], out: &mut Reply) {
 
 fn client(s: &mut Session, args: &[Bytes], out: &mut Reply) {
     let sub = &args[1];
+    // A known subcommand with the wrong number of arguments: Redis's arity error.
+    if let Some(id) = command::lookup_sub("client", sub) {
+        let spec = command::spec(id);
+        if !spec.arity_ok(args.len()) {
+            return out.error(errors::arity(spec.name));
+        }
+    }
     if eq_ignore_case(sub, "id") {
         out.int(s.id as i64);
     } else if eq_ignore_case(sub, "setname") && args.len() == 3 {
@@ -109,6 +116,20 @@ fn client(s: &mut Session, args: &[Bytes], out: &mut Reply) {
             None => out.null(),
         }
     } else if eq_ignore_case(sub, "setinfo") && args.len() == 4 {
+        // Redis 7.2's checks, as the node makes them (the values are not kept).
+        let attr = &args[2];
+        if !eq_ignore_case(attr, "lib-name") && !eq_ignore_case(attr, "lib-ver") {
+            return out.error(format!(
+                "ERR Unrecognized option '{}'",
+                String::from_utf8_lossy(attr)
+            ));
+        }
+        if args[3].iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+            return out.error(format!(
+                "ERR {} cannot contain spaces, newlines or special characters.",
+                String::from_utf8_lossy(attr)
+            ));
+        }
         out.ok();
     } else if eq_ignore_case(sub, "info") || eq_ignore_case(sub, "list") {
         let line = format!(

@@ -189,7 +189,11 @@ impl Session {
         }
         if self.tx.in_multi() && (route != Route::Transaction || spec.name == "unwatch") {
             // Redis queues UNWATCH inside MULTI (only MULTI/EXEC/DISCARD/WATCH run at once).
-            let route = if spec.name == "unwatch" { Route::Local } else { route };
+            let route = if spec.name == "unwatch" {
+                Route::Local
+            } else {
+                route
+            };
             self.flush_pending(out).await;
             return tx::queue(self, args, raw, route, out).await;
         }

@@ -191,7 +191,9 @@ pub async fn abort_exec(s: &mut Session, reason: String, out: &mut Reply) {
     s.tx.multi = false;
     s.tx.release().await;
     let reason = reason.strip_prefix("ERR ").unwrap_or(&reason);
-    out.error(format!("EXECABORT Transaction discarded because of: {reason}"));
+    out.error(format!(
+        "EXECABORT Transaction discarded because of: {reason}"
+    ));
 }
 
 fn reply_or_error(r: Result<Bytes, Vec<u8>>, out: &mut Reply) {
