@@ -15,9 +15,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Answer a local command.
 pub async fn handle(s: &mut Session, name: &str, args: &[Bytes], out: &mut Reply) {
     match name {
-        "ping" => match args.get(1) {
-            None => out.simple("PONG"),
-            Some(m) => out.bulk(m),
+        "ping" => match args.len() {
+            1 => out.simple("PONG"),
+            2 => out.bulk(&args[1]),
+            _ => out.error(errors::arity("ping")),
         },
         "echo" => out.bulk(&args[1]),
         "quit" => {
@@ -93,6 +94,13 @@ fn hello(s: &mut Session, args: &[Bytes], out: &mut Reply) {
 
 fn client(s: &mut Session, args: &[Bytes], out: &mut Reply) {
     let sub = &args[1];
+    // A known subcommand with the wrong number of arguments: Redis's arity error.
+    if let Some(id) = command::lookup_sub("client", sub) {
+        let spec = command::spec(id);
+        if !spec.arity_ok(args.len()) {
+            return out.error(errors::arity(spec.name));
+        }
+    }
     if eq_ignore_case(sub, "id") {
         out.int(s.id as i64);
     } else if eq_ignore_case(sub, "setname") && args.len() == 3 {
@@ -108,6 +116,20 @@ fn client(s: &mut Session, args: &[Bytes], out: &mut Reply) {
             None => out.null(),
         }
     } else if eq_ignore_case(sub, "setinfo") && args.len() == 4 {
+        // Redis 7.2's checks, as the node makes them (the values are not kept).
+        let attr = &args[2];
+        if !eq_ignore_case(attr, "lib-name") && !eq_ignore_case(attr, "lib-ver") {
+            return out.error(format!(
+                "ERR Unrecognized option '{}'",
+                String::from_utf8_lossy(attr)
+            ));
+        }
+        if args[3].iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+            return out.error(format!(
+                "ERR {} cannot contain spaces, newlines or special characters.",
+                String::from_utf8_lossy(attr)
+            ));
+        }
         out.ok();
     } else if eq_ignore_case(sub, "info") || eq_ignore_case(sub, "list") {
         let line = format!(
@@ -161,7 +183,8 @@ fn command_cmd(args: &[Bytes], out: &mut Reply) {
                     .filter(|c| !c.info_resp2.is_empty())
                 {
                     Some(c) => out.raw(info(c)),
-                    None => out.null_array(),
+                    // Redis's addReplyNull: `$-1` in RESP2, `_` in RESP3.
+                    None => out.null(),
                 }
             }
         }
@@ -314,7 +337,11 @@ async fn info(s: &mut Session, args: &[Bytes], out: &mut Reply) {
             text.push_str(&format!("db0:keys={keys},expires={expires},avg_ttl=0\r\n"));
         }
     }
-    let trimmed = text.trim_end_matches("\r\n").to_string() + "\r\n";
+    // Redis ends the last section with one CRLF; no matching section is an empty string.
+    let trimmed = match text.trim_end_matches("\r\n") {
+        "" => String::new(),
+        t => t.to_string() + "\r\n",
+    };
     out.verbatim(trimmed.as_bytes());
 }
 

@@ -149,6 +149,10 @@ impl Session {
         let spec = command::spec(id);
         let route = router::route(id);
         if !spec.arity_ok(args.len()) {
+            if spec.name == "exec" {
+                self.flush_pending(out).await;
+                return tx::abort_exec(self, errors::arity(spec.name), out).await;
+            }
             self.tx.flag_error();
             return self.error(out, errors::arity(spec.name));
         }
@@ -182,7 +186,13 @@ impl Session {
                 };
             }
         }
-        if self.tx.in_multi() && route != Route::Transaction {
+        if self.tx.in_multi() && (route != Route::Transaction || spec.name == "unwatch") {
+            // Redis queues UNWATCH inside MULTI (only MULTI/EXEC/DISCARD/WATCH run at once).
+            let route = if spec.name == "unwatch" {
+                Route::Local
+            } else {
+                route
+            };
             self.flush_pending(out).await;
             return tx::queue(self, args, raw, route, out).await;
         }
@@ -192,12 +202,18 @@ impl Session {
                 self.forward(spec.name, args, keys, raw, out);
             }
             Route::Movable(kind) => match router::movable_keys(kind, args) {
+                // No keys, or a malformed key count: any backend will do, and a
+                // malformed count gets that command's own Redis error text there
+                // (SINTERCARD, ZUNION, LMPOP and EVAL all word it differently).
                 Ok(keys) if keys.is_empty() => {
                     let rx = self.proxy.backends.list[0].conn(out.resp3).send(raw);
                     self.pending.push_back(Pending::Remote { rx, backend: 0 });
                 }
                 Ok(keys) => self.forward(spec.name, args, keys.into_iter(), raw, out),
-                Err(e) => self.error(out, e),
+                Err(_) => {
+                    let rx = self.proxy.backends.list[0].conn(out.resp3).send(raw);
+                    self.pending.push_back(Pending::Remote { rx, backend: 0 });
+                }
             },
             Route::Split(kind) => self.split(kind, args, raw, out),
             Route::Broadcast(kind) => {

@@ -182,6 +182,20 @@ pub async fn handle(
     }
 }
 
+/// A rejected EXEC (wrong arity…) ends the transaction, as Redis's execCommandAbort:
+/// `-EXECABORT Transaction discarded because of: <reason>`, inside MULTI or not.
+pub async fn abort_exec(s: &mut Session, reason: String, out: &mut Reply) {
+    if s.tx.multi && s.tx.pinned.is_some() {
+        let _ = call(s, b"*1\r\n$7\r\nDISCARD\r\n").await;
+    }
+    s.tx.multi = false;
+    s.tx.release().await;
+    let reason = reason.strip_prefix("ERR ").unwrap_or(&reason);
+    out.error(format!(
+        "EXECABORT Transaction discarded because of: {reason}"
+    ));
+}
+
 fn reply_or_error(r: Result<Bytes, Vec<u8>>, out: &mut Reply) {
     match r {
         Ok(b) => out.raw(&b),
