@@ -55,7 +55,28 @@ pub static EXTRA: &[CommandSpec] = &[
         has_subcommands: false,
         info_resp2: b"*10\r\n$5\r\ndelex\r\n:-2\r\n*2\r\n+write\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@write\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*3\r\n+RW\r\n+access\r\n+delete\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n",
         info_resp3: b"*10\r\n$5\r\ndelex\r\n:-2\r\n~2\r\n+write\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@write\r\n+@string\r\n+@fast\r\n~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n",
-        docs_resp2: b"*10\r\n$7\r\nsummary\r\n$66\r\nConditionally removes the specified key based on value comparison.\r\n$5\r\nsince\r\n$5\r\n8.4.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*2\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n*8\r\n$4\r\nname\r\n$9\r\ncondition\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n*1\r\n$8\r\noptional\r\n$9\r\narguments\r\n*2\r\n*6\r\n$4\r\nname\r\n$10\r\nifeq-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFEQ\r\n*6\r\n$4\r\nname\r\n$10\r\nifne-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFNE\r\n",
-        docs_resp3: b"%5\r\n$7\r\nsummary\r\n$66\r\nConditionally removes the specified key based on value comparison.\r\n$5\r\nsince\r\n$5\r\n8.4.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$9\r\ncondition\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n*1\r\n$8\r\noptional\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$10\r\nifeq-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFEQ\r\n%3\r\n$4\r\nname\r\n$10\r\nifne-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFNE\r\n",
+        docs_resp2: b"*10\r\n$7\r\nsummary\r\n$66\r\nConditionally removes the specified key based on value comparison.\r\n$5\r\nsince\r\n$5\r\n8.4.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*2\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n*8\r\n$4\r\nname\r\n$9\r\ncondition\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n*1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n*6\r\n$4\r\nname\r\n$10\r\nifeq-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFEQ\r\n*6\r\n$4\r\nname\r\n$10\r\nifne-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFNE\r\n",
+        docs_resp3: b"%5\r\n$7\r\nsummary\r\n$66\r\nConditionally removes the specified key based on value comparison.\r\n$5\r\nsince\r\n$5\r\n8.4.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$9\r\ncondition\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n*1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$10\r\nifeq-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFEQ\r\n%3\r\n$4\r\nname\r\n$10\r\nifne-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nIFNE\r\n",
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::EXTRA;
+
+    /// redis-cli asserts that argument `flags` in COMMAND DOCS are status replies (it
+    /// aborts otherwise), so the hand-written docs must spell them `+flag`.
+    #[test]
+    fn docs_flags_are_status_replies() {
+        for spec in EXTRA {
+            for docs in [spec.docs_resp2, spec.docs_resp3] {
+                let text = String::from_utf8_lossy(docs);
+                for (i, _) in text.match_indices("$5\r\nflags\r\n") {
+                    let rest = &text[i + 11..];
+                    let after_header = &rest[rest.find("\r\n").unwrap() + 2..];
+                    assert!(after_header.starts_with('+'), "{}: {rest:.40}", spec.name);
+                }
+            }
+        }
+    }
+}
