@@ -514,3 +514,157 @@ async fn ttl_reads_take_the_value_a_quorum_reaches() {
     assert_eq!(q(&mut p, "GET lock:ttl").await, "$3\r\ntok\r\n");
     c.stop().await;
 }
+
+/// Bounded poll until member `pos` was quarantined more than `before` times and votes
+/// again (quarantine over, fence counters repaired, run_id confirmed).
+async fn wait_rejoined(c: &TestCluster, pos: usize, before: u64) {
+    let proxy = &c.proxy.proxy;
+    let locks = proxy.locks.as_ref().expect("locks on");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(locks.quarantines(pos) > before && locks.not_voting(pos, &proxy.backends).is_none()) {
+        assert!(
+            Instant::now() < deadline,
+            "node{} not quarantined and back: {} quarantines, {:?}",
+            pos + 1,
+            locks.quarantines(pos),
+            locks.not_voting(pos, &proxy.backends)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_reconnected_to_a_new_process_does_not_vote_before_its_run_id_is_read() {
+    let mut c = start_cluster_with(3, one_try).await;
+    let proxy = c.proxy.proxy.clone();
+    let locks = proxy.locks.as_ref().expect("locks on");
+    let mut p = raw_proxy(&c).await;
+    // a cache key node1 serves, to make the proxy reconnect to node1 on demand
+    let mut probe = None;
+    for i in 0..200 {
+        let k = format!("probe{i}");
+        assert_eq!(q(&mut p, &format!("SET {k} v")).await, "+OK\r\n");
+        if q(&mut raw(&c.nodes[0]).await, &format!("GET {k}")).await == "$1\r\nv\r\n" {
+            probe = Some(k);
+            break;
+        }
+    }
+    let probe = probe.expect("some key lands on node1");
+    assert_eq!(q(&mut p, "SET lock:x a NX PX 30000").await, "+OK\r\n");
+    // node3 missed the grant (as if it had timed out): held on node1 and node2 only
+    assert_eq!(q(&mut raw(&c.nodes[2]).await, "DEL lock:x").await, ":1\r\n");
+    let reconnects = proxy.backends.list[0].health.reconnects();
+    // no watcher poll from here on: it cannot notice the restart below
+    let paused = locks.pause_watcher().await;
+    restart_node(&mut c, 0).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // errors until the proxy's connection to node1 is open again, to the new process
+        let r = q(&mut p, &format!("GET {probe}")).await;
+        if r == "$-1\r\n" {
+            break;
+        }
+        assert!(
+            r.starts_with("-ERR ringcache: backend node1 ") && Instant::now() < deadline,
+            "{r:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(proxy.backends.list[0].health.reconnects(), reconnects + 1);
+    // The new node1 is empty and node3 never had it: both would say OK, a second holder.
+    assert_eq!(q(&mut p, "SET lock:x b NX PX 30000").await, "$-1\r\n");
+    let r = q(&mut p, "LOCK.ACQUIRE lock:x 30000").await;
+    assert!(
+        r.starts_with("-NOQUORUM lock:x: only 1 of 3 lock nodes answered (need 2): node1 reconnected and is not confirmed yet")
+            || r.starts_with("-LOCKED lock:x is held by another owner"),
+        "{r:?}"
+    );
+    assert_eq!(
+        q(&mut raw(&c.nodes[0]).await, "EXISTS lock:x").await,
+        ":0\r\n"
+    );
+    assert_eq!(
+        q(&mut raw(&c.nodes[1]).await, "GET lock:x").await,
+        "$1\r\na\r\n"
+    );
+    assert_eq!(
+        q(&mut raw(&c.nodes[2]).await, "EXISTS lock:x").await,
+        ":0\r\n"
+    );
+    let info = q(&mut resp3_proxy(&c).await, "LOCK.INFO lock:x").await;
+    assert!(
+        info.contains(&info_node("node1", "reconnected", -2)),
+        "{info:?}"
+    );
+    // once the watcher reads node1's new run_id, node1 is quarantined as a restart
+    let quarantines = locks.quarantines(0);
+    drop(paused);
+    poll_info(
+        &mut resp3_proxy(&c).await,
+        "lock:x",
+        "restart detection",
+        |r| r.contains(&info_node("node1", "quarantined", -2)),
+    )
+    .await;
+    assert_eq!(locks.quarantines(0), quarantines + 1);
+    assert_eq!(q(&mut p, "SET lock:x b NX PX 30000").await, "$-1\r\n");
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn fences_increase_when_restarted_nodes_form_the_next_majority() {
+    // Per round: restart y, then v (each rejoins with no grant during its quarantine),
+    // then stop x, the one node that kept its counters: the next majority is {v, y}.
+    // Without the repair both would read 0 and the fence would go back to 1.
+    let mut c = start_cluster_with(3, |cfg| {
+        cfg.locks.restart_quarantine = Some(300); // above every TTL granted here
+    })
+    .await;
+    let mut p = raw_proxy(&c).await;
+    let key = "lock:fr";
+    let mut fences = Vec::new();
+    async fn take(p: &mut Raw, key: &str, fences: &mut Vec<u64>) {
+        let (tok, fence, validity) = acquire(p, key, 200).await;
+        assert!(validity > 0 && validity <= 196, "validity {validity}");
+        assert_eq!(release(p, key, &tok).await, ":1\r\n");
+        fences.push(fence);
+    }
+    async fn restart(c: &mut TestCluster, i: usize) {
+        let before = c.proxy.proxy.locks.as_ref().unwrap().quarantines(i);
+        restart_node(c, i).await;
+        wait_rejoined(c, i, before).await;
+    }
+    for round in 0..3 {
+        let (v, y, x) = (round, (round + 1) % 3, (round + 2) % 3);
+        for _ in 0..9 {
+            take(&mut p, key, &mut fences).await;
+        }
+        restart(&mut c, y).await;
+        restart(&mut c, v).await;
+        let stopped = c.nodes.remove(x);
+        let addr = stopped.addr;
+        stopped.stop().await;
+        for _ in 0..9 {
+            take(&mut p, key, &mut fences).await;
+        }
+        let before = c.proxy.proxy.locks.as_ref().unwrap().quarantines(x);
+        c.nodes
+            .insert(x, start_node_with(|s| s.listen = addr.to_string()).await);
+        wait_rejoined(&c, x, before).await;
+    }
+    let n = fences.len() as u64;
+    assert_eq!(n, 54);
+    assert_eq!(fences, (1..=n).collect::<Vec<u64>>());
+    // every node holds the last counter: the rejoined x by repair alone
+    for node in &c.nodes {
+        assert_eq!(
+            q(
+                &mut raw(node).await,
+                &format!("GET __ringcache_fence:{key}")
+            )
+            .await,
+            format!("${}\r\n{n}\r\n", n.to_string().len())
+        );
+    }
+    c.stop().await;
+}

@@ -12,7 +12,7 @@
 use crate::protocol::frame::reply_len;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -78,10 +78,12 @@ pub struct ConnOptions {
     pub timeout: Duration,
 }
 
-/// Consecutive failures of a backend, read by the ejection logic.
+/// Consecutive failures of a backend, read by the ejection logic, and how often its
+/// connections were re-established (read by the lock restart watcher).
 #[derive(Debug, Default)]
 pub struct Health {
     failures: AtomicU32,
+    reconnects: AtomicU64,
 }
 
 impl Health {
@@ -99,6 +101,16 @@ impl Health {
     /// Current count of consecutive failures.
     pub fn failures(&self) -> u32 {
         self.failures.load(Ordering::Relaxed)
+    }
+    /// How many times a connection task of this backend connected again after it had
+    /// been connected before (the first connection of each task is not counted). The
+    /// count is raised before anything is sent on the new connection, so a reply read
+    /// while the count is still `n` did not come over a connection opened after `n`.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::SeqCst)
+    }
+    fn reconnected(&self) {
+        self.reconnects.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -137,6 +149,7 @@ impl Conn {
 
 async fn run(opts: ConnOptions, mut rx: mpsc::UnboundedReceiver<Job>, health: Arc<Health>) {
     let mut retry_at: Option<Instant> = None;
+    let mut connected_before = false;
     while let Some(first) = rx.recv().await {
         if retry_at.is_some_and(|t| Instant::now() < t) {
             fail_queued(
@@ -157,6 +170,11 @@ async fn run(opts: ConnOptions, mut rx: mpsc::UnboundedReceiver<Job>, health: Ar
             }
         };
         retry_at = None;
+        if connected_before {
+            // the process behind the address may have changed: tell the lock watcher
+            health.reconnected();
+        }
+        connected_before = true;
         let mut pending = VecDeque::new();
         let err = serve(stream, first, &mut rx, &opts, &health, &mut pending).await;
         if let Some(err) = err {

@@ -320,8 +320,9 @@ async fn info(proxy: &Proxy, locks: &Locks, key: &Bytes, out: &mut Reply) {
     out.bulk(b"nodes");
     out.array(locks.members.len());
     for (pos, ((g, t), &b)) in gets.iter().zip(&ttls).zip(&locks.members).enumerate() {
-        let state = match (&g.reply, locks.quarantine_left(pos)) {
-            (_, Some(_)) => "quarantined".to_string(),
+        let state = match (&g.reply, locks.not_voting(pos, &proxy.backends)) {
+            (_, Some(super::NotVoting::Quarantined)) => "quarantined".to_string(),
+            (_, Some(super::NotVoting::Reconnected)) => "reconnected".to_string(),
             (Err(e), _) => format!("down ({e})"),
             (Ok(r), _) if holder.as_ref() == Some(r) => "holds".to_string(),
             (Ok(r), _) if &r[..] == b"$-1\r\n" || &r[..] == b"_\r\n" => "free".to_string(),

@@ -5,7 +5,7 @@
 //! all have, so the compare-and-delete/extend steps are atomic on every backend kind.
 
 use super::quorum;
-use super::Locks;
+use super::{Locks, NotVoting};
 use crate::protocol::frame;
 use crate::proxy::backend::encode;
 use crate::proxy::Proxy;
@@ -28,6 +28,12 @@ pub const FENCE_B: &str = r#"if redis.call("get",KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0"#;
+
+/// Raise a fence counter to `ARGV[1]` unconditionally (`F = max(F, t)`): phase B on
+/// members that do not vote, so a quarantined member does not miss grants.
+pub const FENCE_RAISE: &str = r#"local f = tonumber(redis.call("get",KEYS[1]) or "0") or 0
+if tonumber(ARGV[1]) > f then redis.call("set",KEYS[1],ARGV[1]) end
+return 1"#;
 
 /// The fence counter of a lock lives beside it on each node, without a TTL.
 pub fn fence_key(key: &[u8]) -> Vec<u8> {
@@ -60,35 +66,52 @@ pub async fn ask_all(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
 /// client as they are must be in the client's protocol (a RESP3 null is `_`, not `$-1`).
 pub async fn ask_all_in(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -> Vec<Vote> {
     let started = Instant::now();
-    let votes = ask_voters(proxy, locks, req, resp3).await;
+    let votes = ask_voters(proxy, locks, req, None, resp3).await;
     metrics::histogram!(crate::metrics::LOCK_QUORUM_SECONDS, "op" => "round")
         .record(started.elapsed().as_secs_f64());
     votes
 }
 
-async fn ask_voters(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -> Vec<Vote> {
+/// Ask the voters; send `others` (if any) to the members that do not vote, without
+/// waiting for their answers (best effort).
+async fn ask_voters(
+    proxy: &Proxy,
+    locks: &Locks,
+    req: Bytes,
+    others: Option<Bytes>,
+    resp3: bool,
+) -> Vec<Vote> {
     let deadline = tokio::time::Instant::now() + locks.node_timeout;
     let mut waits = Vec::with_capacity(locks.members.len());
-    let voters: Vec<(usize, usize)> = locks.voters().collect();
     for (pos, &b) in locks.members.iter().enumerate() {
-        if voters.iter().any(|(p, _)| *p == pos) {
-            waits.push((
+        match locks.not_voting(pos, &proxy.backends) {
+            None => waits.push((
+                pos,
                 b,
-                Some(proxy.backends.list[b].conn(resp3).send(req.clone())),
-            ));
-        } else {
-            waits.push((b, None));
+                Ok(proxy.backends.list[b].conn(resp3).send(req.clone())),
+            )),
+            Some(why) => {
+                if let Some(o) = &others {
+                    drop(proxy.backends.list[b].conn(resp3).send(o.clone()));
+                }
+                waits.push((pos, b, Err(why)));
+            }
         }
     }
     let mut votes = Vec::with_capacity(waits.len());
-    for (b, rx) in waits {
+    for (pos, b, rx) in waits {
         let reply = match rx {
-            None => Err("is quarantined after a restart".to_string()),
-            Some(rx) => match tokio::time::timeout_at(deadline, rx).await {
+            Err(why) => Err(not_voting(why).to_string()),
+            Ok(rx) => match tokio::time::timeout_at(deadline, rx).await {
                 Err(_) => Err("timed out".to_string()),
                 Ok(Err(_)) => Err("connection lost".to_string()),
                 Ok(Ok(Err(e))) => Err(e.to_string()),
-                Ok(Ok(Ok(r))) => Ok(r),
+                // The reply may have come over a connection opened after the last
+                // run_id check, i.e. from a restarted, amnesiac process: not a vote.
+                Ok(Ok(Ok(r))) => match locks.not_voting(pos, &proxy.backends) {
+                    Some(why) => Err(not_voting(why).to_string()),
+                    None => Ok(r),
+                },
             },
         };
         votes.push(Vote { backend: b, reply });
@@ -96,7 +119,14 @@ async fn ask_voters(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -> Ve
     votes
 }
 
-fn eval(script: &str, keys: &[&[u8]], args: &[&[u8]]) -> Bytes {
+fn not_voting(why: NotVoting) -> &'static str {
+    match why {
+        NotVoting::Quarantined => "is quarantined after a restart",
+        NotVoting::Reconnected => "reconnected and is not confirmed yet",
+    }
+}
+
+pub(super) fn eval(script: &str, keys: &[&[u8]], args: &[&[u8]]) -> Bytes {
     let n = keys.len().to_string();
     let mut parts: Vec<&[u8]> = vec![b"EVAL", script.as_bytes(), n.as_bytes()];
     parts.extend_from_slice(keys);
@@ -239,10 +269,14 @@ async fn fenced(proxy: &Proxy, locks: &Locks, key: &[u8], token: &[u8], ttl: Dur
     {
         let t = max_fence + 1;
         let ts = t.to_string();
-        let phase_b = ask_all(
+        // Members that do not vote still get the counter raised (best effort), so a
+        // quarantined member does not miss the grants made during its quarantine.
+        let phase_b = ask_voters(
             proxy,
             locks,
             eval(FENCE_B, &[key, &fkey], &[token, ts.as_bytes()]),
+            Some(eval(FENCE_RAISE, &[&fkey], &[ts.as_bytes()])),
+            false,
         )
         .await;
         let confirmed = phase_b
@@ -365,7 +399,7 @@ pub fn majority(votes: &[Vote], quorum: usize) -> Option<Bytes> {
     Some(Bytes::from(format!(":{}\r\n", ints[quorum - 1])))
 }
 
-fn bulk_u64(b: &[u8]) -> Option<u64> {
+pub(super) fn bulk_u64(b: &[u8]) -> Option<u64> {
     let start = memchr::memchr(b'\n', b)? + 1;
     std::str::from_utf8(b.get(start..b.len().checked_sub(2)?)?)
         .ok()?
