@@ -36,9 +36,9 @@ pub async fn on_lock_key(
         }
         "get" | "pttl" | "ttl" | "exists" | "pexpiretime" | "expiretime" | "type" | "strlen" | "eval" | "evalsha"
         | "eval_ro" | "evalsha_ro" => {
-            let votes = redlock::ask_all_in(proxy, locks, raw, out.resp3).await;
+            let votes = redlock::ask_all(proxy, locks, raw).await;
             match redlock::majority(&votes, locks.quorum()) {
-                Some(r) => out.raw(&r),
+                Some(r) => relay(out, &r),
                 None => out.error(format!(
                     "NOQUORUM {}: no {} lock nodes agree: {}",
                     String::from_utf8_lossy(&args[1]),
@@ -51,6 +51,16 @@ pub async fn on_lock_key(
             "ERR ringcache: '{name}' is not allowed on lock key '{}': locks live on a quorum of backends; use SET key token NX PX ttl, DELIFEQ key token, or LOCK.ACQUIRE/RELEASE/EXTEND",
             String::from_utf8_lossy(&args[1])
         )),
+    }
+}
+
+/// Relay a member's RESP2 reply in the client's protocol: RESP3 clients get `_` for a
+/// null (GET of a free lock, a Lua `false`); every other top-level reply reads the same.
+fn relay(out: &mut Reply, reply: &[u8]) {
+    if out.resp3 && (reply == b"$-1\r\n" || reply == b"*-1\r\n") {
+        out.null();
+    } else {
+        out.raw(reply);
     }
 }
 

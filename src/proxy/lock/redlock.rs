@@ -58,15 +58,14 @@ impl Vote {
 
 /// Send `req` to every voting member at once and collect the answers within the
 /// per-node deadline. Quarantined members appear as failures.
+///
+/// Votes always travel over the members' RESP2 connections: those are the ones the
+/// restart watcher confirms, so no reply can come from a process it has not checked.
+/// Replies relayed to RESP3 clients are converted where the protocols differ
+/// (see `commands::relay`).
 pub async fn ask_all(proxy: &Proxy, locks: &Locks, req: Bytes) -> Vec<Vote> {
-    ask_all_in(proxy, locks, req, false).await
-}
-
-/// [`ask_all`] over the members' RESP3 connections when `resp3`: replies relayed to a
-/// client as they are must be in the client's protocol (a RESP3 null is `_`, not `$-1`).
-pub async fn ask_all_in(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -> Vec<Vote> {
     let started = Instant::now();
-    let votes = ask_voters(proxy, locks, req, None, resp3).await;
+    let votes = ask_voters(proxy, locks, req, None).await;
     metrics::histogram!(crate::metrics::LOCK_QUORUM_SECONDS, "op" => "round")
         .record(started.elapsed().as_secs_f64());
     votes
@@ -74,13 +73,7 @@ pub async fn ask_all_in(proxy: &Proxy, locks: &Locks, req: Bytes, resp3: bool) -
 
 /// Ask the voters; send `others` (if any) to the members that do not vote, without
 /// waiting for their answers (best effort).
-async fn ask_voters(
-    proxy: &Proxy,
-    locks: &Locks,
-    req: Bytes,
-    others: Option<Bytes>,
-    resp3: bool,
-) -> Vec<Vote> {
+async fn ask_voters(proxy: &Proxy, locks: &Locks, req: Bytes, others: Option<Bytes>) -> Vec<Vote> {
     let deadline = tokio::time::Instant::now() + locks.node_timeout;
     let mut waits = Vec::with_capacity(locks.members.len());
     for (pos, &b) in locks.members.iter().enumerate() {
@@ -88,11 +81,11 @@ async fn ask_voters(
             None => waits.push((
                 pos,
                 b,
-                Ok(proxy.backends.list[b].conn(resp3).send(req.clone())),
+                Ok(proxy.backends.list[b].conn(false).send(req.clone())),
             )),
             Some(why) => {
                 if let Some(o) = &others {
-                    drop(proxy.backends.list[b].conn(resp3).send(o.clone()));
+                    drop(proxy.backends.list[b].conn(false).send(o.clone()));
                 }
                 waits.push((pos, b, Err(why)));
             }
@@ -276,7 +269,6 @@ async fn fenced(proxy: &Proxy, locks: &Locks, key: &[u8], token: &[u8], ttl: Dur
             locks,
             eval(FENCE_B, &[key, &fkey], &[token, ts.as_bytes()]),
             Some(eval(FENCE_RAISE, &[&fkey], &[ts.as_bytes()])),
-            false,
         )
         .await;
         let confirmed = phase_b

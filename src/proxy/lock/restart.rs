@@ -76,7 +76,12 @@ pub async fn watch(proxy: Arc<Proxy>, shutdown: CancellationToken) {
                     down[pos] = true;
                     break;
                 };
-                let restarted = last[pos].as_ref().is_some_and(|old| *old != id);
+                // A reconnect before the first run_id we ever read means the process may
+                // have changed before we knew it: treat that like a restart.
+                let restarted = match &last[pos] {
+                    Some(old) => *old != id,
+                    None => seen > 0,
+                };
                 if restarted || down[pos] {
                     tracing::warn!(backend = %backend.name, restarted, "lock backend came back: quarantined from lock quorums until its fence counters are repaired");
                     let generation = locks.quarantine(pos, seen);
