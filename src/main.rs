@@ -48,7 +48,7 @@ fn main() -> ExitCode {
                 eprintln!("ringcache node: {e:#}");
                 ExitCode::from(EXIT_USAGE)
             }
-            Ok((settings, metrics)) => report(run_node(settings, metrics)),
+            Ok((settings, metrics, threads)) => report(run_node(settings, metrics, threads)),
         },
     }
 }
@@ -68,7 +68,7 @@ fn report(r: Result<()>) -> ExitCode {
     }
 }
 
-fn node_settings(args: &NodeArgs) -> Result<(node::Settings, Option<String>)> {
+fn node_settings(args: &NodeArgs) -> Result<(node::Settings, Option<String>, usize)> {
     let mut cfg: NodeConfig = match &args.config {
         Some(path) => config::load(path).map_err(|e| anyhow!("{e}"))?,
         None => NodeConfig::default(),
@@ -87,7 +87,11 @@ fn node_settings(args: &NodeArgs) -> Result<(node::Settings, Option<String>)> {
         cfg.requirepass = Some(p.clone());
     }
     cfg.validate().map_err(|e| anyhow!("{e}"))?;
-    Ok((node::Settings::from(&cfg), cfg.metrics_listen.clone()))
+    Ok((
+        node::Settings::from(&cfg),
+        cfg.metrics_listen.clone(),
+        cfg.threads,
+    ))
 }
 
 fn proxy_config(args: &ProxyArgs) -> Result<ProxyConfig> {
@@ -136,14 +140,26 @@ fn cluster_config(args: &ClusterArgs) -> Result<ClusterConfig> {
     Ok(cfg)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+/// The async runtime: `threads = 1` is a single event loop (no cross-thread wake-ups),
+/// `0` one worker per core, `n` that many workers.
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
+    let rt = match threads {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        0 => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
+    Ok(rt)
 }
 
 fn run_proxy(cfg: ProxyConfig) -> Result<()> {
-    runtime()?.block_on(async move {
+    runtime(cfg.threads)?.block_on(async move {
         start_metrics(cfg.metrics_listen.as_ref())?;
         let handle = proxy::spawn(&cfg)
             .await
@@ -157,7 +173,8 @@ fn run_proxy(cfg: ProxyConfig) -> Result<()> {
 }
 
 fn run_cluster(cfg: ClusterConfig) -> Result<()> {
-    runtime()?.block_on(async move {
+    // Nodes and the proxy share one process: one worker per core.
+    runtime(0)?.block_on(async move {
         start_metrics(cfg.metrics_listen.as_ref())?;
         let mut nodes = Vec::new();
         for nc in cfg.node_configs() {
@@ -231,8 +248,12 @@ fn spawn_node_gauges(servers: Vec<std::sync::Arc<node::Server>>) {
     });
 }
 
-fn run_node(settings: node::Settings, metrics_listen: Option<String>) -> Result<()> {
-    runtime()?.block_on(async move {
+fn run_node(
+    settings: node::Settings,
+    metrics_listen: Option<String>,
+    threads: usize,
+) -> Result<()> {
+    runtime(threads)?.block_on(async move {
         start_metrics(metrics_listen.as_ref())?;
         let listener = tokio::net::TcpListener::bind(&settings.listen)
             .await

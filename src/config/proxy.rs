@@ -64,6 +64,9 @@ pub struct ProxyConfig {
     pub backend_password: Option<String>,
     /// Connected clients beyond this many are refused.
     pub maxclients: u32,
+    /// Event-loop threads. `1` (the default) is one loop, as twemproxy runs: on a
+    /// shared box it costs the least CPU per request; `0` means one per core.
+    pub threads: usize,
     /// Address of the Prometheus `/metrics` endpoint; `None` means no endpoint.
     pub metrics_listen: Option<String>,
     /// Distributed locks (Redlock).
@@ -88,6 +91,7 @@ impl Default for ProxyConfig {
             requirepass: None,
             backend_password: None,
             maxclients: 10_000,
+            threads: 1,
             metrics_listen: None,
             locks: LockConfig::default(),
         }

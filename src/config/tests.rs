@@ -88,7 +88,7 @@ fn check_conf_needs_a_known_role() {
         "x.toml:2:1: unknown field `maxmemory`, expected one of `role`, `listen`, `servers`, \
          `hash`, `distribution`, `hash_tag`, `timeout`, `server_connections`, `preconnect`, \
          `auto_eject_hosts`, `server_retry_timeout`, `server_failure_limit`, `requirepass`, \
-         `backend_password`, `maxclients`, `metrics_listen`, `locks`"
+         `backend_password`, `maxclients`, `threads`, `metrics_listen`, `locks`"
     );
     assert_eq!(
         check_conf_str("role = \"proxy\"\n", "x.toml")
