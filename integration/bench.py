@@ -386,7 +386,9 @@ def summarize(raw: list[dict], tests: list[str], depths: list[int]) -> list[dict
                     "cpu": {p: median([r["cpu_s_per_M"][p] for r in rs]) for p in procs},
                     "client_cpu": median([r["client_cpu_s_per_M"] for r in rs]),
                 }
-                row["cpu_total"] = sum(row["cpu"].values())
+                # Median of per-round sums, not the sum of per-process medians: which
+                # backend holds a single key (lpush's `mylist`) changes with the ports.
+                row["cpu_total"] = median([sum(r["cpu_s_per_M"].values()) for r in rs])
                 base[v] = row["rps"]
                 rows.append(row)
             for row in rows:
@@ -425,7 +427,9 @@ def render(rows: list[dict], meta: dict) -> str:
                "median rps to redis-server direct / to nutcracker in front of the same 3 "
                "redis-servers; p50/p99 in ms (median over rounds); CPU-s/M = CPU seconds "
                "(utime+stime) per million requests, per server-side process (median), "
-               "Σ = sum of server-side processes; client = redis-benchmark itself.\n")
+               "Σ = median over rounds of the per-round sum over server-side processes "
+               "(backend names follow ports, so for single-key tests the per-process "
+               "medians do not add up); client = redis-benchmark itself.\n")
     out.append("| variant | test | -P | rps | [min–max] | ×redis | ×nut | p50 | p99 "
                "| CPU-s/M per process | Σ server | client |")
     out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|")
@@ -495,6 +499,8 @@ def parse_args(argv=None):
                     help="seconds allowed per redis-benchmark run")
     ap.add_argument("--budget-min", type=float, default=30,
                     help="start no new round after this many minutes")
+    ap.add_argument("--from-json", metavar="JSON",
+                    help="run nothing: re-render --out from an earlier run's raw JSON")
     args = ap.parse_args(argv)
     if args.quick:
         args.rounds, args.requests = 1, 20_000
@@ -510,8 +516,24 @@ def parse_args(argv=None):
     return args
 
 
+def args_tests(data: dict) -> list[str]:
+    return list(dict.fromkeys(r["test"] for r in data["runs"]))
+
+
+def args_depths(data: dict) -> list[int]:
+    return list(dict.fromkeys(r["depth"] for r in data["runs"]))
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            data = json.load(f)
+        text = render(summarize(data["runs"], args_tests(data), args_depths(data)), data["meta"])
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(text)
+        return 0
     signal.signal(signal.SIGTERM, _terminate_handler)
     signal.signal(signal.SIGHUP, _terminate_handler)
     tools = Tools(
