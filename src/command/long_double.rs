@@ -116,6 +116,21 @@ pub fn add(a: LongDouble, b: LongDouble) -> Option<LongDouble> {
     (!v.is_nan() && !v.is_infinite()).then_some(v)
 }
 
+/// `(long long)(v * 1000.0)` as redis-server computes a blocking timeout in ms: the
+/// product in extended precision, truncated; out of range (or infinite) gives the
+/// x87 "integer indefinite" `i64::MIN`, which Redis then reports as negative.
+pub fn millis_trunc(v: LongDouble) -> i64 {
+    let p = v
+        .mul_r(LongDouble::from_u128(1000).value, Round::NearestTiesToEven)
+        .value;
+    if p.is_nan() || p.is_infinite() {
+        return i64::MIN;
+    }
+    let mut exact = false;
+    let r = p.to_i128_r(128, Round::TowardZero, &mut exact).value;
+    i64::try_from(r).unwrap_or(i64::MIN)
+}
+
 /// Append Redis's human-friendly text for a finite `v` (`ld2string(LD_STR_HUMAN)`):
 /// `%.17Lf`, trailing zeros and dot removed, `-0` printed as `0`.
 pub fn format_human(v: LongDouble, out: &mut Vec<u8>) {
