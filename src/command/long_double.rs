@@ -116,10 +116,12 @@ pub fn add(a: LongDouble, b: LongDouble) -> Option<LongDouble> {
     (!v.is_nan() && !v.is_infinite()).then_some(v)
 }
 
-/// `(long long)(v * 1000.0)` as redis-server computes a blocking timeout in ms: the
-/// product in extended precision, truncated; out of range (or infinite) gives the
-/// x87 "integer indefinite" `i64::MIN`, which Redis then reports as negative.
-pub fn millis_trunc(v: LongDouble) -> i64 {
+/// A blocking timeout in ms as redis-server 7.0.15 computes it: `v * 1000` in extended
+/// precision, rounded up (observed: `0.0001` and `1e-400` time out at once, `-0.0009`
+/// blocks forever, `9223372036854775.808` is negative because 807.5 ms rounds to 2^63);
+/// out of range (or infinite) gives the x87 "integer indefinite" `i64::MIN`, which
+/// Redis then reports as negative.
+pub fn millis_ceil(v: LongDouble) -> i64 {
     let p = v
         .mul_r(LongDouble::from_u128(1000).value, Round::NearestTiesToEven)
         .value;
@@ -127,7 +129,7 @@ pub fn millis_trunc(v: LongDouble) -> i64 {
         return i64::MIN;
     }
     let mut exact = false;
-    let r = p.to_i128_r(128, Round::TowardZero, &mut exact).value;
+    let r = p.to_i128_r(128, Round::TowardPositive, &mut exact).value;
     i64::try_from(r).unwrap_or(i64::MIN)
 }
 

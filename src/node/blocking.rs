@@ -152,10 +152,10 @@ fn wake(q: &HashMap<Bytes, VecDeque<Arc<Waiter>>>, key: &[u8], kind: Kind) {
 }
 
 /// Parse a blocking timeout like Redis 7.0's `getTimeoutFromObjectOrReply` (seconds as
-/// a `long double`, truncated to ms): `Ok(0)` = forever.
+/// a `long double`, rounded up to ms): `Ok(0)` = forever.
 pub fn parse_timeout(arg: &[u8]) -> Result<u64, &'static str> {
     let v = long_double::parse(arg).ok_or(errors::TIMEOUT_NOT_FLOAT)?;
-    let ms = long_double::millis_trunc(v);
+    let ms = long_double::millis_ceil(v);
     u64::try_from(ms).map_err(|_| errors::TIMEOUT_NEGATIVE)
 }
 
@@ -216,4 +216,35 @@ pub fn park(ctx: &mut Ctx<'_>, keys: &[Bytes], kind: Kind, timeout_ms: u64, null
         waiter: w,
         deadline,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_like_redis() {
+        assert_eq!(parse_timeout(b"0"), Ok(0));
+        assert_eq!(parse_timeout(b"0.1"), Ok(100));
+        assert_eq!(parse_timeout(b"0.0001"), Ok(1));
+        assert_eq!(parse_timeout(b"1e-400"), Ok(1));
+        assert_eq!(parse_timeout(b"-0.0009"), Ok(0));
+        assert_eq!(parse_timeout(b"-0.0011"), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"9223372036854775.807"), Ok(i64::MAX as u64));
+        assert_eq!(parse_timeout(b"0x10"), Ok(16000));
+        assert_eq!(parse_timeout(b"9e15"), Ok(9_000_000_000_000_000_000));
+        assert_eq!(parse_timeout(b"9.3e15"), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"inf"), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"-1"), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"nan"), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b" 1"), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(
+            parse_timeout(b"9223372036854775808"),
+            Err(errors::TIMEOUT_NEGATIVE)
+        );
+        assert_eq!(
+            parse_timeout(b"9223372036854775.808"),
+            Err(errors::TIMEOUT_NEGATIVE)
+        );
+    }
 }
