@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod blocking;
 mod connection;
 mod hashes;
 mod keys;

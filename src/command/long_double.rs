@@ -116,6 +116,23 @@ pub fn add(a: LongDouble, b: LongDouble) -> Option<LongDouble> {
     (!v.is_nan() && !v.is_infinite()).then_some(v)
 }
 
+/// A blocking timeout in ms as redis-server 7.0.15 computes it: `v * 1000` in extended
+/// precision, rounded up (observed: `0.0001` and `1e-400` time out at once, `-0.0009`
+/// blocks forever, `9223372036854775.808` is negative because 807.5 ms rounds to 2^63);
+/// out of range (or infinite) gives the x87 "integer indefinite" `i64::MIN`, which
+/// Redis then reports as negative.
+pub fn millis_ceil(v: LongDouble) -> i64 {
+    let p = v
+        .mul_r(LongDouble::from_u128(1000).value, Round::NearestTiesToEven)
+        .value;
+    if p.is_nan() || p.is_infinite() {
+        return i64::MIN;
+    }
+    let mut exact = false;
+    let r = p.to_i128_r(128, Round::TowardPositive, &mut exact).value;
+    i64::try_from(r).unwrap_or(i64::MIN)
+}
+
 /// Append Redis's human-friendly text for a finite `v` (`ld2string(LD_STR_HUMAN)`):
 /// `%.17Lf`, trailing zeros and dot removed, `-0` printed as `0`.
 pub fn format_human(v: LongDouble, out: &mut Vec<u8>) {

@@ -1,6 +1,7 @@
 //! One client connection: read whatever bytes are available, run every complete
 //! request in them, and write all the replies back with a single write.
 
+use super::blocking::{BlockState, Parked};
 use super::dispatch;
 use super::server::{ClientInfo, Server};
 use crate::protocol::{errors, Reply, Request, RequestDecoder};
@@ -28,6 +29,8 @@ pub struct Session {
     pub multi_error: bool,
     /// WATCHed keys and the versions seen.
     pub watched: Vec<(Bytes, u64)>,
+    /// BLPOP & co: a parked command, a retry in progress, or EXEC forbidding blocking.
+    pub blocking: BlockState,
 }
 
 impl Session {
@@ -40,6 +43,7 @@ impl Session {
             multi: None,
             multi_error: false,
             watched: Vec::new(),
+            blocking: BlockState::default(),
         }
     }
     /// Inside MULTI?
@@ -122,6 +126,26 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
             match decoder.decode(&mut input, session.authed) {
                 Ok(Some(req)) => {
                     dispatch::dispatch(&server, &mut session, &mut out, &req);
+                    if let Some(parked) = session.blocking.parked.take() {
+                        // Send what came before, then wait; later requests stay in `input`.
+                        if !flush(&server, &mut stream, &mut out).await {
+                            server.db.blocked.remove(&parked.waiter);
+                            broken = true;
+                            break;
+                        }
+                        let mut io = Io {
+                            stream: &mut stream,
+                            input: &mut input,
+                            shutdown: &shutdown,
+                            kill: &kill,
+                        };
+                        if !wait_blocked(&server, &mut session, &mut io, &mut out, &req, parked)
+                            .await
+                        {
+                            broken = true;
+                            break;
+                        }
+                    }
                     if session.close {
                         break;
                     }
@@ -137,15 +161,8 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         if input.len() > QUERY_BUFFER_LIMIT {
             broken = true;
         }
-        if !out.is_empty() {
-            server
-                .stats
-                .net_output
-                .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            if stream.write_all(&out.buf).await.is_err() {
-                break;
-            }
-            out.buf.clear();
+        if !flush(&server, &mut stream, &mut out).await {
+            break;
         }
         if broken || session.close {
             break;
@@ -155,6 +172,91 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
     super::cmd::transactions::unwatch_all(&server, &mut session);
     server.unregister_client(id);
     crate::metrics::connection(crate::metrics::Role::Node, false);
+}
+
+/// Write the replies gathered so far; false if the connection is gone.
+async fn flush(server: &Server, stream: &mut TcpStream, out: &mut Reply) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    server
+        .stats
+        .net_output
+        .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    if stream.write_all(&out.buf).await.is_err() {
+        return false;
+    }
+    out.buf.clear();
+    true
+}
+
+/// The connection's I/O while a command is blocked.
+struct Io<'a> {
+    stream: &'a mut TcpStream,
+    input: &'a mut BytesMut,
+    shutdown: &'a CancellationToken,
+    kill: &'a CancellationToken,
+}
+
+/// Wait for a parked command: woken → run it again (reply, or back to sleep if another
+/// client took the data); deadline → null array. Meanwhile keep reading the socket (as
+/// Redis does) so a client that closes is noticed, but run nothing it sent. No lock is
+/// held while waiting. Returns false if the connection must close.
+async fn wait_blocked(
+    server: &Server,
+    session: &mut Session,
+    io: &mut Io<'_>,
+    out: &mut Reply,
+    req: &Request,
+    parked: Parked,
+) -> bool {
+    let Parked { waiter, deadline } = parked;
+    session.info.state.lock().blocked = true;
+    let open = loop {
+        let timer = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let read = async {
+            if io.input.capacity() - io.input.len() < 4096 {
+                io.input.reserve(16 * 1024);
+            }
+            io.stream.read_buf(io.input).await
+        };
+        tokio::select! {
+            _ = io.shutdown.cancelled() => break false,
+            _ = io.kill.cancelled() => break false,
+            _ = timer => {
+                out.null_array();
+                break true;
+            }
+            _ = waiter.notified() => {
+                session.blocking.rerun = Some(waiter.clone());
+                dispatch::rerun(server, session, out, req);
+                session.blocking.rerun = None;
+                if session.blocking.parked.take().is_none() {
+                    break true;
+                }
+            }
+            r = read => match r {
+                Ok(n) if n > 0 => {
+                    server
+                        .stats
+                        .net_input
+                        .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                    if io.input.len() > QUERY_BUFFER_LIMIT {
+                        break false;
+                    }
+                }
+                _ => break false,
+            },
+        }
+    };
+    server.db.blocked.remove(&waiter);
+    session.info.state.lock().blocked = false;
+    open
 }
 
 async fn with_idle_timeout<F: std::future::Future>(secs: u64, f: F) -> Option<F::Output> {

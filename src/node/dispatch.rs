@@ -252,6 +252,21 @@ pub fn lock_for<'a>(
     }
 }
 
+/// Run a woken blocked client's command again, under a normal lock of its keys.
+/// Counted once, when it first ran (as Redis counts a blocked command once).
+pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[Bytes]) {
+    if let Checked::Run(id, def) = check(args) {
+        let ks = lock_for(server, command::spec(id), def.scope, args);
+        let mut ctx = Ctx {
+            server,
+            ks,
+            out,
+            session,
+        };
+        (def.run)(&mut ctx, args);
+    }
+}
+
 /// Run a command inside an already-locked context (EXEC, scripts).
 pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match check(args) {

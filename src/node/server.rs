@@ -52,6 +52,8 @@ pub struct ClientDetails {
     pub last_active: Option<Instant>,
     /// Inside MULTI.
     pub in_multi: bool,
+    /// Blocked on keys (CLIENT LIST flag `b`).
+    pub blocked: bool,
 }
 
 /// Server-wide counters for INFO stats.

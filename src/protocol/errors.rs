@@ -110,3 +110,7 @@ pub fn one_line(mut msg: Vec<u8>) -> Vec<u8> {
     }
     msg
 }
+/// A blocking command's timeout that `strtold` rejects.
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+/// A blocking command's timeout below zero (or too large: Redis's cast overflows).
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";

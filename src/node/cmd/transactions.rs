@@ -57,9 +57,12 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
         return ctx.out.null_array();
     }
     ctx.out.array(queued.len());
+    // Blocking commands answer at once inside a transaction.
+    ctx.session.blocking.deny = true;
     for req in &queued {
         dispatch::run_locked(ctx, req);
     }
+    ctx.session.blocking.deny = false;
 }
 
 fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) {

@@ -5,6 +5,7 @@
 
 use super::shard::{Entry, Shard};
 use super::{Db, SHARDS};
+use crate::node::blocking::Kind;
 use crate::node::types::Value;
 use bytes::Bytes;
 use parking_lot::MutexGuard;
@@ -126,6 +127,9 @@ impl<'a> Keyspace<'a> {
             None => {
                 let k = super::owned(key);
                 let e = Entry::new(make());
+                if let Some(kind) = Kind::of(&e.value) {
+                    db.blocked.key_ready(key, kind);
+                }
                 shard.mem += Shard::entry_cost(&k, &e);
                 shard.map.insert_full(k, e).0
             }
@@ -135,6 +139,10 @@ impl<'a> Keyspace<'a> {
 
     /// Store a value under `key`, replacing any old one and its TTL (`expire_at`, 0 = none).
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64) {
+        if let Some(kind) = Kind::of(&value) {
+            // Created or replaced (RENAME, COPY, RESTORE, *STORE): blocked clients may go.
+            self.db.blocked.key_ready(key, kind);
+        }
         let now = self.now;
         let shard = self.shard(key);
         let mut e = Entry::new(value);

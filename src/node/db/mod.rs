@@ -43,6 +43,8 @@ pub struct Db {
     pub hits: AtomicU64,
     /// Failed key lookups (INFO `keyspace_misses`).
     pub misses: AtomicU64,
+    /// Clients blocked on keys (BLPOP & co), woken when a list or sorted set is created.
+    pub blocked: crate::node::blocking::Blocked,
 }
 
 impl Default for Db {
@@ -63,6 +65,7 @@ impl Db {
             evicted_keys: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            blocked: Default::default(),
         }
     }
 

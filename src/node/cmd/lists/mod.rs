@@ -2,6 +2,7 @@
 //! checks things: e.g. LRANGE parses its indexes before it looks at the key, LINDEX
 //! after).
 
+mod blocking;
 mod moves;
 mod search;
 
@@ -30,6 +31,10 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("lpos", search::lpos),
     keyed("lmove", moves::lmove),
     keyed("rpoplpush", moves::rpoplpush),
+    keyed("blpop", blocking::blpop),
+    keyed("brpop", blocking::brpop),
+    keyed("blmove", blocking::blmove),
+    keyed("brpoplpush", blocking::brpoplpush),
 ];
 
 /// Which end of a list.

@@ -8,7 +8,7 @@ use crate::protocol::errors;
 use bytes::Bytes;
 
 /// `LEFT`/`RIGHT`, any case.
-fn end_arg(a: &[u8]) -> Option<End> {
+pub(super) fn end_arg(a: &[u8]) -> Option<End> {
     if eq_ignore_case(a, "left") {
         Some(End::Left)
     } else if eq_ignore_case(a, "right") {

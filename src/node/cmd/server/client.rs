@@ -226,7 +226,11 @@ fn client_line(c: &ClientInfo, current: Option<&[Bytes]>) -> String {
         String::from_utf8_lossy(st.name.as_deref().unwrap_or(b"")),
         age,
         idle,
-        if st.in_multi { "x" } else { "N" },
+        match (st.in_multi, st.blocked) {
+            (true, _) => "x",
+            (false, true) => "b",
+            (false, false) => "N",
+        },
         if st.in_multi { 0 } else { -1 },
         argv_mem,
         16384 + 4096 + argv_mem,

@@ -170,7 +170,7 @@ fn section(t: &mut String, name: &str, srv: &Server, (keys, expires, used): (usi
             w("maxclients", &settings.maxclients);
             w("client_recent_max_input_buffer", &0);
             w("client_recent_max_output_buffer", &0);
-            w("blocked_clients", &0);
+            w("blocked_clients", &srv.db.blocked.count());
             w("tracking_clients", &0);
             w("clients_in_timeout_table", &0);
         }

@@ -2,6 +2,7 @@
 //! in `range.rs`, pops / random picks / ZSCAN in `pop.rs`, argument parsing in
 //! `parse.rs`.
 
+mod blocking;
 mod parse;
 mod pop;
 mod range;
@@ -38,6 +39,8 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("zpopmax", pop::zpopmax),
     keyed("zrandmember", pop::zrandmember),
     keyed("zscan", pop::zscan),
+    keyed("bzpopmin", blocking::bzpopmin),
+    keyed("bzpopmax", blocking::bzpopmax),
 ];
 
 /// NaN produced by an increment.

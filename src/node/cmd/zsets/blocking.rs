@@ -1,0 +1,48 @@
+//! BZPOPMIN/BZPOPMAX: like BLPOP (timeout first, keys in order, WRONGTYPE for the first
+//! non-zset met before any data) with ZPOPMIN's pop; the reply is `[key, member, score]`.
+
+use crate::node::blocking::{self, Kind};
+use crate::node::dispatch::Ctx;
+use crate::node::types::Value;
+use crate::protocol::errors;
+use bytes::Bytes;
+
+fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
+    let ms = match blocking::parse_timeout(&args[args.len() - 1]) {
+        Ok(ms) => ms,
+        Err(e) => return ctx.out.error(e),
+    };
+    let keys = &args[1..args.len() - 1];
+    let rerun = blocking::is_rerun(ctx);
+    for key in keys {
+        // Type checked with a read: a failed lookup must not count as a write (WATCH).
+        match ctx.ks.get_value(key) {
+            None => continue,
+            Some(Value::ZSet(_)) => {}
+            Some(_) if rerun => continue,
+            Some(_) => return ctx.out.error(errors::WRONGTYPE),
+        }
+        let mut e = ctx.ks.get_mut(key).expect("just read");
+        let Value::ZSet(z) = &mut e.value else {
+            unreachable!("type checked above")
+        };
+        let (m, s) = z.pop(max).expect("sorted sets are never empty");
+        drop(e);
+        ctx.out.array(3);
+        ctx.out.bulk(key);
+        ctx.out.bulk(&m);
+        ctx.out.double(s);
+        return;
+    }
+    blocking::park(ctx, keys, Kind::ZSet, ms, false);
+}
+
+/// BZPOPMIN key [key ...] timeout
+pub fn bzpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    bzpop(ctx, args, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    bzpop(ctx, args, true)
+}
