@@ -361,3 +361,69 @@ async fn maxclients_refuses_extra_clients() {
     assert!(third.closed().await);
     c.stop().await;
 }
+
+#[tokio::test]
+async fn blocking_pops_wait_on_a_dedicated_connection() {
+    let c = start_cluster(3).await;
+    let mut waiter = raw_proxy(&c).await;
+    let mut pusher = raw_proxy(&c).await;
+    // Data already there: served at once.
+    assert_eq!(pusher.q("RPUSH q:1 a").await, ":1\r\n");
+    assert_eq!(
+        waiter.q("BLPOP q:1 1").await,
+        "*2\r\n$3\r\nq:1\r\n$1\r\na\r\n"
+    );
+    // Nothing there: the pop waits (on its own backend connection, so the pusher's
+    // commands, even to the same backend, keep flowing) and is served by the push.
+    waiter.send_raw(&encode(&[b"BLPOP", b"q:1", b"0"])).await;
+    let node = holder_of_new_key(&c, &mut pusher, "q:1").await;
+    wait_until_blocked(&c.nodes[node]).await;
+    assert_eq!(pusher.q("GET other").await, "$-1\r\n");
+    assert_eq!(pusher.q("RPUSH q:1 b").await, ":1\r\n");
+    assert_eq!(waiter.read_reply().await, b"*2\r\n$3\r\nq:1\r\n$1\r\nb\r\n");
+    // Timeout: the null array, as from Redis.
+    assert_eq!(waiter.q("BLPOP q:1 0.05").await, "*-1\r\n");
+    // Keys on different backends cannot block together.
+    let mut keys = vec![];
+    for i in 0..30 {
+        let k = format!("bq{i}");
+        pusher.q(&format!("RPUSH {k} x")).await;
+        keys.push((k.clone(), holder(&c, &k).await[0]));
+        pusher.q(&format!("DEL {k}")).await;
+    }
+    let a = &keys[0];
+    let b = keys.iter().find(|k| k.1 != a.1).unwrap();
+    let r = waiter.q(&format!("BLPOP {} {} 1", a.0, b.0)).await;
+    assert!(
+        r.starts_with("-ERR ringcache: the keys of 'blpop' live on different backends"),
+        "{r}"
+    );
+    c.stop().await;
+}
+
+/// The node a (not yet existing) key will live on, found by creating and deleting it.
+async fn holder_of_new_key(c: &TestCluster, p: &mut Raw, key: &str) -> usize {
+    // With hash_tag "{}", "{q:1}probe" hashes "q:1", exactly like the key "q:1".
+    let probe = format!("{{{key}}}probe");
+    p.q(&format!("SET {probe} 1")).await;
+    let h = holder(c, &probe).await[0];
+    p.q(&format!("DEL {probe}")).await;
+    h
+}
+
+/// Wait (bounded) until the node reports a blocked client.
+async fn wait_until_blocked(node: &ringcache::node::NodeHandle) {
+    let mut r = raw(node).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let info = r.q("INFO clients").await;
+        if info.contains("blocked_clients:1\r\n") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no blocked client: {info}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
