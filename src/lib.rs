@@ -6,12 +6,14 @@
 //! - `cluster`: a proxy plus local nodes in one process.
 //!
 //! Shared layers: [`protocol`] (RESP decoding via `redis-protocol`, reply encoding,
-//! Redis's error texts), [`command`] (the Redis 7.0 command table), [`config`].
+//! Redis's error texts), [`command`] (the Redis 7.0 command table), [`config`],
+//! [`net`] (the accept loop and graceful shutdown), [`metrics`].
 //! `node` and `proxy` never import each other.
 
 pub mod command;
 pub mod config;
 pub mod metrics;
+pub mod net;
 pub mod node;
 pub mod protocol;
 pub mod proxy;

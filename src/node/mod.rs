@@ -32,32 +32,11 @@ use tokio_util::sync::CancellationToken;
 /// let connections finish their batch in flight, and return.
 pub async fn run(server: Arc<Server>, listener: TcpListener, shutdown: CancellationToken) {
     let expiry = tokio::spawn(expire::active_expire_loop(server.clone(), shutdown.clone()));
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    conns.spawn(client::serve(server.clone(), stream, shutdown.clone()));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    // Out of file descriptors and the like: back off briefly instead of spinning.
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let grace = tokio::time::sleep(std::time::Duration::from_secs(5));
-    tokio::pin!(grace);
-    loop {
-        tokio::select! {
-            _ = &mut grace => { conns.abort_all(); break; }
-            next = conns.join_next() => if next.is_none() { break },
-        }
-    }
+    let conn_shutdown = shutdown.clone();
+    crate::net::accept_loop(listener, shutdown, |stream| {
+        client::serve(server.clone(), stream, conn_shutdown.clone())
+    })
+    .await;
     let _ = expiry.await;
 }
 

@@ -108,29 +108,11 @@ pub async fn run(proxy: Arc<Proxy>, listener: TcpListener, shutdown: Cancellatio
     }
     let health = tokio::spawn(readmit_loop(proxy.clone(), shutdown.clone()));
     let restarts = tokio::spawn(lock::restart::watch(proxy.clone(), shutdown.clone()));
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => { conns.spawn(session::serve(proxy.clone(), stream, shutdown.clone())); }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let grace = tokio::time::sleep(std::time::Duration::from_secs(5));
-    tokio::pin!(grace);
-    loop {
-        tokio::select! {
-            _ = &mut grace => { conns.abort_all(); break; }
-            next = conns.join_next() => if next.is_none() { break },
-        }
-    }
+    let conn_shutdown = shutdown.clone();
+    crate::net::accept_loop(listener, shutdown, |stream| {
+        session::serve(proxy.clone(), stream, conn_shutdown.clone())
+    })
+    .await;
     let _ = health.await;
     let _ = restarts.await;
 }

@@ -1,0 +1,46 @@
+//! The accept loop both roles share: take connections until shutdown, then stop
+//! accepting and give the connections in flight a grace period to finish their batch
+//! before aborting them.
+
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// How long open connections may take to finish after shutdown is requested.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serve every accepted connection with `serve` until `shutdown` is cancelled, then
+/// drain (up to [`SHUTDOWN_GRACE`]) and return.
+pub async fn accept_loop<F, Fut>(listener: TcpListener, shutdown: CancellationToken, mut serve: F)
+where
+    F: FnMut(TcpStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    conns.spawn(serve(stream));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    // Out of file descriptors and the like: back off briefly instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let grace = tokio::time::sleep(SHUTDOWN_GRACE);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            _ = &mut grace => { conns.abort_all(); break; }
+            next = conns.join_next() => if next.is_none() { break },
+        }
+    }
+}
