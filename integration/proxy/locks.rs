@@ -668,3 +668,55 @@ async fn fences_increase_when_restarted_nodes_form_the_next_majority() {
     }
     c.stop().await;
 }
+
+/// The Rust `rslock` crate (Redlock client), unmodified, through the proxy: it sends
+/// `SET k v NX PX`, an EVALSHA/EVAL compare-and-`SET PX` extend and a compare-and-delete.
+#[tokio::test]
+async fn rslock_client_works_through_the_proxy() {
+    let c = start_cluster(3).await;
+    let url = format!("redis://{}/", c.proxy.addr);
+    let mut a = rslock::LockManager::new(vec![url.clone()]);
+    let mut b = rslock::LockManager::new(vec![url]);
+    a.set_retry(1, Duration::from_millis(10));
+    b.set_retry(1, Duration::from_millis(10));
+    let held = a
+        .lock("lock:rs-crate", Duration::from_secs(10))
+        .await
+        .expect("a acquires");
+    assert!(
+        held.validity_time > 9_000 && held.validity_time < 10_000,
+        "{}",
+        held.validity_time
+    );
+    assert!(
+        b.lock("lock:rs-crate", Duration::from_secs(10))
+            .await
+            .is_err(),
+        "b must not acquire"
+    );
+    let extended = a
+        .extend(&held, Duration::from_secs(20))
+        .await
+        .expect("a extends");
+    assert!(
+        extended.validity_time > 10_000,
+        "{}",
+        extended.validity_time
+    );
+    for n in &c.nodes {
+        let pttl = q(&mut raw(n).await, "PTTL lock:rs-crate").await;
+        let ms: i64 = pttl[1..pttl.len() - 2].parse().unwrap();
+        assert!(ms > 10_000, "extended on every node: {pttl}");
+    }
+    a.unlock(&extended).await;
+    assert_eq!(
+        q(&mut raw_proxy(&c).await, "GET lock:rs-crate").await,
+        "$-1\r\n"
+    );
+    let again = b
+        .lock("lock:rs-crate", Duration::from_secs(10))
+        .await
+        .expect("b acquires after release");
+    b.unlock(&again).await;
+    c.stop().await;
+}
