@@ -36,7 +36,11 @@ TAG = b"{t}"
 # Cases whose keys are put under one hash tag (see the module docstring), by family.
 TAGGED = {
     "keys": ["binary-key", "rename-missing", "renamenx-missing", "copy-missing", "copy-types"],
-    "lists": ["lmove", "rpoplpush", "list-resp3", "lmove-check-order"],
+    "lists": ["lmove", "rpoplpush", "list-resp3", "lmove-check-order",
+              "blocking-data-present", "blocking-wrongtype-and-order", "blocking-timeout-errors",
+              "blocking-short-timeouts", "blocking-inside-multi", "blocking-inside-multi-resp3",
+              "blocking-from-script"],
+    "zsets": ["bzpop-data-errors-timeouts"],
     "sets": ["smove", "sinter", "sintercard", "sunion", "sunion-strings", "sdiff",
              "sinterstore", "sunionstore", "resp3-set-shapes", "sintercard-multi",
              "smove-edge", "set-store-overwrites"],

@@ -221,7 +221,11 @@ pub async fn queue(s: &mut Session, args: &[Bytes], raw: Bytes, route: Route, ou
     let resp3 = out.resp3;
     let spec = command::spec(command::lookup(&args[0]).expect("checked by caller"));
     let keys: Result<Vec<usize>, Vec<u8>> = match route {
-        Route::Forward | Route::Split(_) => Ok(spec.key_indexes(args.len()).collect()),
+        // Inside MULTI a blocking pop does not block (Redis runs it like its non-blocking
+        // form at EXEC), so it queues on the pinned backend like any keyed command.
+        Route::Forward | Route::Split(_) | Route::Blocking => {
+            Ok(spec.key_indexes(args.len()).collect())
+        }
         Route::Movable(kind) => router::movable_keys(kind, args).map_err(|e| e.as_bytes().to_vec()),
         Route::Local => Ok(Vec::new()),
         _ => Err(format!(
