@@ -44,10 +44,7 @@ fn main() -> ExitCode {
             Ok(cfg) => report(run_cluster(cfg)),
         },
         Command::Node(args) => match node_settings(&args) {
-            Err(e) => {
-                eprintln!("ringcache node: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
+            Err(e) => usage_error("node", e),
             Ok((settings, metrics, threads)) => report(run_node(settings, metrics, threads)),
         },
     }

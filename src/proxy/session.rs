@@ -290,7 +290,7 @@ impl Session {
 
     fn split(&mut self, kind: Split, args: &[Bytes], raw: Bytes, out: &mut Reply) {
         let step = if kind == Split::Mset { 2 } else { 1 };
-        if kind == Split::Mset && (args.len() - 1) % 2 != 0 {
+        if kind == Split::Mset && !(args.len() - 1).is_multiple_of(2) {
             return self.error(out, errors::arity("mset"));
         }
         let backends = &self.proxy.backends;

@@ -78,7 +78,7 @@ pub struct Locks {
 impl Locks {
     /// Build from config and the group's backend indexes.
     pub fn new(cfg: &LockConfig, members: Vec<usize>) -> Locks {
-        if members.len() % 2 == 0 {
+        if members.len().is_multiple_of(2) {
             tracing::warn!(members = members.len(), "the lock group has an even number of backends; an odd number tolerates the same failures with fewer nodes");
         }
         Locks {

@@ -230,7 +230,7 @@ fn set_error(name: &str, why: &str) -> String {
 /// value; only if all are valid does anything change (Redis applies and rolls back;
 /// the effect is the same).
 fn set(ctx: &mut Ctx<'_>, pairs: &[Bytes]) {
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return ctx.out.error(errors::SYNTAX);
     }
     let mut chosen: Vec<&'static Param> = Vec::with_capacity(pairs.len() / 2);
@@ -310,8 +310,8 @@ fn normalize(p: &Param, raw: &[u8]) -> Result<String, String> {
         },
         Kind::Special(why) if p.canonical() == "save" => {
             let parts: Vec<&str> = text.split(' ').filter(|s| !s.is_empty()).collect();
-            let ok =
-                parts.len() % 2 == 0 && parts.iter().all(|s| parse_i64(s.as_bytes()).is_some());
+            let ok = parts.len().is_multiple_of(2)
+                && parts.iter().all(|s| parse_i64(s.as_bytes()).is_some());
             if ok {
                 Ok(parts.join(" "))
             } else {

@@ -94,7 +94,7 @@ fn hash_of<'e>(e: &'e mut EntryMut<'_>) -> &'e mut HashValue {
 /// Set every field/value pair in `args[2..]`; the number of new fields, or `None`
 /// after replying an error.
 fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str) -> Option<i64> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         ctx.out.error(errors::arity(name));
         return None;
     }

@@ -252,7 +252,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return ctx.out.error(errors::arity("mset"));
     }
     for pair in args[1..].chunks_exact(2) {
@@ -262,7 +262,7 @@ fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return ctx.out.error(errors::arity("msetnx"));
     }
     let pairs = args[1..].chunks_exact(2);
