@@ -157,17 +157,31 @@ pub fn failures(proxy: &Proxy, votes: &[Vote]) -> String {
         .join(", ")
 }
 
-fn classify(proxy: &Proxy, locks: &Locks, votes: &[Vote]) -> Acquired {
+/// Why a round failed for lack of answers, or `None` when a quorum answered.
+fn short_of_quorum(proxy: &Proxy, locks: &Locks, votes: &[Vote]) -> Option<String> {
     let answered = votes.iter().filter(|v| v.ok_reply().is_some()).count();
-    if answered >= locks.quorum() {
-        Acquired::Held
-    } else {
-        Acquired::NoQuorum(format!(
+    (answered < locks.quorum()).then(|| {
+        format!(
             "only {answered} of {} lock nodes answered (need {}): {}",
             votes.len(),
             locks.quorum(),
             failures(proxy, votes)
-        ))
+        )
+    })
+}
+
+/// Members whose script answered `1` (took, confirmed, released or extended).
+fn ones(votes: &[Vote]) -> usize {
+    votes
+        .iter()
+        .filter(|v| v.ok_reply().and_then(|r| frame::integer(r)) == Some(1))
+        .count()
+}
+
+fn classify(proxy: &Proxy, locks: &Locks, votes: &[Vote]) -> Acquired {
+    match short_of_quorum(proxy, locks, votes) {
+        None => Acquired::Held,
+        Some(why) => Acquired::NoQuorum(why),
     }
 }
 
@@ -271,10 +285,7 @@ async fn fenced(proxy: &Proxy, locks: &Locks, key: &[u8], token: &[u8], ttl: Dur
             Some(eval(FENCE_RAISE, &[&fkey], &[ts.as_bytes()])),
         )
         .await;
-        let confirmed = phase_b
-            .iter()
-            .filter(|v| v.ok_reply().and_then(|r| frame::integer(r)) == Some(1))
-            .count();
+        let confirmed = ones(&phase_b);
         if confirmed >= locks.quorum() {
             if let Some(validity) = quorum::validity(ttl, start.elapsed(), locks.drift_factor) {
                 return Acquired::Granted { validity, fence: t };
@@ -299,10 +310,7 @@ async fn fenced(proxy: &Proxy, locks: &Locks, key: &[u8], token: &[u8], ttl: Dur
 /// Returns how many members deleted the lock.
 pub async fn release(proxy: &Proxy, locks: &Locks, key: &[u8], token: &[u8]) -> usize {
     let votes = ask_members(proxy, locks, eval(RELEASE, &[key], &[token])).await;
-    votes
-        .iter()
-        .filter(|v| v.ok_reply().and_then(|r| frame::integer(r)) == Some(1))
-        .count()
+    ones(&votes)
 }
 
 /// Like [`ask_all`] but including quarantined members: deleting is always safe.
@@ -346,25 +354,15 @@ pub async fn extend(
     let start = Instant::now();
     let ms = ttl.as_millis().to_string();
     let votes = ask_all(proxy, locks, eval(EXTEND, &[key], &[token, ms.as_bytes()])).await;
-    let ok = votes
-        .iter()
-        .filter(|v| v.ok_reply().and_then(|r| frame::integer(r)) == Some(1))
-        .count();
+    let ok = ones(&votes);
     if ok >= locks.quorum() {
         if let Some(v) = quorum::validity(ttl, start.elapsed(), locks.drift_factor) {
             return Extended::Ok(v);
         }
     }
-    let answered = votes.iter().filter(|v| v.ok_reply().is_some()).count();
-    if answered >= locks.quorum() {
-        Extended::NotOwner
-    } else {
-        Extended::NoQuorum(format!(
-            "only {answered} of {} lock nodes answered (need {}): {}",
-            votes.len(),
-            locks.quorum(),
-            failures(proxy, &votes)
-        ))
+    match short_of_quorum(proxy, locks, &votes) {
+        None => Extended::NotOwner,
+        Some(why) => Extended::NoQuorum(why),
     }
 }
 
