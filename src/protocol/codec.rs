@@ -6,11 +6,18 @@
 //! a nested array gets `expected '$'` instead of recursing). It also tells us how many
 //! bytes a frame needs, so a big frame arriving in pieces is not re-parsed per read.
 //! A half-received frame is `Ok(None)`, never an error.
+//!
+//! The common case — a whole, well-formed frame already in the buffer — takes a fast
+//! path: one `redis-protocol` parse into ranges, a cheap check that every header was
+//! written the canonical way Redis accepts (no `+`, no leading zeros) and within the
+//! limits, and the arguments are sliced out of the frame. Anything else (a partial
+//! frame, a limit or shape violation) goes through the header check, which knows
+//! Redis's exact error texts.
 
 use super::inline;
 use crate::command::args::parse_i64;
 use bytes::{Bytes, BytesMut};
-use redis_protocol::resp2::{decode::decode_bytes_mut, types::BytesFrame};
+use redis_protocol::resp2::{decode::decode_range, types::RangeFrame};
 use smallvec::SmallVec;
 
 /// One client request: the command name and its arguments, as zero-copy slices of
@@ -98,6 +105,13 @@ impl RequestDecoder {
                     inline::Line::Args(args) => return Ok(Some((args, None))),
                 }
             }
+            if !self.progress.active {
+                if let Ok(Some((RangeFrame::Array(items), amt))) = decode_range(buf) {
+                    if self.fast_path_ok(&items, authed) {
+                        return Ok(Some(split_request(buf, &items, amt)));
+                    }
+                }
+            }
             match self.check_multibulk(buf, authed)? {
                 Check::Incomplete => return Ok(None),
                 Check::Skip(n) => {
@@ -107,23 +121,42 @@ impl RequestDecoder {
                 Check::Complete => {}
             }
             self.progress = Progress::default();
-            let (frame, _, raw) = decode_bytes_mut(buf)
+            return match decode_range(buf)
                 .map_err(|e| ProtocolError::new(e.details().to_string()))?
-                .ok_or_else(|| ProtocolError::new("incomplete frame after header check"))?;
-            return match frame {
-                BytesFrame::Array(items) => Ok(Some((
-                    items
-                        .into_iter()
-                        .map(|f| match f {
-                            BytesFrame::BulkString(b) => b,
-                            _ => Bytes::new(),
-                        })
-                        .collect(),
-                    Some(raw),
-                ))),
-                _ => Err(ProtocolError::new("expected an array")),
+            {
+                Some((RangeFrame::Array(items), amt)) => Ok(Some(split_request(buf, &items, amt))),
+                Some(_) => Err(ProtocolError::new("expected an array")),
+                None => Err(ProtocolError::new("incomplete frame after header check")),
             };
         }
+    }
+
+    /// Whether a frame `redis-protocol` parsed whole may skip the header check: a
+    /// non-empty array of bulk strings within the limits, every length written the way
+    /// Redis's `string2ll` accepts. Each header's size is known from the ranges (`$`,
+    /// the digits, CRLF), so canonical digits are checked without parsing them again.
+    fn fast_path_ok(&self, items: &[RangeFrame], authed: bool) -> bool {
+        let (max_count, max_len) = if authed {
+            (MULTIBULK_MAX, self.max_bulk_len)
+        } else {
+            (UNAUTH_MULTIBULK_MAX, UNAUTH_BULK_MAX.min(self.max_bulk_len))
+        };
+        if items.is_empty() || items.len() as i64 > max_count {
+            return false;
+        }
+        // `*<count>\r\n`, then per item `$<len>\r\n<data>\r\n`.
+        let mut pos = 1 + decimal_digits(items.len()) + 2;
+        for item in items {
+            let RangeFrame::BulkString((start, end)) = *item else {
+                return false;
+            };
+            let len = end - start;
+            if len as i64 > max_len || start != pos + 1 + decimal_digits(len) + 2 {
+                return false;
+            }
+            pos = end + 2;
+        }
+        true
     }
 
     /// Check the headers of the multibulk frame at the start of `buf` against Redis's
@@ -191,6 +224,30 @@ impl RequestDecoder {
         }
         Ok(Check::Complete)
     }
+}
+
+/// Split a parsed frame of `amt` bytes off `buf`: its arguments as zero-copy slices,
+/// and the raw frame (for the proxy to forward untouched).
+fn split_request(buf: &mut BytesMut, items: &[RangeFrame], amt: usize) -> (Request, Option<Bytes>) {
+    let raw = buf.split_to(amt).freeze();
+    let args = items
+        .iter()
+        .map(|f| match *f {
+            RangeFrame::BulkString((start, end)) => raw.slice(start..end),
+            _ => Bytes::new(),
+        })
+        .collect();
+    (args, Some(raw))
+}
+
+/// Number of decimal digits of `n` (its canonical length in a RESP header).
+fn decimal_digits(mut n: usize) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
 }
 
 enum Check {
@@ -288,6 +345,69 @@ mod tests {
             decode_all(&star).1.unwrap(),
             "ERR Protocol error: too big mbulk count string"
         );
+    }
+
+    #[test]
+    fn non_canonical_lengths_in_whole_frames_are_refused_as_redis_does() {
+        // redis-protocol would read these numbers; Redis's string2ll does not.
+        let cases: &[(&[u8], &str)] = &[
+            (
+                b"*01\r\n$4\r\nPING\r\n",
+                "ERR Protocol error: invalid multibulk length",
+            ),
+            (
+                b"*+1\r\n$4\r\nPING\r\n",
+                "ERR Protocol error: invalid multibulk length",
+            ),
+            (
+                b"*1\r\n$+4\r\nPING\r\n",
+                "ERR Protocol error: invalid bulk length",
+            ),
+            (
+                b"*1\r\n$04\r\nPING\r\n",
+                "ERR Protocol error: invalid bulk length",
+            ),
+            (
+                b"*2\r\n$3\r\nGET\r\n$01\r\na\r\n",
+                "ERR Protocol error: invalid bulk length",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                decode_all(input),
+                (vec![], Some(want.to_string())),
+                "{:?}",
+                input
+            );
+        }
+        // Canonical multi-digit lengths take the fast path and come out whole.
+        let value = vec![b'v'; 1234];
+        let mut frame = b"*12\r\n".to_vec();
+        for _ in 0..11 {
+            frame.extend_from_slice(b"$1234\r\n");
+            frame.extend_from_slice(&value);
+            frame.extend_from_slice(b"\r\n");
+        }
+        frame.extend_from_slice(b"$0\r\n\r\n");
+        let (reqs, err) = decode_all(&frame);
+        assert_eq!(err, None);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].len(), 12);
+        assert!(reqs[0][..11].iter().all(|a| *a == value));
+        assert!(reqs[0][11].is_empty());
+    }
+
+    #[test]
+    fn fast_path_returns_the_raw_frame_for_forwarding() {
+        let mut d = RequestDecoder::new(1024);
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n"[..]);
+        let (req, raw) = d.decode_with_raw(&mut buf, true).unwrap().unwrap();
+        assert_eq!(
+            req.as_slice(),
+            &[Bytes::from_static(b"GET"), Bytes::from_static(b"k")]
+        );
+        assert_eq!(raw.unwrap().as_ref(), b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+        assert_eq!(buf.as_ref(), b"*1\r\n$4\r\nPING\r\n");
     }
 
     #[test]
