@@ -129,12 +129,18 @@ fn commands(role: Role) -> &'static [OnceLock<Counter>] {
 /// Count one command.
 #[inline]
 pub fn command(role: Role, id: CommandId) {
+    commands_n(role, id, 1);
+}
+
+/// Count `n` runs of one command (callers that batch their counts).
+#[inline]
+pub fn commands_n(role: Role, id: CommandId, n: u64) {
     commands(role)[id as usize]
         .get_or_init(|| {
             let name = command::spec(id).name;
             metrics::counter!(COMMANDS, "role" => role.name(), "command" => name)
         })
-        .increment(1);
+        .increment(n);
 }
 
 /// Count a connection and track the connected gauge.

@@ -12,7 +12,7 @@ fn put_list(node: &ringcache::node::NodeHandle, key: &str) {
     node.server
         .db
         .lock_key(key.as_bytes())
-        .set(key.as_bytes(), Value::List(l), 0);
+        .set(key.as_bytes(), Value::list(l), 0);
 }
 
 /// Send each command, comparing its reply to the expected bytes.

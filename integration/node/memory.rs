@@ -184,9 +184,10 @@ async fn policy_switch_at_runtime_takes_effect() {
     while set(&mut c, &format!("k{n}")).await == "+OK\r\n" {
         n += 1;
     }
-    node.server.settings.write().maxmemory_policy = EvictionPolicy::AllKeysRandom;
+    node.server
+        .update_settings(|s| s.maxmemory_policy = EvictionPolicy::AllKeysRandom);
     assert_eq!(set(&mut c, "k-after").await, "+OK\r\n");
-    node.server.settings.write().maxmemory = 0;
+    node.server.update_settings(|s| s.maxmemory = 0);
     assert_eq!(set(&mut c, "unlimited").await, "+OK\r\n");
     node.stop().await;
 }
@@ -236,7 +237,7 @@ async fn rss_child() {
         node.server
             .db
             .lock_key(k.as_bytes())
-            .set(k.as_bytes(), Value::Hash(h), 0);
+            .set(k.as_bytes(), Value::hash(h), 0);
         let k = format!("list:{i}");
         let mut l = ListValue::new();
         for e in 0..50 {
@@ -245,7 +246,7 @@ async fn rss_child() {
         node.server
             .db
             .lock_key(k.as_bytes())
-            .set(k.as_bytes(), Value::List(l), 0);
+            .set(k.as_bytes(), Value::list(l), 0);
     }
     let (rss1, used1) = (vm_rss(), used(&node));
     let (d_rss, d_used) = (rss1 - rss0, used1 - used0);

@@ -181,7 +181,7 @@ async fn config_get_set_like_redis() {
         q(&mut c, "CONFIG SET maxmemory 1gb timeout x").await,
         "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer\r\n"
     );
-    assert_eq!(node.server.settings.read().maxmemory, 0);
+    assert_eq!(node.server.settings().maxmemory, 0);
     assert_eq!(
         q(
             &mut c,
@@ -191,7 +191,7 @@ async fn config_get_set_like_redis() {
         "+OK\r\n"
     );
     {
-        let s = node.server.settings.read();
+        let s = node.server.settings();
         assert_eq!(s.maxmemory, 1 << 30);
         assert_eq!(s.maxmemory_policy.as_str(), "allkeys-lru");
         assert_eq!(s.maxmemory_samples, 7);

@@ -13,7 +13,7 @@ fn put_list(node: &NodeHandle, key: &str) {
     node.server
         .db
         .lock_key(key.as_bytes())
-        .set(key.as_bytes(), Value::List(l), 0);
+        .set(key.as_bytes(), Value::list(l), 0);
 }
 
 /// `key`'s TTL rounded up to whole seconds, like `TTL`: `None` if missing, `Some(None)`

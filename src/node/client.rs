@@ -31,6 +31,51 @@ pub struct Session {
     pub watched: Vec<(Bytes, u64)>,
     /// BLPOP & co: a parked command, a retry in progress, or EXEC forbidding blocking.
     pub blocking: BlockState,
+    /// Commands run and not yet added to the node-wide counters (see [`CommandTally`]).
+    pub tally: CommandTally,
+}
+
+/// Commands a connection ran, added to the node-wide counters (INFO
+/// `total_commands_processed`, the Prometheus per-command counter) once per batch
+/// instead of once per command: with every core serving clients, a shared counter
+/// bumped per command is a cache line the cores keep taking from each other.
+#[derive(Debug, Default)]
+pub struct CommandTally {
+    /// Commands since the last flush.
+    pub unflushed: u64,
+    /// The current run of one command: (id, count). Pipelines repeat a command, so a
+    /// run-length count needs one metrics update per run.
+    run: Option<(crate::command::CommandId, u64)>,
+}
+
+impl CommandTally {
+    /// Count one command.
+    #[inline]
+    pub fn count(&mut self, id: crate::command::CommandId) {
+        self.unflushed += 1;
+        match &mut self.run {
+            Some((run_id, n)) if *run_id == id => *n += 1,
+            run => {
+                if let Some((prev, n)) = run.replace((id, 1)) {
+                    crate::metrics::commands_n(crate::metrics::Role::Node, prev, n);
+                }
+            }
+        }
+    }
+
+    /// Add everything counted so far to the node-wide counters.
+    pub fn flush(&mut self, server: &Server) {
+        if self.unflushed != 0 {
+            server
+                .stats
+                .commands
+                .fetch_add(self.unflushed, std::sync::atomic::Ordering::Relaxed);
+            self.unflushed = 0;
+        }
+        if let Some((id, n)) = self.run.take() {
+            crate::metrics::commands_n(crate::metrics::Role::Node, id, n);
+        }
+    }
 }
 
 impl Session {
@@ -44,6 +89,7 @@ impl Session {
             multi_error: false,
             watched: Vec::new(),
             blocking: BlockState::default(),
+            tally: CommandTally::default(),
         }
     }
     /// Inside MULTI?
@@ -88,7 +134,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
     let id = info.id;
     crate::metrics::connection(crate::metrics::Role::Node, true);
     let (bulk_limit, authed) = {
-        let s = server.settings.read();
+        let s = server.settings();
         (s.proto_max_bulk_len, s.requirepass.is_none())
     };
     let mut session = Session::new(info, authed);
@@ -96,13 +142,15 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut out = Reply::new();
     let kill = session.info.kill.clone();
+    let (mut seen_version, mut idle) = (u64::MAX, 0);
     loop {
         // CONFIG SET timeout / proto-max-bulk-len apply to open connections too.
-        let idle = {
-            let s = server.settings.read();
+        if server.settings_version() != seen_version {
+            seen_version = server.settings_version();
+            let s = server.settings();
             decoder.set_max_bulk_len(s.proto_max_bulk_len);
-            s.timeout_secs
-        };
+            idle = s.timeout_secs;
+        }
         let read = async {
             if input.capacity() - input.len() < 4096 {
                 input.reserve(16 * 1024);
@@ -161,6 +209,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         if input.len() > QUERY_BUFFER_LIMIT {
             broken = true;
         }
+        session.tally.flush(&server);
         if !flush(&server, &mut stream, &mut out).await {
             break;
         }
@@ -169,6 +218,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         }
         session.info.state.lock().last_active = Some(Instant::now());
     }
+    session.tally.flush(&server);
     super::cmd::transactions::unwatch_all(&server, &mut session);
     server.unregister_client(id);
     crate::metrics::connection(crate::metrics::Role::Node, false);

@@ -158,10 +158,6 @@ pub fn check(args: &[Bytes]) -> Checked {
 
 /// Run one request on behalf of a connection, writing its reply to `out`.
 pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &[Bytes]) {
-    server
-        .stats
-        .commands
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (id, def) = match check(args) {
         Checked::Run(id, def) => (id, def),
         Checked::Reject(msg) => {
@@ -177,7 +173,7 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
             return out.error(msg);
         }
     };
-    crate::metrics::command(crate::metrics::Role::Node, id);
+    session.tally.count(id);
     let spec = command::spec(id);
     // CLIENT LIST `cmd=`: containers record their subcommand (a second lookup, only
     // for CLIENT/CONFIG/COMMAND-style commands).

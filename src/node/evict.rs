@@ -29,13 +29,14 @@ pub struct Pool {
 /// Make room for a write. `false` means the node is over `maxmemory` and could not
 /// evict enough (noeviction, or nothing evictable): the command gets `-OOM`.
 pub fn make_room(server: &Server) -> bool {
-    let (max, policy, samples) = {
-        let s = server.settings.read();
-        (s.maxmemory, s.maxmemory_policy, s.maxmemory_samples)
-    };
+    let max = server.maxmemory();
     if max == 0 || server.db.used_memory() as u64 <= max {
         return true;
     }
+    let (policy, samples) = {
+        let s = server.settings();
+        (s.maxmemory_policy, s.maxmemory_samples)
+    };
     evict_until(&server.db, max, policy, samples.max(1) as usize)
 }
 

@@ -75,8 +75,14 @@ pub struct Stats {
 pub struct Server {
     /// The dataset.
     pub db: Db,
-    /// Live settings.
-    pub settings: RwLock<Settings>,
+    /// Live settings: read with [`settings`](Self::settings), change with
+    /// [`update_settings`](Self::update_settings).
+    settings: RwLock<Settings>,
+    /// Bumped by every settings change, so a connection re-reads the settings it
+    /// caches (bulk limit, idle timeout) only when they changed, not once per batch.
+    settings_version: AtomicU64,
+    /// `settings.maxmemory`, mirrored so the check before every write is one load.
+    maxmemory: AtomicU64,
     /// Connected clients by id.
     pub clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
     /// Counters.
@@ -109,7 +115,9 @@ impl Server {
         let config_params = super::cmd::config::initial_params(&settings, port);
         Server {
             db: Db::new(),
+            maxmemory: AtomicU64::new(settings.maxmemory),
             settings: RwLock::new(settings),
+            settings_version: AtomicU64::new(0),
             clients: Mutex::new(BTreeMap::new()),
             stats: Stats::default(),
             started: Instant::now(),
@@ -124,9 +132,35 @@ impl Server {
         }
     }
 
+    /// The live settings (a read lock: copy what you need and let go).
+    pub fn settings(&self) -> parking_lot::RwLockReadGuard<'_, Settings> {
+        self.settings.read()
+    }
+
+    /// Change the settings (CONFIG SET, tests).
+    pub fn update_settings<R>(&self, f: impl FnOnce(&mut Settings) -> R) -> R {
+        let mut s = self.settings.write();
+        let r = f(&mut s);
+        self.maxmemory.store(s.maxmemory, Ordering::Relaxed);
+        self.settings_version.fetch_add(1, Ordering::Release);
+        r
+    }
+
+    /// Current settings version (see `settings_version`).
+    #[inline]
+    pub fn settings_version(&self) -> u64 {
+        self.settings_version.load(Ordering::Acquire)
+    }
+
+    /// `maxmemory` in bytes (0 = no limit).
+    #[inline]
+    pub fn maxmemory(&self) -> u64 {
+        self.maxmemory.load(Ordering::Relaxed)
+    }
+
     /// Register a new connection; `None` when `maxclients` is reached.
     pub fn register_client(&self, addr: String, laddr: String, fd: i32) -> Option<Arc<ClientInfo>> {
-        let max = self.settings.read().maxclients as usize;
+        let max = self.settings().maxclients as usize;
         let mut clients = self.clients.lock();
         if clients.len() >= max {
             self.stats.rejected.fetch_add(1, Ordering::Relaxed);

@@ -38,7 +38,7 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
 }
 
 fn authenticate(ctx: &Ctx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
-    let required = ctx.server.settings.read().requirepass.clone();
+    let required = ctx.server.settings().requirepass.clone();
     check_password(required.as_deref(), user, pass)
 }
 

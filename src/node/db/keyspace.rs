@@ -74,11 +74,11 @@ impl<'a> Keyspace<'a> {
         let shard = self.shard(key);
         match Self::find(shard, key, now, db) {
             Some(idx) => {
-                db.hits.fetch_add(1, Ordering::Relaxed);
+                shard.hits += 1;
                 Some(&shard.map[idx])
             }
             None => {
-                db.misses.fetch_add(1, Ordering::Relaxed);
+                shard.misses += 1;
                 None
             }
         }
@@ -377,26 +377,24 @@ impl Drop for EntryMut<'_> {
     fn drop(&mut self) {
         let shard = &mut *self.shard;
         let (k, e) = shard.map.get_index(self.idx).expect("valid index");
-        let k = k.clone();
+        let cost = Shard::entry_cost(k, e);
+        shard.mem = shard.mem + cost - self.cost_before;
         if e.value.is_empty_aggregate() {
-            // remove_index subtracts the current cost; undo our stale view first.
-            let now_cost = Shard::entry_cost(&k, e);
-            shard.mem = shard.mem + now_cost - self.cost_before;
             shard.remove_index(self.idx);
             return;
         }
-        let cost = Shard::entry_cost(&k, e);
+        // Borrow the key in place (no refcount traffic on the hot path); the TTL index
+        // and the WATCH table are other fields of the shard.
         let ttl = e.expire_at;
-        shard.mem = shard.mem + cost - self.cost_before;
         match (self.ttl_before != 0, ttl != 0) {
             (true, false) => {
-                shard.volatile.swap_remove(&k);
+                shard.volatile.swap_remove(k);
             }
             (false, true) => {
                 shard.volatile.insert(k.clone());
             }
             _ => {}
         }
-        shard.touch(&k);
+        Shard::touch_in(&mut shard.watched, k);
     }
 }

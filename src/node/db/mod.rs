@@ -39,10 +39,6 @@ pub struct Db {
     pub expired_keys: AtomicU64,
     /// Keys removed by maxmemory eviction (INFO `evicted_keys`).
     pub evicted_keys: AtomicU64,
-    /// Successful key lookups (INFO `keyspace_hits`).
-    pub hits: AtomicU64,
-    /// Failed key lookups (INFO `keyspace_misses`).
-    pub misses: AtomicU64,
     /// Clients blocked on keys (BLPOP & co), woken when a list or sorted set is created.
     pub blocked: crate::node::blocking::Blocked,
 }
@@ -63,8 +59,6 @@ impl Db {
             evict_pool: Mutex::default(),
             expired_keys: AtomicU64::new(0),
             evicted_keys: AtomicU64::new(0),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
             blocked: Default::default(),
         }
     }
@@ -150,6 +144,21 @@ impl Db {
     #[inline]
     pub fn used_memory(&self) -> usize {
         self.mem_total.load(Ordering::Relaxed)
+    }
+
+    /// (keyspace hits, keyspace misses) summed over the shards.
+    pub fn hits_misses(&self) -> (u64, u64) {
+        self.shards.iter().fold((0, 0), |(h, m), s| {
+            let s = s.lock();
+            (h + s.hits, m + s.misses)
+        })
+    }
+
+    /// Zero the hit and miss counters (CONFIG RESETSTAT).
+    pub fn reset_hits_misses(&self) {
+        for s in self.shards.iter() {
+            s.lock().reset_hits_misses();
+        }
     }
 
     /// (keys, keys with a TTL) over all shards.

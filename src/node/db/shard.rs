@@ -66,6 +66,11 @@ pub struct Shard {
     pub(super) mem_published: usize,
     /// WATCHed keys → version, bumped on every change; empty when nobody watches.
     pub(super) watched: FnvHashMap<Bytes, WatchSlot>,
+    /// Successful key lookups (INFO `keyspace_hits`). Counted here, under the shard's
+    /// lock, rather than in a node-wide atomic that every core would fight over.
+    pub(super) hits: u64,
+    /// Failed key lookups (INFO `keyspace_misses`).
+    pub(super) misses: u64,
 }
 
 /// Version and watcher count of a watched key.
@@ -90,6 +95,19 @@ impl Shard {
     pub fn volatile_len(&self) -> usize {
         self.volatile.len()
     }
+    /// Keyspace hits counted in this shard.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+    /// Keyspace misses counted in this shard.
+    pub fn misses(&self) -> u64 {
+        self.misses
+    }
+    /// Zero the hit and miss counters (CONFIG RESETSTAT).
+    pub fn reset_hits_misses(&mut self) {
+        self.hits = 0;
+        self.misses = 0;
+    }
     /// Approximate bytes used by this shard (INFO `used_memory` inside EXEC).
     pub fn mem(&self) -> usize {
         self.mem
@@ -102,8 +120,15 @@ impl Shard {
     /// Mark a key modified for WATCH.
     #[inline]
     pub(super) fn touch(&mut self, key: &[u8]) {
-        if !self.watched.is_empty() {
-            if let Some(slot) = self.watched.get_mut(key) {
+        Self::touch_in(&mut self.watched, key);
+    }
+
+    /// [`touch`](Self::touch) on the WATCH table alone, for callers that hold a
+    /// borrow of the key inside `map`.
+    #[inline]
+    pub(super) fn touch_in(watched: &mut FnvHashMap<Bytes, WatchSlot>, key: &[u8]) {
+        if !watched.is_empty() {
+            if let Some(slot) = watched.get_mut(key) {
                 slot.version += 1;
             }
         }

@@ -13,7 +13,6 @@ mod params;
 use crate::command::args::{eq_ignore_case, parse_i64};
 use crate::config::{parse_memory, EvictionPolicy};
 use crate::node::dispatch::{keyless, CommandDef, Ctx};
-use crate::node::server::Server;
 use crate::node::settings::Settings;
 use crate::protocol::errors;
 use bytes::Bytes;
@@ -149,7 +148,7 @@ fn config(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     } else if eq_ignore_case(sub, "set") {
         set(ctx, &args[2..]);
     } else if eq_ignore_case(sub, "resetstat") {
-        reset_stats(ctx.server);
+        reset_stats(ctx);
         ctx.out.ok();
     } else if eq_ignore_case(sub, "rewrite") {
         // The node never reads a redis.conf, so there is nothing to rewrite; Redis
@@ -260,11 +259,12 @@ fn set(ctx: &mut Ctx<'_>, pairs: &[Bytes]) {
         }
     }
     let mut values = ctx.server.config_params.lock();
-    let mut settings = ctx.server.settings.write();
-    for (p, v) in chosen.iter().zip(normalized) {
-        apply(&mut settings, p.canonical(), &v);
-        values.insert(p.canonical().to_string(), v);
-    }
+    ctx.server.update_settings(|settings| {
+        for (p, v) in chosen.iter().zip(normalized) {
+            apply(settings, p.canonical(), &v);
+            values.insert(p.canonical().to_string(), v);
+        }
+    });
     ctx.out.ok();
 }
 
@@ -344,7 +344,8 @@ fn apply(s: &mut Settings, name: &str, v: &str) {
 }
 
 /// CONFIG RESETSTAT: zero the counters INFO stats reports.
-pub fn reset_stats(server: &Server) {
+pub fn reset_stats(ctx: &mut Ctx<'_>) {
+    let server = ctx.server;
     let st = &server.stats;
     for c in [
         &st.connections,
@@ -354,10 +355,15 @@ pub fn reset_stats(server: &Server) {
         &st.net_output,
         &server.db.expired_keys,
         &server.db.evicted_keys,
-        &server.db.hits,
-        &server.db.misses,
     ] {
         c.store(0, Ordering::Relaxed);
+    }
+    // Inside EXEC this command already holds every shard (the mutexes are not
+    // re-entrant): reset through the held guards.
+    if ctx.ks.holds_all() {
+        ctx.ks.shards_mut().for_each(|s| s.reset_hits_misses());
+    } else {
+        server.db.reset_hits_misses();
     }
 }
 

@@ -62,7 +62,7 @@ fn write<'k>(ks: &'k mut Keyspace<'_>, key: &[u8], out: &mut Reply) -> Option<En
         out.error(errors::WRONGTYPE);
         return None;
     }
-    Some(ks.get_or_insert_with(key, || Value::Hash(HashValue::new())))
+    Some(ks.get_or_insert_with(key, || Value::hash(HashValue::new())))
 }
 
 /// An existing hash for writing: `Ok(None)` if the key is missing, `Err` after

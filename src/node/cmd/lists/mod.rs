@@ -112,7 +112,7 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, create: bool) {
     }
     let mut e = if create {
         ctx.ks
-            .get_or_insert_with(&args[1], || Value::List(ListValue::new()))
+            .get_or_insert_with(&args[1], || Value::list(ListValue::new()))
     } else {
         match ctx.ks.get_mut(&args[1]) {
             Some(e) => e,

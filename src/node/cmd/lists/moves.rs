@@ -71,7 +71,7 @@ pub(crate) fn move_one(
     };
     let mut d = ctx
         .ks
-        .get_or_insert_with(dst, || Value::List(ListValue::new()));
+        .get_or_insert_with(dst, || Value::list(ListValue::new()));
     list_of(&mut d).push(to, v.clone());
     ctx.out.bulk(&v);
     Some(v)

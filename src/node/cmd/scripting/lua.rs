@@ -284,7 +284,7 @@ impl Engine {
         let hook = self.hook.clone();
         hook.kill.store(false, Ordering::Release);
         hook.wrote.store(false, Ordering::Release);
-        let limit_ms = ctx.server.settings.read().script_time_limit_ms;
+        let limit_ms = ctx.server.settings().script_time_limit_ms;
         hook.limit_ms.store(limit_ms, Ordering::Relaxed);
         hook.deadline
             .store(now_ns() + limit_ms * 1_000_000, Ordering::Release);

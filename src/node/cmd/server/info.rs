@@ -6,7 +6,7 @@
 //! does not track (fork, AOF, replication backlog, allocator internals) carry the values
 //! an idle, non-persisting redis-server shows.
 
-use super::dataset_counts;
+use super::{dataset_counts, DatasetCounts};
 use crate::node::cmd::connection::REDIS_VERSION;
 use crate::node::dispatch::Ctx;
 use crate::node::server::Server;
@@ -56,6 +56,8 @@ pub fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             }
         }
     }
+    // This connection's own commands so far count (others' are at most a batch behind).
+    ctx.session.tally.flush(ctx.server);
     let counts = dataset_counts(ctx);
     let mut text = String::with_capacity(4096);
     for (i, (name, _, title)) in SECTIONS.iter().enumerate() {
@@ -117,8 +119,15 @@ fn cpu_seconds() -> (f64, f64) {
     (tick(11), tick(12))
 }
 
-fn section(t: &mut String, name: &str, srv: &Server, (keys, expires, used): (usize, usize, usize)) {
-    let settings = srv.settings.read().clone();
+fn section(t: &mut String, name: &str, srv: &Server, counts: DatasetCounts) {
+    let DatasetCounts {
+        keys,
+        expires,
+        used,
+        hits,
+        misses,
+    } = counts;
+    let settings = srv.settings().clone();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -255,8 +264,8 @@ fn section(t: &mut String, name: &str, srv: &Server, (keys, expires, used): (usi
             ] {
                 w(k, &0);
             }
-            w("keyspace_hits", &get(&srv.db.hits));
-            w("keyspace_misses", &get(&srv.db.misses));
+            w("keyspace_hits", &hits);
+            w("keyspace_misses", &misses);
             for k in [
                 "pubsub_channels",
                 "pubsub_patterns",

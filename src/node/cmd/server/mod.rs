@@ -37,17 +37,46 @@ pub fn validate_client_name(name: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// (keys, keys with a TTL, bytes used) of the dataset. Inside EXEC every shard is
-/// already locked by this command, so read through the held guards instead of
-/// locking again (the shard mutexes are not re-entrant).
-pub(crate) fn dataset_counts(ctx: &mut Ctx<'_>) -> (usize, usize, usize) {
+/// What INFO reports about the dataset, gathered from the shards.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DatasetCounts {
+    /// Keys.
+    pub keys: usize,
+    /// Keys with a TTL.
+    pub expires: usize,
+    /// Bytes used.
+    pub used: usize,
+    /// Keyspace hits.
+    pub hits: u64,
+    /// Keyspace misses.
+    pub misses: u64,
+}
+
+/// Counts of the dataset. Inside EXEC every shard is already locked by this command,
+/// so read through the held guards instead of locking again (the shard mutexes are
+/// not re-entrant).
+pub(crate) fn dataset_counts(ctx: &mut Ctx<'_>) -> DatasetCounts {
     if ctx.ks.holds_all() {
-        ctx.ks.shards_mut().fold((0, 0, 0), |(k, e, m), s| {
-            (k + s.len(), e + s.volatile_len(), m + s.mem())
-        })
+        ctx.ks
+            .shards_mut()
+            .fold(DatasetCounts::default(), |c, s| DatasetCounts {
+                keys: c.keys + s.len(),
+                expires: c.expires + s.volatile_len(),
+                used: c.used + s.mem(),
+                hits: c.hits + s.hits(),
+                misses: c.misses + s.misses(),
+            })
     } else {
-        let (k, e) = ctx.server.db.counts();
-        (k, e, ctx.server.db.used_memory())
+        let db = &ctx.server.db;
+        let (keys, expires) = db.counts();
+        let (hits, misses) = db.hits_misses();
+        DatasetCounts {
+            keys,
+            expires,
+            used: db.used_memory(),
+            hits,
+            misses,
+        }
     }
 }
 
@@ -186,7 +215,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     s.multi = None;
     s.multi_error = false;
     crate::node::cmd::transactions::unwatch_all(ctx.server, s);
-    s.authed = ctx.server.settings.read().requirepass.is_none();
+    s.authed = ctx.server.settings().requirepass.is_none();
     {
         let mut st = s.info.state.lock();
         st.name = None;

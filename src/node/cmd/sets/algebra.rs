@@ -129,7 +129,7 @@ fn store_op(ctx: &mut Ctx<'_>, args: &[Bytes], op: Op) {
     if n == 0 {
         ctx.ks.remove(&args[1]);
     } else {
-        ctx.ks.set(&args[1], Value::Set(res), 0);
+        ctx.ks.set(&args[1], Value::set(res), 0);
     }
     ctx.out.int(n);
 }
@@ -218,7 +218,7 @@ pub fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     }
     let mut e = ctx
         .ks
-        .get_or_insert_with(dst, || Value::Set(SetValue::new()));
+        .get_or_insert_with(dst, || Value::set(SetValue::new()));
     if let Value::Set(s) = &mut e.value {
         s.insert(owned(m));
     }

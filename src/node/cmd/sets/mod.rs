@@ -58,7 +58,7 @@ fn reply_members(out: &mut Reply, s: &SetValue) {
 fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut e = ctx
         .ks
-        .get_or_insert_with(&args[1], || Value::Set(SetValue::new()));
+        .get_or_insert_with(&args[1], || Value::set(SetValue::new()));
     let Value::Set(s) = &mut e.value else {
         return ctx.out.error(errors::WRONGTYPE);
     };

@@ -11,7 +11,7 @@ use bytes::Bytes;
 /// Redis's `checkStringLength`: would a string of `len + extra` bytes pass
 /// `proto-max-bulk-len`?
 fn fits(server: &Server, len: u64, extra: u64) -> bool {
-    len.saturating_add(extra) <= server.settings.read().proto_max_bulk_len
+    len.saturating_add(extra) <= server.settings().proto_max_bulk_len
 }
 
 pub(super) fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) {

@@ -170,7 +170,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], mut f: AddFlags) {
     if f.xx && !ks.exists(key) {
         return if f.incr { out.null() } else { out.int(0) };
     }
-    let mut e = ks.get_or_insert_with(key, || Value::ZSet(ZSetValue::new()));
+    let mut e = ks.get_or_insert_with(key, || Value::zset(ZSetValue::new()));
     let Value::ZSet(z) = &mut e.value else {
         return out.error(errors::WRONGTYPE);
     };
