@@ -125,7 +125,10 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         use std::os::fd::AsRawFd;
         stream.as_raw_fd()
     };
-    let Some(info) = server.register_client(peer, local, fd) else {
+    // One token per connection, a child of `shutdown`: waiting on it touches only this
+    // connection's state, where waiting on the shared shutdown token would take a lock
+    // every connection shares, once per read.
+    let Some(info) = server.register_client(peer, local, fd, shutdown.child_token()) else {
         let mut out = Reply::new();
         out.error(errors::MAX_CLIENTS);
         let _ = stream.write_all(&out.buf).await;
@@ -143,6 +146,8 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
     let mut out = Reply::new();
     let kill = session.info.kill.clone();
     let (mut seen_version, mut idle) = (u64::MAX, 0);
+    let killed = kill.cancelled();
+    tokio::pin!(killed);
     loop {
         // CONFIG SET timeout / proto-max-bulk-len apply to open connections too.
         if server.settings_version() != seen_version {
@@ -158,8 +163,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
             stream.read_buf(&mut input).await
         };
         let n = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            _ = kill.cancelled() => break,
+            _ = &mut killed => break,
             r = with_idle_timeout(idle, read) => match r {
                 Some(Ok(0)) | Some(Err(_)) | None => break,
                 Some(Ok(n)) => n,
@@ -184,7 +188,6 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
                         let mut io = Io {
                             stream: &mut stream,
                             input: &mut input,
-                            shutdown: &shutdown,
                             kill: &kill,
                         };
                         if !wait_blocked(&server, &mut session, &mut io, &mut out, &req, parked)
@@ -244,7 +247,6 @@ async fn flush(server: &Server, stream: &mut TcpStream, out: &mut Reply) -> bool
 struct Io<'a> {
     stream: &'a mut TcpStream,
     input: &'a mut BytesMut,
-    shutdown: &'a CancellationToken,
     kill: &'a CancellationToken,
 }
 
@@ -276,7 +278,6 @@ async fn wait_blocked(
             io.stream.read_buf(io.input).await
         };
         tokio::select! {
-            _ = io.shutdown.cancelled() => break false,
             _ = io.kill.cancelled() => break false,
             _ = timer => {
                 out.null_array();

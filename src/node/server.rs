@@ -33,7 +33,8 @@ pub struct ClientInfo {
     /// Id of the last command run (`CommandId`, the subcommand for containers), for
     /// CLIENT LIST `cmd=`. An atomic so dispatch records it without taking a lock.
     pub last_cmd: AtomicU32,
-    /// Cancelled by CLIENT KILL: the connection's task closes it.
+    /// Cancelled by CLIENT KILL or node shutdown (a child of the shutdown token): the
+    /// connection's task closes it.
     pub kill: CancellationToken,
 }
 
@@ -158,8 +159,15 @@ impl Server {
         self.maxmemory.load(Ordering::Relaxed)
     }
 
-    /// Register a new connection; `None` when `maxclients` is reached.
-    pub fn register_client(&self, addr: String, laddr: String, fd: i32) -> Option<Arc<ClientInfo>> {
+    /// Register a new connection; `None` when `maxclients` is reached. `kill` closes
+    /// it (CLIENT KILL); make it a child of the node's shutdown token.
+    pub fn register_client(
+        &self,
+        addr: String,
+        laddr: String,
+        fd: i32,
+        kill: CancellationToken,
+    ) -> Option<Arc<ClientInfo>> {
         let max = self.settings().maxclients as usize;
         let mut clients = self.clients.lock();
         if clients.len() >= max {
@@ -178,7 +186,7 @@ impl Server {
                 ..Default::default()
             }),
             last_cmd: AtomicU32::new(NO_COMMAND),
-            kill: CancellationToken::new(),
+            kill,
         });
         clients.insert(id, info.clone());
         self.stats.connections.fetch_add(1, Ordering::Relaxed);

@@ -56,12 +56,17 @@ pub async fn serve(proxy: Arc<Proxy>, mut stream: TcpStream, shutdown: Cancellat
     let mut decoder = RequestDecoder::new(512 * 1024 * 1024);
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut out = Reply::new();
+    // A per-connection child token, waited on by one future for the whole connection:
+    // cheaper than registering with the shared shutdown token on every read.
+    let stop = shutdown.child_token();
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
     loop {
         if input.capacity() - input.len() < 4096 {
             input.reserve(16 * 1024);
         }
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = &mut stopped => break,
             r = stream.read_buf(&mut input) => match r {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
