@@ -257,7 +257,13 @@ fn run_node(
     metrics_listen: Option<String>,
     threads: usize,
 ) -> Result<()> {
-    runtime(threads)?.block_on(async move {
+    // One loop: everything on this thread. More: this thread accepts and runs the
+    // background tasks (expiry, metrics), connections go to per-core event loops.
+    let loops = match ringcache::net::loop_count(threads) {
+        1 => None,
+        n => Some(ringcache::net::EventLoops::start(n)?),
+    };
+    runtime(1)?.block_on(async move {
         start_metrics(metrics_listen.as_ref())?;
         let listener = tokio::net::TcpListener::bind(&settings.listen)
             .await
@@ -270,7 +276,7 @@ fn run_node(
         }
         let shutdown = CancellationToken::new();
         tokio::spawn(signal_shutdown(shutdown.clone()));
-        node::run(server, listener, shutdown).await;
+        node::run_on(server, listener, shutdown, loops.as_ref()).await;
         tracing::info!("ringcache node stopped");
         Ok(())
     })

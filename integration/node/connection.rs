@@ -151,3 +151,53 @@ async fn watch_conflict_returns_null_exec() {
     assert_eq!(c.q("EXEC").await, "*1\r\n+OK\r\n");
     node.stop().await;
 }
+
+/// `ringcache node` spreads connections over per-core event loops (each a
+/// single-threaded runtime on its own thread): commands, a BLPOP woken by a push from
+/// a connection on the other loop, CLIENT KILL across loops, and shutdown all work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_on_event_loops() {
+    use ringcache::net::EventLoops;
+    use std::sync::Arc;
+    let loops = EventLoops::start(2).expect("loops start");
+    assert_eq!(loops.len(), 2);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Arc::new(ringcache::node::Server::new(
+        ringcache::node::Settings::default(),
+        addr.port(),
+    ));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let run = tokio::spawn({
+        let (server, shutdown) = (server.clone(), shutdown.clone());
+        async move {
+            ringcache::node::run_on(server, listener, shutdown, Some(&loops)).await;
+        }
+    });
+    // Round robin: consecutive connections land on different loops.
+    let mut waiter = Raw::connect(addr).await;
+    let mut pusher = Raw::connect(addr).await;
+    let mut victim = Raw::connect(addr).await;
+    assert_eq!(pusher.q("SET k v").await, "+OK\r\n");
+    assert_eq!(waiter.q("GET k").await, "$1\r\nv\r\n");
+    waiter.send_raw(&encode(&[b"BLPOP", b"list", b"0"])).await;
+    // The waiter is parked once CLIENT LIST shows it blocked (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pusher.q("CLIENT LIST").await.contains("flags=b") {
+        assert!(std::time::Instant::now() < deadline, "BLPOP never blocked");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(pusher.q("RPUSH list x").await, ":1\r\n");
+    assert_eq!(
+        String::from_utf8(waiter.read_reply().await).unwrap(),
+        "*2\r\n$4\r\nlist\r\n$1\r\nx\r\n"
+    );
+    let id = victim.q("CLIENT ID").await;
+    let id = id.trim_start_matches(':').trim_end();
+    assert_eq!(pusher.q(&format!("CLIENT KILL ID {id}")).await, ":1\r\n");
+    assert!(victim.closed().await);
+    shutdown.cancel();
+    run.await.unwrap();
+    assert!(waiter.closed().await);
+    assert!(pusher.closed().await);
+}

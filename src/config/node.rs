@@ -33,7 +33,8 @@ pub struct NodeConfig {
     pub timeout: u64,
     /// Largest bulk string a client may send.
     pub proto_max_bulk_len: ByteSize,
-    /// Worker threads; `0` means one per CPU core.
+    /// Event loops (threads, each a single-threaded runtime, connections dealt to them
+    /// in turn); `0` means one per CPU core, `1` runs everything on one thread.
     pub threads: usize,
     /// Address of the Prometheus `/metrics` endpoint; `None` means no endpoint.
     pub metrics_listen: Option<String>,

@@ -1,6 +1,10 @@
 //! The accept loop both roles share: take connections until shutdown, then stop
 //! accepting and give the connections in flight a grace period to finish their batch
-//! before aborting them.
+//! before aborting them. Connections run on the accepting runtime, or are spread over
+//! per-core [`EventLoops`].
+
+mod loops;
+pub use loops::{loop_count, EventLoops};
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,10 +15,16 @@ use tokio_util::sync::CancellationToken;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serve every accepted connection with `serve` until `shutdown` is cancelled, then
-/// drain (up to [`SHUTDOWN_GRACE`]) and return.
-pub async fn accept_loop<F, Fut>(listener: TcpListener, shutdown: CancellationToken, mut serve: F)
-where
-    F: FnMut(TcpStream) -> Fut,
+/// drain (up to [`SHUTDOWN_GRACE`]) and return. With `loops`, each connection is moved
+/// to the next event loop (its socket re-registered with that loop's reactor, so its
+/// I/O never touches the accepting thread); otherwise it runs here.
+pub async fn accept_loop<F, Fut>(
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    loops: Option<&EventLoops>,
+    serve: F,
+) where
+    F: Fn(TcpStream) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut conns = tokio::task::JoinSet::new();
@@ -22,9 +32,26 @@ where
         tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    conns.spawn(serve(stream));
-                }
+                Ok((stream, _)) => match loops {
+                    None => {
+                        conns.spawn(serve(stream));
+                    }
+                    Some(loops) => match stream.into_std() {
+                        Ok(std) => {
+                            let serve = serve.clone();
+                            conns.spawn_on(
+                                async move {
+                                    match TcpStream::from_std(std) {
+                                        Ok(stream) => serve(stream).await,
+                                        Err(e) => tracing::warn!(error = %e, "cannot register connection"),
+                                    }
+                                },
+                                loops.next(),
+                            );
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot hand over connection"),
+                    },
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     // Out of file descriptors and the like: back off briefly instead of spinning.

@@ -29,12 +29,24 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Serve clients on `listener` until `shutdown` is cancelled; then stop accepting,
-/// let connections finish their batch in flight, and return.
+/// let connections finish their batch in flight, and return. Connections run on the
+/// current runtime.
 pub async fn run(server: Arc<Server>, listener: TcpListener, shutdown: CancellationToken) {
+    run_on(server, listener, shutdown, None).await
+}
+
+/// [`run`], with connections spread over per-core event loops when `loops` is given
+/// (the `ringcache node` binary; see `net::EventLoops`).
+pub async fn run_on(
+    server: Arc<Server>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    loops: Option<&crate::net::EventLoops>,
+) {
     let expiry = tokio::spawn(expire::active_expire_loop(server.clone(), shutdown.clone()));
-    let conn_shutdown = shutdown.clone();
-    crate::net::accept_loop(listener, shutdown, |stream| {
-        client::serve(server.clone(), stream, conn_shutdown.clone())
+    let (conn_server, conn_shutdown) = (server.clone(), shutdown.clone());
+    crate::net::accept_loop(listener, shutdown, loops, move |stream| {
+        client::serve(conn_server.clone(), stream, conn_shutdown.clone())
     })
     .await;
     let _ = expiry.await;

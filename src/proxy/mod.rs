@@ -108,9 +108,9 @@ pub async fn run(proxy: Arc<Proxy>, listener: TcpListener, shutdown: Cancellatio
     }
     let health = tokio::spawn(readmit_loop(proxy.clone(), shutdown.clone()));
     let restarts = tokio::spawn(lock::restart::watch(proxy.clone(), shutdown.clone()));
-    let conn_shutdown = shutdown.clone();
-    crate::net::accept_loop(listener, shutdown, |stream| {
-        session::serve(proxy.clone(), stream, conn_shutdown.clone())
+    let (conn_proxy, conn_shutdown) = (proxy.clone(), shutdown.clone());
+    crate::net::accept_loop(listener, shutdown, None, move |stream| {
+        session::serve(conn_proxy.clone(), stream, conn_shutdown.clone())
     })
     .await;
     let _ = health.await;
