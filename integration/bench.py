@@ -420,8 +420,8 @@ def render(rows: list[dict], meta: dict) -> str:
                "before the runs, so GETs hit; lpush/hset use a single key "
                "(`mylist`, `myhash`), so behind a proxy they all go to one backend.")
     out.append("- proxies: 3 backends, ketama + fnv1a_64, hash_tag `{}`, 1 server "
-               "connection per backend, preconnect; ringcache with its default "
-               "threads (one per core).\n")
+               "connection per backend, preconnect; ringcache with its defaults: "
+               "the proxy on one event loop, each node with one event loop per core.\n")
     out.append("## Medians over rounds\n")
     out.append("rps = requests/s (median; [min–max] over rounds); ×redis / ×nut = ratio of "
                "median rps to redis-server direct / to nutcracker in front of the same 3 "
