@@ -254,6 +254,11 @@ async fn serve(
                 None => return None,
                 Some(job) => {
                     enqueue(job, &mut wbuf, pending);
+                    // Let every session the same I/O turn woke run first, so their
+                    // requests share this write: without the yield, a turn that also
+                    // woke this task (replies arrived) split its requests over two
+                    // writes — and two reads and writes on the backend.
+                    tokio::task::yield_now().await;
                     while wbuf.len() < WRITE_HIGH_WATER {
                         match rx.try_recv() {
                             Ok(job) => enqueue(job, &mut wbuf, pending),
