@@ -112,6 +112,25 @@ impl Raw {
     }
 }
 
+// Boxed request helpers for long tests: debug builds keep every `.await`'s state in
+// the test's future, so a test with hundreds of awaits on the (large) reply-reading
+// future overflowed the 2 MB test thread; boxed, each call site costs a pointer.
+
+/// [`Raw::q`], boxed.
+pub async fn q(c: &mut Raw, line: &str) -> String {
+    Box::pin(c.q(line)).await
+}
+
+/// [`Raw::cmd`], boxed.
+pub async fn cmd(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
+    Box::pin(c.cmd(args)).await
+}
+
+/// [`Raw::read_reply`], boxed.
+pub async fn read_reply(c: &mut Raw) -> Vec<u8> {
+    Box::pin(c.read_reply()).await
+}
+
 /// Connect a raw client to a node.
 pub async fn raw(node: &NodeHandle) -> Raw {
     Raw::connect(node.addr).await

@@ -6,17 +6,7 @@ use crate::common::*;
 async fn eval(c: &mut Raw, script: &str, args: &[&str]) -> String {
     let mut v: Vec<&[u8]> = vec![b"EVAL", script.as_bytes()];
     v.extend(args.iter().map(|a| a.as_bytes()));
-    // Boxed: the reply reader keeps a 64 KB buffer in its future, and debug builds of a
-    // test with many awaits would otherwise overflow the test thread's stack.
-    String::from_utf8_lossy(&Box::pin(c.cmd(&v)).await).into_owned()
-}
-
-async fn q(c: &mut Raw, line: &str) -> String {
-    Box::pin(c.q(line)).await
-}
-
-async fn cmd(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
-    Box::pin(c.cmd(args)).await
+    String::from_utf8_lossy(&cmd(c, &v).await).into_owned()
 }
 
 fn sha(script: &str) -> String {

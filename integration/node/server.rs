@@ -2,21 +2,6 @@
 
 use crate::common::*;
 
-// Each reply read carries a 64 KB buffer; in debug builds every `.await` site keeps
-// its own copy in the test's stack frame, so a long test overflows the 2 MB test
-// thread. These wrappers box the read so each call site costs a pointer.
-async fn q(c: &mut Raw, line: &str) -> String {
-    Box::pin(c.q(line)).await
-}
-#[allow(dead_code)]
-async fn cmd(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
-    Box::pin(c.cmd(args)).await
-}
-#[allow(dead_code)]
-async fn read_reply(c: &mut Raw) -> Vec<u8> {
-    Box::pin(c.read_reply()).await
-}
-
 #[tokio::test]
 async fn client_name_id_setinfo_and_list() {
     let node = start_node().await;

@@ -9,19 +9,6 @@ use crate::common::*;
 use ringcache::config::ProxyConfig;
 use std::time::{Duration, Instant};
 
-// Each reply read carries a 64 KB buffer; in debug builds every `.await` site keeps its
-// own copy in the test's stack frame (and the in-process nodes run Lua on the same
-// thread), so these wrappers box the read and each call site costs a pointer.
-async fn q(c: &mut Raw, line: &str) -> String {
-    Box::pin(c.q(line)).await
-}
-async fn cmd(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
-    Box::pin(c.cmd(args)).await
-}
-async fn read_reply(c: &mut Raw) -> Vec<u8> {
-    Box::pin(c.read_reply()).await
-}
-
 /// A RESP3 connection to the proxy (LOCK.INFO replies hold nulls inside arrays, which
 /// the test decoder only reads in their RESP3 form).
 async fn resp3_proxy(c: &TestCluster) -> Raw {
@@ -65,6 +52,15 @@ async fn acquire(p: &mut Raw, key: &str, ttl_ms: u64) -> (String, u64, u64) {
 async fn release(p: &mut Raw, key: &str, token: &str) -> String {
     String::from_utf8_lossy(&cmd(p, &[b"LOCK.RELEASE", key.as_bytes(), token.as_bytes()]).await)
         .into_owned()
+}
+
+/// Acquire `key` for 200 ms (a validity within the drift allowance), release it, and
+/// record its fence.
+async fn take(p: &mut Raw, key: &str, fences: &mut Vec<u64>) {
+    let (tok, fence, validity) = acquire(p, key, 200).await;
+    assert!(validity > 0 && validity <= 196, "validity {validity}");
+    assert_eq!(release(p, key, &tok).await, ":1\r\n");
+    fences.push(fence);
 }
 
 /// One node's entry in a RESP3 LOCK.INFO reply.
@@ -292,12 +288,6 @@ async fn fences_increase_across_grants_with_a_node_stopped_and_restarted() {
     let mut info_conn = resp3_proxy(&c).await;
     let key = "lock:fence";
     let mut fences = Vec::new();
-    async fn take(p: &mut Raw, key: &str, fences: &mut Vec<u64>) {
-        let (tok, fence, validity) = acquire(p, key, 200).await;
-        assert!(validity > 0 && validity <= 196, "validity {validity}");
-        assert_eq!(release(p, key, &tok).await, ":1\r\n");
-        fences.push(fence);
-    }
     for _ in 0..20 {
         take(&mut p, key, &mut fences).await;
     }
@@ -623,12 +613,6 @@ async fn fences_increase_when_restarted_nodes_form_the_next_majority() {
     let mut p = raw_proxy(&c).await;
     let key = "lock:fr";
     let mut fences = Vec::new();
-    async fn take(p: &mut Raw, key: &str, fences: &mut Vec<u64>) {
-        let (tok, fence, validity) = acquire(p, key, 200).await;
-        assert!(validity > 0 && validity <= 196, "validity {validity}");
-        assert_eq!(release(p, key, &tok).await, ":1\r\n");
-        fences.push(fence);
-    }
     async fn restart(c: &mut TestCluster, i: usize) {
         let before = c.proxy.proxy.locks.as_ref().unwrap().quarantines(i);
         restart_node(c, i).await;
