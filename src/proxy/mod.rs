@@ -107,7 +107,17 @@ pub async fn run(proxy: Arc<Proxy>, listener: TcpListener, shutdown: Cancellatio
         }
     }
     let health = tokio::spawn(readmit_loop(proxy.clone(), shutdown.clone()));
-    let restarts = tokio::spawn(lock::restart::watch(proxy.clone(), shutdown.clone()));
+    let (first_poll, first_poll_done) = tokio::sync::oneshot::channel();
+    let restarts = tokio::spawn(lock::restart::watch(
+        proxy.clone(),
+        shutdown.clone(),
+        first_poll,
+    ));
+    // Serve nobody before the watcher has read every lock member's run_id (or found it
+    // down): a member restarted before that first read would otherwise look like its
+    // first process and vote with empty fence counters. Bounded by the poll timeouts;
+    // without locks the sender is dropped at once.
+    let _ = first_poll_done.await;
     let (conn_proxy, conn_shutdown) = (proxy.clone(), shutdown.clone());
     crate::net::accept_loop(listener, shutdown, None, move |stream| {
         session::serve(conn_proxy.clone(), stream, conn_shutdown.clone())

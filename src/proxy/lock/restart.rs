@@ -41,11 +41,17 @@ const RAISE_MANY: &str = r#"for i, k in ipairs(KEYS) do
 end
 return #KEYS"#;
 
-/// Poll lock members until shutdown.
-pub async fn watch(proxy: Arc<Proxy>, shutdown: CancellationToken) {
+/// Poll lock members until shutdown. `first_poll` is signalled once every member has
+/// been asked once (its `run_id` read, or marked down).
+pub async fn watch(
+    proxy: Arc<Proxy>,
+    shutdown: CancellationToken,
+    first_poll: tokio::sync::oneshot::Sender<()>,
+) {
     let Some(locks) = proxy.locks.as_ref() else {
         return;
     };
+    let mut first_poll = Some(first_poll);
     let mut last: Vec<Option<String>> = vec![None; locks.members.len()];
     let mut down: Vec<bool> = vec![false; locks.members.len()];
     let mut tick = tokio::time::interval(POLL);
@@ -96,6 +102,9 @@ pub async fn watch(proxy: Arc<Proxy>, shutdown: CancellationToken) {
                     break;
                 }
             }
+        }
+        if let Some(tx) = first_poll.take() {
+            let _ = tx.send(());
         }
     }
 }
