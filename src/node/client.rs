@@ -2,6 +2,7 @@
 //! request in them, and write all the replies back with a single write.
 
 use super::blocking::{BlockState, Parked};
+use super::db::HeldShard;
 use super::dispatch;
 use super::server::{ClientInfo, Server};
 use crate::protocol::{errors, Reply, Request, RequestDecoder};
@@ -175,37 +176,32 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         let mut broken = false;
         loop {
-            match decoder.decode(&mut input, session.authed) {
-                Ok(Some(req)) => {
-                    dispatch::dispatch(&server, &mut session, &mut out, &req);
-                    if let Some(parked) = session.blocking.parked.take() {
-                        // Send what came before, then wait; later requests stay in `input`.
-                        if !flush(&server, &mut stream, &mut out).await {
-                            server.db.blocked.remove(&parked.waiter);
-                            broken = true;
-                            break;
-                        }
-                        let mut io = Io {
-                            stream: &mut stream,
-                            input: &mut input,
-                            kill: &kill,
-                        };
-                        if !wait_blocked(&server, &mut session, &mut io, &mut out, &req, parked)
-                            .await
-                        {
-                            broken = true;
-                            break;
-                        }
+            match run_buffered(&server, &mut session, &mut decoder, &mut input, &mut out) {
+                BatchEnd::Drained => break,
+                BatchEnd::Close => break,
+                BatchEnd::Broken => {
+                    broken = true;
+                    break;
+                }
+                BatchEnd::Parked(req, parked) => {
+                    // Send what came before, then wait; later requests stay in `input`.
+                    if !flush(&server, &mut stream, &mut out).await {
+                        server.db.blocked.remove(&parked.waiter);
+                        broken = true;
+                        break;
+                    }
+                    let mut io = Io {
+                        stream: &mut stream,
+                        input: &mut input,
+                        kill: &kill,
+                    };
+                    if !wait_blocked(&server, &mut session, &mut io, &mut out, &req, parked).await {
+                        broken = true;
+                        break;
                     }
                     if session.close {
                         break;
                     }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    out.error(e.0.as_bytes());
-                    broken = true;
-                    break;
                 }
             }
         }
@@ -225,6 +221,52 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
     super::cmd::transactions::unwatch_all(&server, &mut session);
     server.unregister_client(id);
     crate::metrics::connection(crate::metrics::Role::Node, false);
+}
+
+/// How a run over the buffered requests ended.
+enum BatchEnd {
+    /// Every complete request ran; wait for more input.
+    Drained,
+    /// QUIT: write the replies, then close.
+    Close,
+    /// A protocol error, its reply already in `out`: write the replies, then close.
+    Broken,
+    /// A blocking command found nothing to take: send the replies so far, then wait
+    /// for it (the requests after it stay in `input`).
+    Parked(Request, Parked),
+}
+
+/// Run every complete request in `input`, in order, appending the replies to `out`.
+///
+/// Synchronous on purpose: consecutive commands on one shard share its lock
+/// ([`HeldShard`]), and that lock must never be held across an `.await`. It is
+/// dropped when this returns.
+fn run_buffered(
+    server: &Server,
+    session: &mut Session,
+    decoder: &mut RequestDecoder,
+    input: &mut BytesMut,
+    out: &mut Reply,
+) -> BatchEnd {
+    let mut held = HeldShard::default();
+    loop {
+        match decoder.decode(input, session.authed) {
+            Ok(Some(req)) => {
+                dispatch::dispatch(server, session, out, &req, &mut held);
+                if let Some(parked) = session.blocking.parked.take() {
+                    return BatchEnd::Parked(req, parked);
+                }
+                if session.close {
+                    return BatchEnd::Close;
+                }
+            }
+            Ok(None) => return BatchEnd::Drained,
+            Err(e) => {
+                out.error(e.0.as_bytes());
+                return BatchEnd::Broken;
+            }
+        }
+    }
 }
 
 /// Write the replies gathered so far; false if the connection is gone.

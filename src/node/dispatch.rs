@@ -6,7 +6,7 @@
 //! command table's ids.
 
 use super::client::Session;
-use super::db::Keyspace;
+use super::db::{Db, HeldShard, Keyspace};
 use super::server::Server;
 use crate::command::{self, flags, CommandId};
 use crate::protocol::{errors, Reply};
@@ -156,11 +156,20 @@ pub fn check(args: &[Bytes]) -> Checked {
     Checked::Run(id, def)
 }
 
-/// Run one request on behalf of a connection, writing its reply to `out`.
-pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &[Bytes]) {
+/// Run one request on behalf of a connection, writing its reply to `out`. `held` is
+/// the shard lock kept from the batch's previous command: reused when this command's
+/// key is on that shard, released before anything else is locked.
+pub fn dispatch<'a>(
+    server: &'a Server,
+    session: &mut Session,
+    out: &mut Reply,
+    args: &[Bytes],
+    held: &mut HeldShard<'a>,
+) {
     let (id, def) = match check(args) {
         Checked::Run(id, def) => (id, def),
         Checked::Reject(msg) => {
+            held.release();
             if args[0].eq_ignore_ascii_case(b"exec") {
                 // Redis's execCommandAbort: a rejected EXEC ends the transaction.
                 super::cmd::transactions::abort(server, session);
@@ -175,6 +184,11 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
     };
     session.tally.count(id);
     let spec = command::spec(id);
+    let single = single_shard(spec, def.scope, args);
+    if single.is_none() || held.shard() != single {
+        // This command locks something else (or some handler path locks shards itself).
+        held.release();
+    }
     // CLIENT LIST `cmd=`: containers record their subcommand (a second lookup, only
     // for CLIENT/CONFIG/COMMAND-style commands).
     let shown = match args.get(1) {
@@ -193,12 +207,18 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
         session.queue(args);
         return out.simple("QUEUED");
     }
-    if spec.has(flags::DENYOOM) && !super::evict::make_room(server) {
-        session.flag_multi_error();
-        return out.error(errors::OOM);
+    if spec.has(flags::DENYOOM) && super::evict::over_limit(server) {
+        held.release(); // eviction locks shards itself
+        if !super::evict::make_room(server) {
+            session.flag_multi_error();
+            return out.error(errors::OOM);
+        }
     }
     let mut run = move || {
-        let ks = lock_for(server, spec, def.scope, args);
+        let ks = match single {
+            Some(shard) => held.lock(&server.db, shard),
+            None => lock_for(server, spec, def.scope, args),
+        };
         let mut ctx = Ctx {
             server,
             ks,
@@ -222,12 +242,24 @@ pub fn dispatch(server: &Server, session: &mut Session, out: &mut Reply, args: &
     run()
 }
 
+/// The one shard a command's key lives on, for commands with exactly one key.
+fn single_shard(spec: &command::CommandSpec, scope: Scope, args: &[Bytes]) -> Option<usize> {
+    if scope != Scope::Keys || spec.has(flags::MOVABLEKEYS) {
+        return None;
+    }
+    let mut idx = spec.key_indexes(args.len());
+    match (idx.next(), idx.next()) {
+        (Some(i), None) => Some(Db::shard_of(&args[i])),
+        _ => None,
+    }
+}
+
 /// Lock what a command needs.
 pub fn lock_for<'a>(
     server: &'a Server,
     spec: &command::CommandSpec,
     scope: Scope,
-    args: &'a [Bytes],
+    args: &[Bytes],
 ) -> Keyspace<'a> {
     match scope {
         Scope::Nothing => server.db.lock_none(),

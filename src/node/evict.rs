@@ -29,15 +29,23 @@ pub struct Pool {
 /// Make room for a write. `false` means the node is over `maxmemory` and could not
 /// evict enough (noeviction, or nothing evictable): the command gets `-OOM`.
 pub fn make_room(server: &Server) -> bool {
-    let max = server.maxmemory();
-    if max == 0 || server.db.used_memory() as u64 <= max {
+    if !over_limit(server) {
         return true;
     }
+    let max = server.maxmemory();
     let (policy, samples) = {
         let s = server.settings();
         (s.maxmemory_policy, s.maxmemory_samples)
     };
     evict_until(&server.db, max, policy, samples.max(1) as usize)
+}
+
+/// True when a `maxmemory` is set and the dataset is above it (a write must evict
+/// first, or fail).
+#[inline]
+pub fn over_limit(server: &Server) -> bool {
+    let max = server.maxmemory();
+    max != 0 && server.db.used_memory() as u64 > max
 }
 
 /// Evict per `policy` until `used_memory() <= max`; false if that is impossible.

@@ -13,7 +13,35 @@ use smallvec::SmallVec;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering;
 
-type Guards<'a> = SmallVec<[(u8, MutexGuard<'a, Shard>); 2]>;
+pub(super) type Guards<'a> = SmallVec<[(u8, Locked<'a>); 2]>;
+
+/// A locked shard: locked for this command alone, or borrowed from the lock a
+/// connection keeps across a pipelined batch ([`HeldShard`](super::HeldShard)).
+pub(super) enum Locked<'a> {
+    Own(MutexGuard<'a, Shard>),
+    Held(&'a mut Shard),
+}
+
+impl Deref for Locked<'_> {
+    type Target = Shard;
+    #[inline]
+    fn deref(&self) -> &Shard {
+        match self {
+            Locked::Own(g) => g,
+            Locked::Held(s) => s,
+        }
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Shard {
+        match self {
+            Locked::Own(g) => g,
+            Locked::Held(s) => s,
+        }
+    }
+}
 
 /// Shards locked for one command (or one EXEC / script).
 pub struct Keyspace<'a> {
@@ -28,7 +56,17 @@ impl<'a> Keyspace<'a> {
         Keyspace { db, guards, now }
     }
 
-    /// The time this command runs at (Unix ms), fixed for the whole command as in Redis.
+    /// A view of one shard whose lock the caller holds, at the time it was taken
+    /// (see [`HeldShard`](super::HeldShard)).
+    pub(super) fn resumed(db: &'a Db, index: u8, shard: &'a mut Shard, now: u64) -> Self {
+        let mut guards = Guards::new();
+        guards.push((index, Locked::Held(shard)));
+        Keyspace { db, guards, now }
+    }
+
+    /// The time this command runs at (Unix ms), fixed for the whole command as in Redis
+    /// (and for a pipelined run of commands under one held lock: see
+    /// [`HeldShard`](super::HeldShard)).
     #[inline]
     pub fn now(&self) -> u64 {
         self.now

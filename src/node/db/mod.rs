@@ -7,10 +7,11 @@ mod keyspace;
 mod shard;
 
 pub use keyspace::{EntryMut, Keyspace};
+use keyspace::{Guards, Locked};
 pub use shard::{Entry, Shard, KEY_OVERHEAD};
 
 use bytes::Bytes;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -90,9 +91,9 @@ impl Db {
     }
 
     /// Lock the shards owning `keys` (deduplicated, in index order).
-    pub fn lock_keys<'a, I>(&'a self, keys: I) -> Keyspace<'a>
+    pub fn lock_keys<'k, I>(&self, keys: I) -> Keyspace<'_>
     where
-        I: IntoIterator<Item = &'a [u8]>,
+        I: IntoIterator<Item = &'k [u8]>,
     {
         let mut want = [false; SHARDS];
         for k in keys {
@@ -102,7 +103,7 @@ impl Db {
             .iter()
             .enumerate()
             .filter(|(_, w)| **w)
-            .map(|(i, _)| (i as u8, self.shards[i].lock()))
+            .map(|(i, _)| (i as u8, Locked::Own(self.shards[i].lock())))
             .collect();
         Keyspace::new(self, guards)
     }
@@ -111,7 +112,7 @@ impl Db {
     pub fn lock_key(&self, key: &[u8]) -> Keyspace<'_> {
         let i = Self::shard_of(key);
         let mut guards = smallvec::SmallVec::new();
-        guards.push((i as u8, self.shards[i].lock()));
+        guards.push((i as u8, Locked::Own(self.shards[i].lock())));
         Keyspace::new(self, guards)
     }
 
@@ -121,20 +122,20 @@ impl Db {
             .shards
             .iter()
             .enumerate()
-            .map(|(i, s)| (i as u8, s.lock()))
+            .map(|(i, s)| (i as u8, Locked::Own(s.lock())))
             .collect();
         Keyspace::new(self, guards)
     }
 
     /// A view with nothing locked, for commands that touch no keys.
     pub fn lock_none(&self) -> Keyspace<'_> {
-        Keyspace::new(self, smallvec::SmallVec::new())
+        Keyspace::new(self, Guards::new())
     }
 
     /// Lock shard `i` alone (background expiry and eviction walk shard by shard).
     pub fn lock_shard(&self, i: usize) -> Keyspace<'_> {
-        let mut guards = smallvec::SmallVec::new();
-        guards.push((i as u8, self.shards[i].lock()));
+        let mut guards = Guards::new();
+        guards.push((i as u8, Locked::Own(self.shards[i].lock())));
         Keyspace::new(self, guards)
     }
 
@@ -167,5 +168,53 @@ impl Db {
             let s = s.lock();
             (k + s.len(), e + s.volatile_len())
         })
+    }
+}
+
+/// A shard lock a connection keeps from one command to the next while it runs one
+/// pipelined batch, so that consecutive commands on the same shard — a hot key
+/// pipelined, above all — take the shard's mutex once instead of once each. With a
+/// loop per core, every command taking the lock anew moves the mutex's and the key's
+/// cache lines between the cores, command by command; keeping it moves them once per
+/// run. The run shares one timestamp, as a MULTI block does.
+///
+/// The connection's batch function owns it and drops it before any `.await` (the
+/// guard is not `Send`, so the compiler checks that). Dispatch releases it before any
+/// command that locks something else, and before eviction, which locks shards itself.
+#[derive(Default)]
+pub struct HeldShard<'a> {
+    /// The shard, its lock, and the time it was taken.
+    guard: Option<(u8, MutexGuard<'a, Shard>, u64)>,
+    /// Commands served under the current lock.
+    uses: u32,
+}
+
+impl<'a> HeldShard<'a> {
+    /// Commands one lock may serve before it is released and taken again, so that a
+    /// long pipeline on one shard cannot keep other connections out for long.
+    pub const MAX_USES: u32 = 32;
+
+    /// The shard whose lock is kept, if any.
+    pub fn shard(&self) -> Option<usize> {
+        self.guard.as_ref().map(|(i, _, _)| *i as usize)
+    }
+
+    /// Unlock now.
+    pub fn release(&mut self) {
+        self.guard = None;
+        self.uses = 0;
+    }
+
+    /// A view of shard `i` for one command: under the kept lock if it is that shard
+    /// and has served fewer than [`MAX_USES`](Self::MAX_USES) commands; otherwise the
+    /// kept lock is released and shard `i`'s taken (and kept).
+    pub fn lock<'s>(&'s mut self, db: &'a Db, i: usize) -> Keyspace<'s> {
+        if self.shard() != Some(i) || self.uses >= Self::MAX_USES {
+            self.release();
+            self.guard = Some((i as u8, db.shards[i].lock(), db.now_ms()));
+        }
+        self.uses += 1;
+        let (index, guard, now) = self.guard.as_mut().expect("locked above");
+        Keyspace::resumed(db, *index, guard, *now)
     }
 }
