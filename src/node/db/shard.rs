@@ -2,11 +2,12 @@
 //! sampling by active expiry and volatile eviction), memory accounting and WATCH
 //! versions.
 
+use crate::node::types::KeyHasher;
 use crate::node::types::Value;
 use bytes::Bytes;
-use fnv::{FnvBuildHasher, FnvHashMap};
 use indexmap::{IndexMap, IndexSet};
 use rand::Rng;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Estimated bytes per key beyond the key and value bytes themselves: the IndexMap
@@ -56,16 +57,16 @@ impl Entry {
 /// One shard.
 #[derive(Debug, Default)]
 pub struct Shard {
-    pub(super) map: IndexMap<Bytes, Entry, FnvBuildHasher>,
+    pub(super) map: IndexMap<Bytes, Entry, KeyHasher>,
     /// Keys with a TTL, sampled by the expiry sweep and volatile-* eviction.
-    pub(super) volatile: IndexSet<Bytes, FnvBuildHasher>,
+    pub(super) volatile: IndexSet<Bytes, KeyHasher>,
     /// Approximate bytes used by this shard's keys and values.
     pub(super) mem: usize,
     /// The part of `mem` already added to [`Db`](super::Db)'s global counter; the
     /// difference is published when the command's lock is released.
     pub(super) mem_published: usize,
     /// WATCHed keys → version, bumped on every change; empty when nobody watches.
-    pub(super) watched: FnvHashMap<Bytes, WatchSlot>,
+    pub(super) watched: HashMap<Bytes, WatchSlot, KeyHasher>,
     /// Successful key lookups (INFO `keyspace_hits`). Counted here, under the shard's
     /// lock, rather than in a node-wide atomic that every core would fight over.
     pub(super) hits: u64,
@@ -126,7 +127,7 @@ impl Shard {
     /// [`touch`](Self::touch) on the WATCH table alone, for callers that hold a
     /// borrow of the key inside `map`.
     #[inline]
-    pub(super) fn touch_in(watched: &mut FnvHashMap<Bytes, WatchSlot>, key: &[u8]) {
+    pub(super) fn touch_in(watched: &mut HashMap<Bytes, WatchSlot, KeyHasher>, key: &[u8]) {
         if !watched.is_empty() {
             if let Some(slot) = watched.get_mut(key) {
                 slot.version += 1;

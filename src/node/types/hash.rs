@@ -20,7 +20,7 @@ pub const LISTPACK_MAX_VALUE: usize = 64;
 /// A Redis hash.
 #[derive(Debug, Clone)]
 pub struct HashValue {
-    fields: IndexMap<Bytes, Bytes, fnv::FnvBuildHasher>,
+    fields: IndexMap<Bytes, Bytes, super::KeyHasher>,
     mem: usize,
     /// Still what Redis would keep as a listpack (see the module doc).
     compact: bool,
@@ -59,7 +59,7 @@ impl HashValue {
         self.compact
     }
     /// Read access to the fields.
-    pub fn fields(&self) -> &IndexMap<Bytes, Bytes, fnv::FnvBuildHasher> {
+    pub fn fields(&self) -> &IndexMap<Bytes, Bytes, super::KeyHasher> {
         &self.fields
     }
     /// Value of a field.

@@ -18,7 +18,7 @@ pub const INTSET_MAX: usize = 512;
 /// A Redis set.
 #[derive(Debug, Clone)]
 pub struct SetValue {
-    members: IndexSet<Bytes, fnv::FnvBuildHasher>,
+    members: IndexSet<Bytes, super::KeyHasher>,
     /// True while Redis would still use the intset encoding (see the module docs).
     intset: bool,
     mem: usize,
@@ -63,7 +63,7 @@ impl SetValue {
     }
     /// Read access to the members, in the order Redis replies them for intsets
     /// (numeric) and insertion-ish order otherwise (Redis's is undefined then).
-    pub fn members(&self) -> &IndexSet<Bytes, fnv::FnvBuildHasher> {
+    pub fn members(&self) -> &IndexSet<Bytes, super::KeyHasher> {
         &self.members
     }
     /// True if `m` is a member.

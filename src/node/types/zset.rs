@@ -135,7 +135,7 @@ pub type Entries<'a> = Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a>;
 /// A Redis sorted set.
 #[derive(Debug, Clone)]
 pub struct ZSetValue {
-    scores: IndexMap<Bytes, f64, fnv::FnvBuildHasher>,
+    scores: IndexMap<Bytes, f64, super::KeyHasher>,
     order: BTreeSet<(Score, Bytes)>,
     /// True while Redis would keep this zset as a listpack (≤ 128 entries, members
     /// ≤ 64 bytes). Sticky like Redis's encoding; ZSCAN replies all at once then.
