@@ -225,7 +225,7 @@ pub fn dispatch<'a>(
             out,
             session,
         };
-        (def.run)(&mut ctx, args);
+        run_and_settle(&mut ctx, def, args);
     };
     if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro") {
         // Scripts check memory per command inside; record the state before locking.
@@ -291,16 +291,25 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
             out,
             session,
         };
-        (def.run)(&mut ctx, args);
+        run_and_settle(&mut ctx, def, args);
     }
 }
 
 /// Run a command inside an already-locked context (EXEC, scripts).
 pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match check(args) {
-        Checked::Run(_, def) => (def.run)(ctx, args),
+        Checked::Run(_, def) => run_and_settle(ctx, def, args),
         Checked::Reject(msg) => ctx.out.error(msg),
     }
+}
+
+/// Run a handler, then signal WATCH for what it changed in place — unless its reply
+/// is an error, in which case it changed nothing (see [`Keyspace::settle`]).
+pub fn run_and_settle(ctx: &mut Ctx<'_>, def: &CommandDef, args: &[Bytes]) {
+    let start = ctx.out.len();
+    (def.run)(ctx, args);
+    let failed = matches!(ctx.out.buf.get(start), Some(b'-' | b'!'));
+    ctx.ks.settle(!failed);
 }
 
 /// Look up a command called from a script (`redis.call`), with Redis's script-side

@@ -347,8 +347,30 @@ impl<'a> Keyspace<'a> {
     }
 }
 
+impl Keyspace<'_> {
+    /// End one command's changes in place: signal WATCH for the keys it changed
+    /// through [`EntryMut`], or — when the command replied an error (`changed` is
+    /// false) — not at all. Redis signals a key only when a command modifies it; a
+    /// command that fails (WRONGTYPE, not an integer, index out of range…) found its
+    /// key and opened it for writing but left it as it was. Runs on drop as well.
+    pub fn settle(&mut self, changed: bool) {
+        for (_, g) in self.guards.iter_mut() {
+            if g.pending_touch.is_empty() {
+                continue;
+            }
+            let shard = &mut **g;
+            for k in std::mem::take(&mut shard.pending_touch) {
+                if changed {
+                    Shard::touch_in(&mut shard.watched, &k);
+                }
+            }
+        }
+    }
+}
+
 impl Drop for Keyspace<'_> {
     fn drop(&mut self) {
+        self.settle(true);
         for (_, g) in self.guards.iter_mut() {
             g.publish_mem(&self.db.mem_total);
         }
@@ -433,6 +455,9 @@ impl Drop for EntryMut<'_> {
             }
             _ => {}
         }
-        Shard::touch_in(&mut shard.watched, k);
+        // A watched key: signalled when the command ends, unless it ends in an error.
+        if !shard.watched.is_empty() && shard.watched.contains_key(&k[..]) {
+            shard.pending_touch.push(k.clone());
+        }
     }
 }

@@ -67,6 +67,9 @@ pub struct Shard {
     pub(super) mem_published: usize,
     /// WATCHed keys → version, bumped on every change; empty when nobody watches.
     pub(super) watched: HashMap<Bytes, WatchSlot, KeyHasher>,
+    /// Watched keys changed in place by the running command, signalled when it ends
+    /// without an error (see [`Keyspace::settle`](super::Keyspace::settle)).
+    pub(super) pending_touch: Vec<Bytes>,
     /// Successful key lookups (INFO `keyspace_hits`). Counted here, under the shard's
     /// lock, rather than in a node-wide atomic that every core would fight over.
     pub(super) hits: u64,

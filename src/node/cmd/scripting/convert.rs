@@ -118,7 +118,7 @@ pub fn call_command(
         resp3,
     };
     std::mem::swap(ctx.out, &mut scratch);
-    (def.run)(ctx, &argv);
+    crate::node::dispatch::run_and_settle(ctx, def, &argv);
     std::mem::swap(ctx.out, &mut scratch);
     let mut pos = 0;
     let v = resp_to_lua(lua, &scratch.buf, &mut pos)?;
