@@ -3,6 +3,7 @@
 
 pub mod hash;
 pub mod list;
+pub mod ranked;
 pub mod set;
 pub mod zset;
 

@@ -1,9 +1,8 @@
 //! Sorted set values: members ordered by (score, member).
 //!
-//! Representation: a member → score map plus a `BTreeSet<(Score, member)>` for order.
-//! Rank queries (ZRANK, ZRANGE by index) walk the tree, so they are O(rank) rather
-//! than Redis's O(log n). Callers only use the methods below (never the fields), so
-//! an order-statistic tree can replace the `BTreeSet` later without touching them.
+//! Representation: a member → score map plus a [`RankedSet`] of `(score, member)` for
+//! order, which answers rank queries (ZRANK, ZRANGE by index) without walking from
+//! the lowest score — Redis's skiplist with spans plays this part.
 //!
 //! The member map is an `IndexMap` with swap-removal so ZSCAN can use the same
 //! "walk indexes downwards" cursor as the keyspace SCAN (elements only ever move to
@@ -15,9 +14,9 @@ use super::bytes_cost;
 /// between the score map and the ordered tree, its bytes are not copied), the score,
 /// and the two structures' node overhead.
 const ZSET_ENTRY_OVERHEAD: usize = 32 + 64;
+use super::ranked::RankedSet;
 use bytes::Bytes;
 use indexmap::IndexMap;
-use std::collections::BTreeSet;
 use std::ops::Bound;
 
 /// Redis's `zset-max-listpack-entries` default.
@@ -136,7 +135,7 @@ pub type Entries<'a> = Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a>;
 #[derive(Debug, Clone)]
 pub struct ZSetValue {
     scores: IndexMap<Bytes, f64, super::KeyHasher>,
-    order: BTreeSet<(Score, Bytes)>,
+    order: RankedSet<(Score, Bytes)>,
     /// True while Redis would keep this zset as a listpack (≤ 128 entries, members
     /// ≤ 64 bytes). Sticky like Redis's encoding; ZSCAN replies all at once then.
     listpack: bool,
@@ -147,7 +146,7 @@ impl Default for ZSetValue {
     fn default() -> Self {
         ZSetValue {
             scores: IndexMap::default(),
-            order: BTreeSet::new(),
+            order: RankedSet::default(),
             listpack: true,
             mem: 0,
         }
@@ -203,19 +202,24 @@ impl ZSetValue {
     pub fn get_index(&self, i: usize) -> Option<(&Bytes, f64)> {
         self.scores.get_index(i).map(|(m, s)| (m, *s))
     }
-    /// 0-based rank of a member in ascending order. O(rank) for now.
+    /// 0-based rank of a member in ascending order.
     pub fn rank(&self, m: &[u8]) -> Option<usize> {
         let (k, s) = self.scores.get_key_value(m)?;
-        Some(self.order.range(..(Score(*s), k.clone())).count())
+        Some(self.order.rank(&(Score(*s), k.clone())))
     }
     /// Entries with rank in `start..=end` (both already clamped to the set), ascending
     /// or, with `rev`, counting ranks from the highest score.
     pub fn by_rank(&self, start: usize, end: usize, rev: bool) -> Entries<'_> {
-        let n = end + 1 - start;
         if rev {
-            Box::new(self.iter().rev().skip(start).take(n))
+            let len = self.order.len();
+            Box::new(
+                self.order
+                    .by_position(len - 1 - end, len - start)
+                    .rev()
+                    .map(entry),
+            )
         } else {
-            Box::new(self.iter().skip(start).take(n))
+            Box::new(self.order.by_position(start, end + 1).map(entry))
         }
     }
     /// Entries whose score lies in `r` (which must not be empty), ascending or
@@ -232,7 +236,7 @@ impl ZSetValue {
             (false, v) => Bound::Excluded((Score(next_up(v)), Bytes::new())),
             (true, v) => Bound::Excluded((Score(v), Bytes::new())),
         };
-        let it = self.order.range((lo, hi)).map(entry);
+        let it = self.order.range(lo.as_ref(), hi.as_ref()).map(entry);
         if rev {
             Box::new(it.rev())
         } else {
@@ -255,7 +259,8 @@ impl ZSetValue {
                 LexBound::Incl(x) => Bound::Included((first, Bytes::copy_from_slice(x))),
                 LexBound::Excl(x) => Bound::Excluded((first, Bytes::copy_from_slice(x))),
             };
-            let it = self.order.range((bound(r.min), bound(r.max))).map(entry);
+            let (lo, hi) = (bound(r.min), bound(r.max));
+            let it = self.order.range(lo.as_ref(), hi.as_ref()).map(entry);
             return if rev {
                 Box::new(it.rev())
             } else {
