@@ -4,6 +4,7 @@
 Variants (each started fresh in every round, on free 127.0.0.1 ports):
     redis        redis-server, direct
     node         ringcache node, direct
+    node-1loop   ringcache node, direct, with one event loop (threads = 1)
     nutcracker   nutcracker (twemproxy) in front of 3 redis-servers
     proxy-redis  ringcache proxy in front of 3 redis-servers
     proxy-node   ringcache proxy in front of 3 ringcache nodes
@@ -58,10 +59,11 @@ HOST = "127.0.0.1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 KEYSPACE = 100_000  # -r 100000
 VALUE_SIZE = 64  # -d 64
-VARIANTS = ["redis", "node", "nutcracker", "proxy-redis", "proxy-node"]
+VARIANTS = ["redis", "node", "node-1loop", "nutcracker", "proxy-redis", "proxy-node"]
 DESCRIPTION = {
     "redis": "redis-server direct",
     "node": "ringcache node direct",
+    "node-1loop": "ringcache node direct, one event loop (`threads = 1`)",
     "nutcracker": "nutcracker → 3 redis-server",
     "proxy-redis": "ringcache proxy → 3 redis-server",
     "proxy-node": "ringcache proxy → 3 ringcache node",
@@ -235,9 +237,13 @@ def start_redis(dep: Deployment, name: str, tools: Tools, tmp: str) -> Proc:
     ], os.path.join(d, "stdout.log"))
 
 
-def start_node(dep: Deployment, name: str, tools: Tools, tmp: str) -> Proc:
+def start_node(dep: Deployment, name: str, tools: Tools, tmp: str, threads: int = 0) -> Proc:
+    """A node with `threads` event loops (0 = the default, one per core)."""
     port = free_port()
-    return dep.start(name, port, [tools.ringcache, "node", "--listen", f"{HOST}:{port}"],
+    conf = os.path.join(tmp, f"{name}.toml")
+    with open(conf, "w") as f:
+        f.write(f'listen = "{HOST}:{port}"\nthreads = {threads}\n')
+    return dep.start(name, port, [tools.ringcache, "node", "-c", conf],
                      os.path.join(tmp, f"{name}.log"))
 
 
@@ -277,6 +283,8 @@ def deploy(variant: str, tools: Tools, tmp: str) -> Deployment:
             dep.front = start_redis(dep, "redis", tools, tmp)
         elif variant == "node":
             dep.front = start_node(dep, "node", tools, tmp)
+        elif variant == "node-1loop":
+            dep.front = start_node(dep, "node-1loop", tools, tmp, threads=1)
         else:
             if variant in ("nutcracker", "proxy-redis"):
                 backends = [start_redis(dep, f"redis{i}", tools, tmp) for i in (1, 2, 3)]
