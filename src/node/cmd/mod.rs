@@ -11,3 +11,25 @@ pub mod sets;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
+
+use crate::node::db::Keyspace;
+use crate::node::types::Value;
+
+/// Outcome of looking a key up as one value type.
+pub(crate) enum Lookup<'a, T> {
+    Missing,
+    WrongType,
+    Found(&'a T),
+}
+
+/// Read `key` as the type `pick` accepts (`Value::as_set`, `Value::as_zset`…).
+pub(crate) fn lookup<'a, T>(
+    ks: &'a mut Keyspace<'_>,
+    key: &[u8],
+    pick: fn(&Value) -> Option<&T>,
+) -> Lookup<'a, T> {
+    match ks.get_value(key) {
+        None => Lookup::Missing,
+        Some(v) => pick(v).map_or(Lookup::WrongType, Lookup::Found),
+    }
+}

@@ -5,6 +5,7 @@ mod algebra;
 pub mod random;
 pub mod scan;
 
+use super::Lookup;
 use crate::node::db::{owned, Keyspace};
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{SetValue, Value};
@@ -32,19 +33,9 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("sscan", sscan),
 ];
 
-/// Outcome of looking a key up as a set.
-enum Lookup<'a> {
-    Missing,
-    WrongType,
-    Found(&'a SetValue),
-}
-
-fn lookup<'a>(ks: &'a mut Keyspace<'_>, key: &[u8]) -> Lookup<'a> {
-    match ks.get_value(key) {
-        None => Lookup::Missing,
-        Some(Value::Set(s)) => Lookup::Found(s),
-        Some(_) => Lookup::WrongType,
-    }
+/// Read a key as a set.
+fn lookup<'a>(ks: &'a mut Keyspace<'_>, key: &[u8]) -> Lookup<'a, SetValue> {
+    super::lookup(ks, key, Value::as_set)
 }
 
 /// Reply with a set's members as a RESP3 set (array in RESP2).

@@ -7,6 +7,7 @@ mod parse;
 mod pop;
 mod range;
 
+use super::Lookup;
 use crate::command::args::eq_ignore_case;
 use crate::node::db::{owned, Keyspace};
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
@@ -46,19 +47,9 @@ pub const COMMANDS: &[CommandDef] = &[
 /// NaN produced by an increment.
 const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
 
-/// Outcome of looking a key up as a sorted set.
-enum Lookup<'a> {
-    Missing,
-    WrongType,
-    Found(&'a ZSetValue),
-}
-
-fn lookup<'a>(ks: &'a mut Keyspace<'_>, key: &[u8]) -> Lookup<'a> {
-    match ks.get_value(key) {
-        None => Lookup::Missing,
-        Some(Value::ZSet(z)) => Lookup::Found(z),
-        Some(_) => Lookup::WrongType,
-    }
+/// Read a key as a sorted set.
+fn lookup<'a>(ks: &'a mut Keyspace<'_>, key: &[u8]) -> Lookup<'a, ZSetValue> {
+    super::lookup(ks, key, Value::as_zset)
 }
 
 /// Start a reply of `n` entries: with scores, RESP2 flattens member/score pairs and
