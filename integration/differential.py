@@ -603,6 +603,34 @@ def show(x):
     return repr(x) if isinstance(x, bytes) else x
 
 
+def run_cases(cases, ports, servers, keep_going, deadline, dump=False):
+    """Run `cases` in order against the (reference, sut) `ports`, printing each failure.
+
+    Returns (passed, failed), or None when the run must stop early: past `deadline`
+    (a time.monotonic() value), a server exited, or a failure without `keep_going`.
+    """
+    passed, failed = 0, 0
+    for case in cases:
+        if time.monotonic() > deadline:
+            print("FAIL: run exceeded its time limit, aborting")
+            return None
+        if dump:
+            print(case["name"])
+        why = run_case(case, ports, dump)
+        if why is None:
+            passed += 1
+            continue
+        failed += 1
+        print("FAIL " + why)
+        for s in servers:
+            if s.proc.poll() is not None:
+                print("%s exited with %s; log tail:\n%s" % (s.name, s.proc.returncode, s.log_tail()))
+                return None
+        if not keep_going:
+            return None
+    return passed, failed
+
+
 def run_case(case, ports, dump=False):
     """Return None on success, or a failure description."""
     pairs = [Pair(ports)]
@@ -684,27 +712,12 @@ def main():
             s.wait_ready()
         print("reference redis-server on %d, sut (%s) on %d; %d cases"
               % (ref_port, args.sut, sut_port, len(cases)))
-        ports = (ref_port, sut_port)
-        passed, failed = 0, 0
         t0 = time.monotonic()
-        for case in cases:
-            if time.monotonic() - t0 > RUN_DEADLINE:
-                print("run exceeded %ds, aborting" % RUN_DEADLINE)
-                return 1
-            if args.dump:
-                print(case["name"])
-            why = run_case(case, ports, args.dump)
-            if why is None:
-                passed += 1
-                continue
-            failed += 1
-            print("FAIL " + why)
-            for s in servers:
-                if s.proc.poll() is not None:
-                    print("%s exited with %s; log tail:\n%s" % (s.name, s.proc.returncode, s.log_tail()))
-                    return 1
-            if not args.keep_going:
-                return 1
+        counts = run_cases(cases, (ref_port, sut_port), servers, args.keep_going,
+                           t0 + RUN_DEADLINE, args.dump)
+        if counts is None:
+            return 1
+        passed, failed = counts
         print("%d passed, %d failed (%.1fs)" % (passed, failed, time.monotonic() - t0))
         return 1 if failed else 0
     finally:

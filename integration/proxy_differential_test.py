@@ -45,7 +45,10 @@ TAGGED = {
              "sinterstore", "sunionstore", "resp3-set-shapes", "sintercard-multi",
              "smove-edge", "set-store-overwrites"],
     "server": ["resp3-set", "resp3-list"],
-    "transactions": ["multi-all-types", "multi-resp3"],
+    "transactions": ["multi-all-types", "multi-resp3", "watch-wrongtype-lmove-left",
+                     "watch-wrongtype-rpoplpush", "watch-wrongtype-smove-m",
+                     "watch-wrongtype-sinterstore", "watch-wrongtype-sunionstore",
+                     "watch-wrongtype-sdiffstore"],
 }
 
 # Read-only commands not sent to either server: (command, subcommand or None) -> reason.
@@ -179,31 +182,22 @@ def main():
         print("command: %s" % " ".join(shlex.quote(a) for a in servers[-1].proc.args))
 
         tagged = tagged_names()
-        passed, failed, n_tagged = 0, 0, 0
+        n_tagged = 0
         skipped_cases, skipped_steps = {}, {}
+        to_run = []
         for case in cases:
-            if time.monotonic() - t_start > DEADLINE_S:
-                print("FAIL: run exceeded %ds" % DEADLINE_S)
-                return 1
             if case["name"] in SKIP_CASES:
                 skipped_cases.setdefault(SKIP_CASES[case["name"]], []).append(case["name"])
                 continue
             if case["name"] in tagged:
                 case, _ = tag_case(case, ref_port)
                 n_tagged += 1
-            case = filter_steps(case, skipped_steps)
-            why = d.run_case(case, (ref_port, proxy_port))
-            if why is None:
-                passed += 1
-                continue
-            failed += 1
-            print("FAIL " + why)
-            for s in servers:
-                if s.proc.poll() is not None:
-                    print("%s exited with %s; log tail:\n%s" % (s.name, s.proc.returncode, s.log_tail()))
-                    return 1
-            if not args.keep_going:
-                return 1
+            to_run.append(filter_steps(case, skipped_steps))
+        counts = d.run_cases(to_run, (ref_port, proxy_port), servers, args.keep_going,
+                             t_start + DEADLINE_S)
+        if counts is None:
+            return 1
+        passed, failed = counts
 
         print("skipped cases:")
         for why, names in sorted(skipped_cases.items()):

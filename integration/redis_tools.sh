@@ -52,30 +52,7 @@ if [[ $ready -ne 1 ]]; then
 fi
 echo "server ready on 127.0.0.1:$PORT"
 
-FAILED=0
-run_step() {
-    local name="$1"; shift
-    local t0=$SECONDS rc
-    set +e
-    ( set -euo pipefail; "$@" ) >"$WORK/step.out" 2>&1
-    rc=$?
-    set -e
-    if [[ $rc -eq 0 ]]; then
-        echo "PASS $name ($((SECONDS - t0))s)"
-    else
-        echo "FAIL $name (rc=$rc); output:"
-        sed 's/^/    /' "$WORK/step.out" | tail -n 40
-        FAILED=1
-    fi
-}
-
-expect_eq() {  # expect_eq what expected actual
-    if [[ "$2" != "$3" ]]; then
-        echo "$1: expected:"; printf '%s\n' "$2" | head -n 20 | cat -A
-        echo "$1: got:";      printf '%s\n' "$3" | head -n 20 | cat -A
-        return 1
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/steps.sh"
 
 # wait_pane PATTERN: poll the tmux pane (bounded) until it contains PATTERN (fixed string)
 wait_pane() {
