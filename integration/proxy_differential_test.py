@@ -58,16 +58,14 @@ SKIP_STEPS = {
     (b"RANDOMKEY", None): "RANDOMKEY asks a random backend",
     (b"CONFIG", None): "CONFIG is local: GET knows a few parameters, SET/REWRITE/RESETSTAT "
                        "are refused (configure each backend)",
-    (b"CLIENT", b"*"): "CLIENT is local: only ID, SETNAME, GETNAME, SETINFO are compared "
-                       "(LIST/INFO describe the proxy's client; no KILL, tracking, HELP...)",
-    (b"COMMAND", b"GETKEYS"): "COMMAND is local: no GETKEYS/GETKEYSANDFLAGS/HELP",
-    (b"COMMAND", b"GETKEYSANDFLAGS"): "COMMAND is local: no GETKEYS/GETKEYSANDFLAGS/HELP",
-    (b"COMMAND", b"HELP"): "COMMAND is local: no GETKEYS/GETKEYSANDFLAGS/HELP",
+    (b"CLIENT", b"*"): "CLIENT is local: only ID, SETNAME, GETNAME, SETINFO, HELP are "
+                       "compared (LIST/INFO describe the proxy's client; no KILL, tracking...)",
+    (b"COMMAND", b"GETKEYSANDFLAGS"): "COMMAND is local: no GETKEYSANDFLAGS",
     (b"FUNCTION", None): "FUNCTION is not supported through the proxy",
     (b"INFO", None): "INFO is local (the proxy's sections plus the summed keyspace)",
 }
 
-CLIENT_LOCAL = {b"ID", b"SETNAME", b"GETNAME", b"SETINFO", None}
+CLIENT_LOCAL = {b"ID", b"SETNAME", b"GETNAME", b"SETINFO", b"HELP", None}
 
 # Whole cases not run: name -> reason.
 SKIP_CASES = {

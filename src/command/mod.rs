@@ -7,6 +7,7 @@ mod extra;
 mod generated;
 pub mod glob;
 pub mod hello;
+pub mod introspect;
 pub mod long_double;
 pub mod table;
 

@@ -7,7 +7,7 @@ use crate::command::args::{eq_ignore_case, parse_i64};
 use crate::command::hello::{
     check_password, parse_hello, write_hello_reply, HELLO_NOAUTH, REDIS_VERSION,
 };
-use crate::command::{self, table};
+use crate::command::{self, introspect, table};
 use crate::protocol::{errors, frame, Reply};
 use bytes::Bytes;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -140,8 +140,25 @@ fn client(s: &mut Session, args: &[Bytes], out: &mut Reply) {
             if out.resp3 { 3 } else { 2 },
         );
         out.verbatim(line.as_bytes());
+    } else if eq_ignore_case(sub, "help") {
+        introspect::help_reply(out, introspect::CLIENT_HELP);
     } else {
-        out.error(errors::unknown_subcommand(sub, "client"));
+        not_here("client", sub, out);
+    }
+}
+
+/// A subcommand the proxy does not answer: "not supported" when Redis has it (so the
+/// client knows it is ringcache's limit, not a typo), else Redis's unknown-subcommand
+/// error.
+fn not_here(container: &str, sub: &[u8], out: &mut Reply) {
+    if command::lookup_sub(container, sub).is_some() {
+        out.error(format!(
+            "ERR ringcache: {} {} is not supported through the proxy",
+            container.to_uppercase(),
+            String::from_utf8_lossy(sub).to_uppercase()
+        ));
+    } else {
+        out.error(errors::unknown_subcommand(sub, container));
     }
 }
 
@@ -157,6 +174,15 @@ fn routable() -> impl Iterator<Item = &'static table::CommandSpec> {
 }
 
 fn command_cmd(args: &[Bytes], out: &mut Reply) {
+    if let Some(id) = args
+        .get(1)
+        .and_then(|sub| command::lookup_sub("command", sub))
+    {
+        let spec = command::spec(id);
+        if !spec.arity_ok(args.len()) {
+            return out.error(errors::arity(spec.name));
+        }
+    }
     let resp3 = out.resp3;
     let info = |c: &table::CommandSpec| if resp3 { c.info_resp3 } else { c.info_resp2 };
     match args.get(1) {
@@ -204,7 +230,11 @@ fn command_cmd(args: &[Bytes], out: &mut Reply) {
                 out.raw(if resp3 { c.docs_resp3 } else { c.docs_resp2 });
             }
         }
-        Some(sub) => out.error(errors::unknown_subcommand(sub, "command")),
+        Some(sub) if eq_ignore_case(sub, "getkeys") => introspect::getkeys(out, &args[2..]),
+        Some(sub) if eq_ignore_case(sub, "help") => {
+            introspect::help_reply(out, introspect::COMMAND_HELP)
+        }
+        Some(sub) => not_here("command", sub, out),
     }
 }
 

@@ -6,35 +6,11 @@
 //! node can do.
 
 use crate::command::args::eq_ignore_case;
-use crate::command::{self, CommandId, CommandSpec};
+use crate::command::{self, introspect, CommandId, CommandSpec};
 use crate::node::cmd::config::glob_match;
 use crate::node::dispatch::{self, Ctx};
 use crate::protocol::{errors, Reply};
 use bytes::Bytes;
-
-const HELP: &[&str] = &[
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "(no subcommand)",
-    "    Return details about all Redis commands.",
-    "COUNT",
-    "    Return the total number of commands in this Redis server.",
-    "LIST",
-    "    Return a list of all commands in this Redis server.",
-    "INFO [<command-name> ...]",
-    "    Return details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "DOCS [<command-name> ...]",
-    "    Return documentation details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "GETKEYS <full-command>",
-    "    Return the keys from a full Redis command.",
-    "GETKEYSANDFLAGS <full-command>",
-    "    Return the keys and the access flags from a full Redis command.",
-    "HELP",
-    "    Prints this help.",
-];
 
 /// COMMAND, dispatched on the subcommand.
 pub fn command(ctx: &mut Ctx<'_>, args: &[Bytes]) {
@@ -58,8 +34,8 @@ pub fn command(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             }
         }
         b"docs" => docs(ctx, &args[2..]),
-        b"getkeys" => getkeys(ctx, &args[2..]),
-        b"help" => super::help_reply(ctx.out, HELP),
+        b"getkeys" => introspect::getkeys(ctx.out, &args[2..]),
+        b"help" => introspect::help_reply(ctx.out, introspect::COMMAND_HELP),
         _ => ctx.out.error(format!(
             "ERR COMMAND {} is not supported by ringcache",
             String::from_utf8_lossy(sub).to_uppercase()
@@ -170,34 +146,5 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     ctx.out.array(names.len());
     for n in names {
         ctx.out.bulk(n.as_bytes());
-    }
-}
-
-/// COMMAND GETKEYS cmd arg…: key positions from the command table.
-fn getkeys(ctx: &mut Ctx<'_>, cmd: &[Bytes]) {
-    let Some(mut id) = command::lookup(&cmd[0]) else {
-        return ctx.out.error("ERR Invalid command specified");
-    };
-    if command::spec(id).has_subcommands {
-        if let Some(sub) = cmd
-            .get(1)
-            .and_then(|s| command::lookup_sub(command::spec(id).name, s))
-        {
-            id = sub;
-        }
-    }
-    let spec = command::spec(id);
-    if !spec.arity_ok(cmd.len()) {
-        return ctx
-            .out
-            .error("ERR Invalid number of arguments specified for command");
-    }
-    let keys: Vec<usize> = spec.key_indexes(cmd.len()).collect();
-    if keys.is_empty() {
-        return ctx.out.error("ERR The command has no key arguments");
-    }
-    ctx.out.array(keys.len());
-    for k in keys {
-        ctx.out.bulk(&cmd[k]);
     }
 }

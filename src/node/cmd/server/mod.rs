@@ -147,7 +147,7 @@ fn function(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         out.bulk(b"functions_count");
         out.int(0);
     } else if eq_ignore_case(sub, "help") {
-        help_reply(out, FUNCTION_HELP);
+        crate::command::introspect::help_reply(out, FUNCTION_HELP);
     } else {
         // LOAD, DUMP, RESTORE: the node has no script engine.
         out.error(format!(
@@ -199,14 +199,6 @@ const FUNCTION_HELP: &[&str] = &[
     "HELP",
     "    Prints this help.",
 ];
-
-/// A `HELP` subcommand's reply: one status line per line of text, as Redis sends it.
-pub(crate) fn help_reply(out: &mut crate::protocol::Reply, lines: &[&str]) {
-    out.array(lines.len());
-    for l in lines {
-        out.simple(l);
-    }
-}
 
 /// RESET: back to a fresh connection — leave MULTI, drop WATCHes and the name,
 /// RESP2, and unauthenticated again when a password is set.
