@@ -131,29 +131,34 @@ async fn command_help_client_help_and_getkeys_answer_like_redis() {
     assert_eq!(p.q("COMMAND HELP").await, help(COMMAND_HELP));
     assert_eq!(p.q("CLIENT HELP").await, help(CLIENT_HELP));
     assert!(COMMAND_HELP[0].starts_with("COMMAND <subcommand>"));
-    assert_eq!(
-        p.q("COMMAND GETKEYS MSET a 1 b 2").await,
-        "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
-    );
-    assert_eq!(
-        p.q("COMMAND GETKEYS").await,
-        "-ERR wrong number of arguments for 'command|getkeys' command\r\n"
-    );
-    assert_eq!(
-        p.q("COMMAND GETKEYS nosuch a").await,
-        "-ERR Invalid command specified\r\n"
-    );
-    assert_eq!(
-        p.q("COMMAND GETKEYS PING x").await,
-        "-ERR The command has no key arguments\r\n"
-    );
-    assert_eq!(
-        p.q("COMMAND GETKEYSANDFLAGS SET a b").await,
-        "-ERR ringcache: COMMAND GETKEYSANDFLAGS is not supported through the proxy\r\n"
-    );
-    assert_eq!(
-        p.q("COMMAND FOO").await,
-        "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"
-    );
+    let cases = [
+        (
+            "COMMAND GETKEYS MSET a 1 b 2",
+            "*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+        ),
+        (
+            "COMMAND GETKEYS",
+            "-ERR wrong number of arguments for 'command|getkeys' command\r\n",
+        ),
+        (
+            "COMMAND GETKEYS nosuch a",
+            "-ERR Invalid command specified\r\n",
+        ),
+        (
+            "COMMAND GETKEYS PING x",
+            "-ERR The command has no key arguments\r\n",
+        ),
+        (
+            "COMMAND GETKEYSANDFLAGS SET a b",
+            "-ERR ringcache: COMMAND GETKEYSANDFLAGS is not supported through the proxy\r\n",
+        ),
+        (
+            "COMMAND FOO",
+            "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n",
+        ),
+    ];
+    for (command, want) in cases {
+        assert_eq!(p.q(command).await, want, "{command}");
+    }
     c.stop().await;
 }
