@@ -6,7 +6,7 @@
 //! A per-thread state would duplicate the cache and break `SCRIPT LOAD` on one
 //! connection followed by `EVALSHA` on another.
 
-use super::{cfuncs, convert};
+use super::{bit, cfuncs, convert};
 use crate::node::dispatch::Ctx;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
@@ -212,6 +212,19 @@ impl Engine {
         let h = hook.clone();
         let killed = lua.create_function(move |_, ()| Ok(h.expired()))?;
         let dbg: Table = real.get("debug")?;
+        // Redis's extra libraries: cjson (Lua, see cjson.lua) and bit (Rust).
+        let cjson: Table =
+            lua.load(include_str!("cjson.lua"))
+                .set_name(SANDBOX)
+                .call(Value::LightUserData(mlua::LightUserData(
+                    std::ptr::null_mut(),
+                )))?;
+        for name in ["encode", "decode"] {
+            let f: Function = cjson.get(name)?;
+            cjson.set(name, raising_like_c(&lua, f)?)?;
+        }
+        real.set("cjson", cjson)?;
+        real.set("bit", bit::module(&lua)?)?;
         let (globals, run): (Table, Function) = lua
             .load(include_str!("sandbox.lua"))
             .set_name(SANDBOX)
@@ -344,6 +357,36 @@ pub fn error_text(e: &mlua::Error) -> String {
         mlua::Error::CallbackError { cause, .. } => error_text(cause),
         other => other.to_string(),
     }
+}
+
+/// `f`, which returns `(true, result)` or `(false, message)`, as a function called
+/// through a Rust (C) frame that raises the message prefixed with the caller's
+/// position, as a C library's `luaL_error` does: `user_script:3: …` even when the
+/// script calls `return f(…)` (a tail call, which would have replaced the caller's
+/// frame had `f` been called as a Lua function).
+fn raising_like_c(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| {
+        let (ok, v): (bool, Value) = f.call(args)?;
+        if ok {
+            return Ok(v);
+        }
+        let msg = match &v {
+            Value::String(s) => s.to_string_lossy(),
+            other => format!("{other:?}"),
+        };
+        {
+            let at = lua
+                .inspect_stack(1, |d| {
+                    let src = d.source().short_src.map(|s| s.into_owned());
+                    match (src, d.current_line()) {
+                        (Some(src), Some(line)) if line > 0 => format!("{src}:{line}: "),
+                        _ => String::new(),
+                    }
+                })
+                .unwrap_or_default();
+            Err(mlua::Error::runtime(format!("{at}{msg}")))
+        }
+    })
 }
 
 /// A Lua number, or a string Lua would convert to one (`lua_isnumber`).

@@ -9,6 +9,7 @@
 //! with an error (Redis keeps running it and answers BUSY to everyone else until SCRIPT
 //! KILL); other clients simply wait on the shard locks meanwhile, except SCRIPT KILL.
 
+mod bit;
 mod cfuncs;
 mod convert;
 mod lua;

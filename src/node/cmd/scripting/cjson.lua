@@ -1,0 +1,288 @@
+-- `cjson` for scripts: lua-cjson 2.1.0's encode/decode as Redis 7.0 embeds it, with its
+-- defaults (numbers as "%.14g", "/" escaped, sparse arrays refused, nesting limited to
+-- 1000) and its error texts. Written in Lua so that number formatting is the C
+-- library's "%.14g", exactly as lua-cjson's. Runs once per Lua state before the sandbox
+-- (same chunk name, so the error handler skips its frames) and returns the module
+-- table; `null` is the lightuserdata NULL lua-cjson uses for JSON null. encode and
+-- decode return (true, result) or (false, error text): lua.rs calls them from a C
+-- frame that raises the error with the caller's position, as lua-cjson's luaL_error
+-- does (a Lua function called as `return f()` would lose its caller's frame to the
+-- tail call).
+local null = ...
+local type, next, pairs, error, pcall, tostring, tonumber = type, next, pairs, error, pcall, tostring, tonumber
+local rawget, select = rawget, select
+local format, byte, sub, find, gsub, char = string.format, string.byte, string.sub, string.find, string.gsub, string.char
+local concat, floor, huge = table.concat, math.floor, math.huge
+
+local MAX_DEPTH = 1000
+
+-- ---------------------------------------------------------------------------- encode
+
+local escapes = { ['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b',
+  ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+for c = 0, 31 do
+  local ch = char(c)
+  if not escapes[ch] then escapes[ch] = format('\\u%04x', c) end
+end
+escapes['\127'] = '\\u007f'
+
+local function encode_string(s)
+  return '"' .. gsub(s, '[%c"\\/]', escapes) .. '"'
+end
+
+local function encode_number(n)
+  if n ~= n or n == huge or n == -huge then
+    error('Cannot serialise number: must not be NaN or Inf', 0)
+  end
+  return format('%.14g', n)
+end
+
+-- lua-cjson's lua_array_length: the largest key if every key is a positive integer
+-- (and the array not excessively sparse), 0 for an empty table, -1 for an object.
+local function array_length(t)
+  local max, items = 0, 0
+  for k in next, t do
+    if type(k) == 'number' and k >= 1 and floor(k) == k then
+      if k > max then max = k end
+      items = items + 1
+    else
+      return -1
+    end
+  end
+  if max > items * 2 and max > 10 then
+    error('Cannot serialise table: excessively sparse array', 0)
+  end
+  return max
+end
+
+local encode_value
+
+local function encode_table(t, depth, out)
+  depth = depth + 1
+  if depth > MAX_DEPTH then
+    error(format('Cannot serialise, excessive nesting (%d)', depth), 0)
+  end
+  local len = array_length(t)
+  if len > 0 then
+    out[#out + 1] = '['
+    for i = 1, len do
+      if i > 1 then out[#out + 1] = ',' end
+      encode_value(rawget(t, i), depth, out)
+    end
+    out[#out + 1] = ']'
+    return
+  end
+  out[#out + 1] = '{'
+  local first = true
+  for k, v in next, t do
+    if not first then out[#out + 1] = ',' end
+    first = false
+    local kt = type(k)
+    if kt == 'string' then
+      out[#out + 1] = encode_string(k)
+    elseif kt == 'number' then
+      out[#out + 1] = '"' .. encode_number(k) .. '"'
+    else
+      error(format('Cannot serialise %s: table key must be a number or string', kt), 0)
+    end
+    out[#out + 1] = ':'
+    encode_value(v, depth, out)
+  end
+  out[#out + 1] = '}'
+end
+
+encode_value = function(v, depth, out)
+  local vt = type(v)
+  if vt == 'string' then
+    out[#out + 1] = encode_string(v)
+  elseif vt == 'number' then
+    out[#out + 1] = encode_number(v)
+  elseif vt == 'boolean' then
+    out[#out + 1] = v and 'true' or 'false'
+  elseif vt == 'table' then
+    encode_table(v, depth, out)
+  elseif vt == 'nil' or v == null then
+    out[#out + 1] = 'null'
+  else
+    error(format('Cannot serialise %s: type not supported', vt), 0)
+  end
+end
+
+local function encode(...)
+  if select('#', ...) ~= 1 then
+    return false, "bad argument #1 to 'encode' (expected 1 argument)"
+  end
+  local out = {}
+  local ok, err = pcall(encode_value, (...), 0, out)
+  if not ok then return false, err end
+  return true, concat(out)
+end
+
+-- ---------------------------------------------------------------------------- decode
+
+-- Token kinds, named as lua-cjson names them in its errors.
+local T_OBJ_BEGIN, T_OBJ_END, T_ARR_BEGIN, T_ARR_END = 'T_OBJ_BEGIN', 'T_OBJ_END', 'T_ARR_BEGIN', 'T_ARR_END'
+local T_STRING, T_NUMBER, T_BOOLEAN, T_NULL = 'T_STRING', 'T_NUMBER', 'T_BOOLEAN', 'T_NULL'
+local T_COLON, T_COMMA, T_END, T_ERROR = 'T_COLON', 'T_COMMA', 'T_END', 'T_ERROR'
+
+local single = { ['{'] = T_OBJ_BEGIN, ['}'] = T_OBJ_END, ['['] = T_ARR_BEGIN,
+  [']'] = T_ARR_END, [':'] = T_COLON, [','] = T_COMMA }
+local unescape = { ['"'] = '"', ['\\'] = '\\', ['/'] = '/', b = '\b', f = '\f',
+  n = '\n', r = '\r', t = '\t' }
+
+-- UTF-8 bytes of a code point.
+local function utf8(cp)
+  if cp < 0x80 then return char(cp) end
+  if cp < 0x800 then return char(0xC0 + floor(cp / 0x40), 0x80 + cp % 0x40) end
+  if cp < 0x10000 then
+    return char(0xE0 + floor(cp / 0x1000), 0x80 + floor(cp / 0x40) % 0x40, 0x80 + cp % 0x40)
+  end
+  return char(0xF0 + floor(cp / 0x40000), 0x80 + floor(cp / 0x1000) % 0x40,
+    0x80 + floor(cp / 0x40) % 0x40, 0x80 + cp % 0x40)
+end
+
+-- The string starting after the quote at `i`: (value, next position), or (nil, error,
+-- position of the error) — lua-cjson reports string errors where they occur.
+local function read_string(s, i)
+  local parts, n = {}, #s
+  while true do
+    local j = find(s, '["\\]', i)
+    if not j then return nil, 'unexpected end of string', n + 1 end
+    parts[#parts + 1] = sub(s, i, j - 1)
+    if sub(s, j, j) == '"' then return concat(parts), j + 1 end
+    local e = sub(s, j + 1, j + 1)
+    if e == 'u' then
+      local hex = sub(s, j + 2, j + 5)
+      local cp = find(hex, '^%x%x%x%x$') and tonumber(hex, 16)
+      if not cp then return nil, 'invalid unicode escape code', j end
+      i = j + 6
+      if cp >= 0xD800 and cp <= 0xDBFF then
+        local lo = sub(s, i, i + 1) == '\\u' and find(sub(s, i + 2, i + 5), '^%x%x%x%x$')
+          and tonumber(sub(s, i + 2, i + 5), 16)
+        if not lo or lo < 0xDC00 or lo > 0xDFFF then return nil, 'invalid unicode escape code', j end
+        cp = 0x10000 + (cp - 0xD800) * 0x400 + (lo - 0xDC00)
+        i = i + 6
+      elseif cp >= 0xDC00 and cp <= 0xDFFF then
+        return nil, 'invalid unicode escape code', j
+      end
+      parts[#parts + 1] = utf8(cp)
+    elseif unescape[e] then
+      parts[#parts + 1] = unescape[e]
+      i = j + 2
+    else
+      if j + 1 > n then return nil, 'unexpected end of string', n + 1 end
+      return nil, 'invalid escape code', j
+    end
+  end
+end
+
+-- The next token at or after `i`: kind, value, start index (0-based as lua-cjson
+-- reports it, plus one), next position.
+local function next_token(s, i)
+  i = find(s, '[^ \t\n\r]', i) or #s + 1
+  if i > #s then return T_END, nil, i end
+  local c = sub(s, i, i)
+  if single[c] then return single[c], nil, i, i + 1 end
+  if c == '"' then
+    local v, j, err_at = read_string(s, i + 1)
+    if not v then return T_ERROR, j, err_at end
+    return T_STRING, v, i, j
+  end
+  if c == '-' or find(c, '%d') then
+    local text = sub(s, find(s, '^[%-%+%w%.]+', i))
+    local v = tonumber(text)
+    if not v then return T_ERROR, 'invalid number', i end
+    return T_NUMBER, v, i, i + #text
+  end
+  if sub(s, i, i + 3) == 'true' then return T_BOOLEAN, true, i, i + 4 end
+  if sub(s, i, i + 4) == 'false' then return T_BOOLEAN, false, i, i + 5 end
+  if sub(s, i, i + 3) == 'null' then return T_NULL, null, i, i + 4 end
+  return T_ERROR, 'invalid token', i
+end
+
+local function expected(what, kind, value, at)
+  error(format('Expected %s but found %s at character %d', what,
+    kind == T_ERROR and value or kind, at), 0)
+end
+
+local parse_value
+
+local function descend(depth, i)
+  if depth > MAX_DEPTH then
+    error(format('Found too many nested data structures (%d) at character %d', depth, i - 1), 0)
+  end
+end
+
+-- The elements of an object or array, from just after its opening token to just after
+-- `close`: `item(kind, value, at, next)` parses one element starting at the given token
+-- and returns the position after it.
+local function parse_items(s, i, depth, close, what, item)
+  descend(depth, i)
+  local kind, v, at, j = next_token(s, i)
+  if kind == close then return j end
+  while true do
+    j = item(kind, v, at, j)
+    kind, v, at, j = next_token(s, j)
+    if kind == close then return j end
+    if kind ~= T_COMMA then expected('comma or ' .. what .. ' end', kind, v, at) end
+    kind, v, at, j = next_token(s, j)
+  end
+end
+
+local function parse_object(s, i, depth)
+  local t = {}
+  local j = parse_items(s, i, depth, T_OBJ_END, 'object', function(kind, key, at, j)
+    if kind ~= T_STRING then expected('object key string', kind, key, at) end
+    local v
+    kind, v, at, j = next_token(s, j)
+    if kind ~= T_COLON then expected('colon', kind, v, at) end
+    kind, v, at, j = next_token(s, j)
+    t[key], j = parse_value(s, kind, v, at, j, depth)
+    return j
+  end)
+  return t, j
+end
+
+local function parse_array(s, i, depth)
+  local t, n = {}, 0
+  local j = parse_items(s, i, depth, T_ARR_END, 'array', function(kind, v, at, j)
+    n = n + 1
+    t[n], j = parse_value(s, kind, v, at, j, depth)
+    return j
+  end)
+  return t, j
+end
+
+parse_value = function(s, kind, v, at, j, depth)
+  if kind == T_STRING or kind == T_NUMBER or kind == T_BOOLEAN or kind == T_NULL then
+    return v, j
+  elseif kind == T_OBJ_BEGIN then
+    return parse_object(s, j, depth + 1)
+  elseif kind == T_ARR_BEGIN then
+    return parse_array(s, j, depth + 1)
+  end
+  expected('value', kind, v, at)
+end
+
+local function decode_string(s)
+  local kind, v, at, j = next_token(s, 1)
+  local value
+  value, j = parse_value(s, kind, v, at, j, 0)
+  kind, v, at = next_token(s, j)
+  if kind ~= T_END then expected('the end', kind, v, at) end
+  return value
+end
+
+local function decode(...)
+  if select('#', ...) ~= 1 then
+    return false, "bad argument #1 to 'decode' (expected 1 argument)"
+  end
+  local s = ...
+  if type(s) == 'number' then s = tostring(s) end
+  if type(s) ~= 'string' then
+    return false, format("bad argument #1 to 'decode' (string expected, got %s)", type(s))
+  end
+  return pcall(decode_string, s)
+end
+
+return { encode = encode, decode = decode, null = null, _NAME = 'cjson', _VERSION = '2.1.0' }
