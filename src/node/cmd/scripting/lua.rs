@@ -6,7 +6,7 @@
 //! A per-thread state would duplicate the cache and break `SCRIPT LOAD` on one
 //! connection followed by `EVALSHA` on another.
 
-use super::{bit, cfuncs, convert};
+use super::{bit, cfuncs, convert, msgpack};
 use crate::node::dispatch::Ctx;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
@@ -225,6 +225,7 @@ impl Engine {
         }
         real.set("cjson", cjson)?;
         real.set("bit", bit::module(&lua)?)?;
+        real.set("cmsgpack", msgpack::module(&lua)?)?;
         let (globals, run): (Table, Function) = lua
             .load(include_str!("sandbox.lua"))
             .set_name(SANDBOX)
@@ -374,19 +375,24 @@ fn raising_like_c(lua: &Lua, f: Function) -> mlua::Result<Function> {
             Value::String(s) => s.to_string_lossy(),
             other => format!("{other:?}"),
         };
-        {
-            let at = lua
-                .inspect_stack(1, |d| {
-                    let src = d.source().short_src.map(|s| s.into_owned());
-                    match (src, d.current_line()) {
-                        (Some(src), Some(line)) if line > 0 => format!("{src}:{line}: "),
-                        _ => String::new(),
-                    }
-                })
-                .unwrap_or_default();
-            Err(mlua::Error::runtime(format!("{at}{msg}")))
+        Err(mlua::Error::runtime(format!(
+            "{}{msg}",
+            caller_position(lua)
+        )))
+    })
+}
+
+/// `luaL_where(L, 1)` from inside a Rust function: `user_script:3: `, the position of
+/// the Lua code that called it (empty when that is not Lua code).
+pub(super) fn caller_position(lua: &Lua) -> String {
+    lua.inspect_stack(1, |d| {
+        let src = d.source().short_src.map(|s| s.into_owned());
+        match (src, d.current_line()) {
+            (Some(src), Some(line)) if line > 0 => format!("{src}:{line}: "),
+            _ => String::new(),
         }
     })
+    .unwrap_or_default()
 }
 
 /// A Lua number, or a string Lua would convert to one (`lua_isnumber`).

@@ -13,6 +13,7 @@ mod bit;
 mod cfuncs;
 mod convert;
 mod lua;
+mod msgpack;
 
 use crate::command::args::{eq_ignore_case, parse_i64};
 use crate::node::dispatch::{global, keyless, CommandDef, Ctx};
