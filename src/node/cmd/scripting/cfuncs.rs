@@ -87,3 +87,29 @@ pub unsafe extern "C-unwind" fn math_randomseed(l: *mut lua_State) -> c_int {
     srand48(checkint(l, 1) as i32);
     0
 }
+
+/// The C frame every script library function written in Rust or Lua is called
+/// through (`cjson`, `cmsgpack`, `redis.log`…). Its upvalue is the implementation,
+/// which returns `(true, results…)` or `(false, error, positioned)`; the error (a
+/// string, or Redis's `{err=…}` table) is raised as is — a string prefixed with the
+/// caller's position when `positioned`, as `luaL_error` does in C libraries — so
+/// `pcall` hands scripts a string rather than a Rust error object, and the position
+/// survives `return f(…)` tail calls (a Lua wrapper's would not).
+pub unsafe extern "C-unwind" fn library_call(l: *mut lua_State) -> c_int {
+    let n = ffi::lua_gettop(l);
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, n, ffi::LUA_MULTRET);
+    if ffi::lua_toboolean(l, 1) != 0 {
+        ffi::lua_remove(l, 1);
+        return ffi::lua_gettop(l);
+    }
+    let positioned = ffi::lua_toboolean(l, 3) != 0;
+    ffi::lua_settop(l, 2);
+    if positioned {
+        ffi::luaL_where(l, 1);
+        ffi::lua_insert(l, 2);
+        ffi::lua_concat(l, 2);
+    }
+    ffi::lua_error(l)
+}

@@ -4,14 +4,13 @@
 -- library's "%.14g", exactly as lua-cjson's. Runs once per Lua state before the sandbox
 -- (same chunk name, so the error handler skips its frames) and returns the module
 -- table; `null` is the lightuserdata NULL lua-cjson uses for JSON null. encode and
--- decode return (true, result) or (false, error text): lua.rs calls them from a C
--- frame that raises the error with the caller's position, as lua-cjson's luaL_error
--- does (a Lua function called as `return f()` would lose its caller's frame to the
--- tail call).
+-- decode return (true, result) or (false, error text, true): lua.rs calls them through
+-- a C frame (library.rs) that raises the text as a string after the caller's
+-- position, as lua-cjson's luaL_error does.
 local null = ...
 local type, next, pairs, error, pcall, tostring, tonumber = type, next, pairs, error, pcall, tostring, tonumber
 local rawget, select = rawget, select
-local format, byte, sub, find, gsub, char = string.format, string.byte, string.sub, string.find, string.gsub, string.char
+local format, sub, find, gsub, char, lower = string.format, string.sub, string.find, string.gsub, string.char, string.lower
 local concat, floor, huge = table.concat, math.floor, math.huge
 
 local MAX_DEPTH = 1000
@@ -110,11 +109,11 @@ end
 
 local function encode(...)
   if select('#', ...) ~= 1 then
-    return false, "bad argument #1 to 'encode' (expected 1 argument)"
+    return false, "bad argument #1 to 'encode' (expected 1 argument)", true
   end
   local out = {}
   local ok, err = pcall(encode_value, (...), 0, out)
-  if not ok then return false, err end
+  if not ok then return false, err, true end
   return true, concat(out)
 end
 
@@ -176,6 +175,17 @@ local function read_string(s, i)
   end
 end
 
+-- A number token at `i`: like strtod, the longest prefix that reads as a number
+-- (tonumber is strtod underneath), so "1.5x" is 1.5 followed by an invalid token.
+local function number_token(s, i)
+  local text = sub(s, find(s, '^[%-%+%w%.]+', i))
+  for n = #text, 1, -1 do
+    local v = tonumber(sub(text, 1, n))
+    if v then return T_NUMBER, v, i, i + n end
+  end
+  return T_ERROR, 'invalid number', i
+end
+
 -- The next token at or after `i`: kind, value, start index (0-based as lua-cjson
 -- reports it, plus one), next position.
 local function next_token(s, i)
@@ -188,15 +198,13 @@ local function next_token(s, i)
     if not v then return T_ERROR, j, err_at end
     return T_STRING, v, i, j
   end
-  if c == '-' or find(c, '%d') then
-    local text = sub(s, find(s, '^[%-%+%w%.]+', i))
-    local v = tonumber(text)
-    if not v then return T_ERROR, 'invalid number', i end
-    return T_NUMBER, v, i, i + #text
-  end
+  if c == '-' or find(c, '%d') then return number_token(s, i) end
   if sub(s, i, i + 3) == 'true' then return T_BOOLEAN, true, i, i + 4 end
   if sub(s, i, i + 4) == 'false' then return T_BOOLEAN, false, i, i + 5 end
   if sub(s, i, i + 3) == 'null' then return T_NULL, null, i, i + 4 end
+  -- decode_invalid_numbers (on by default): "+1", "inf", "Infinity", "NaN" are numbers.
+  local word = lower(sub(s, i, i + 2))
+  if c == '+' or word == 'inf' or word == 'nan' then return number_token(s, i) end
   return T_ERROR, 'invalid token', i
 end
 
@@ -275,14 +283,16 @@ end
 
 local function decode(...)
   if select('#', ...) ~= 1 then
-    return false, "bad argument #1 to 'decode' (expected 1 argument)"
+    return false, "bad argument #1 to 'decode' (expected 1 argument)", true
   end
   local s = ...
   if type(s) == 'number' then s = tostring(s) end
   if type(s) ~= 'string' then
-    return false, format("bad argument #1 to 'decode' (string expected, got %s)", type(s))
+    return false, format("bad argument #1 to 'decode' (string expected, got %s)", type(s)), true
   end
-  return pcall(decode_string, s)
+  local ok, v = pcall(decode_string, s)
+  if not ok then return false, v, true end
+  return true, v
 end
 
 return { encode = encode, decode = decode, null = null, _NAME = 'cjson', _VERSION = '2.1.0' }

@@ -6,6 +6,7 @@
 //! A per-thread state would duplicate the cache and break `SCRIPT LOAD` on one
 //! connection followed by `EVALSHA` on another.
 
+use super::library::{self, none, rust_fn, LibError};
 use super::{bit, cfuncs, convert, msgpack};
 use crate::node::dispatch::Ctx;
 use bytes::Bytes;
@@ -145,9 +146,9 @@ impl Engine {
                 other => format!("{other:?}"),
             })
         })?;
-        let sha = lua.create_function(|lua, args: MultiValue| {
+        let sha = rust_fn(&lua, |lua, args: MultiValue| {
             if args.len() != 1 {
-                return Err(mlua::Error::runtime("wrong number of arguments"));
+                return Err(LibError::redis("wrong number of arguments"));
             }
             let body = match &args[0] {
                 Value::String(s) => s.as_bytes().to_vec(),
@@ -155,46 +156,44 @@ impl Engine {
                 Value::Number(n) => lua_number_text(*n).into_bytes(),
                 _ => Vec::new(),
             };
-            lua.create_string(sha1_hex(&body))
+            Ok(MultiValue::from_iter([Value::String(
+                lua.create_string(sha1_hex(&body))?,
+            )]))
         })?;
         let resp = Arc::new(AtomicU8::new(2));
         let r = resp.clone();
-        let set_resp = lua.create_function(move |_, args: MultiValue| {
+        let set_resp = rust_fn(&lua, move |_, args: MultiValue| {
             if args.len() != 1 {
-                return Err(mlua::Error::runtime(
-                    "redis.setresp() requires one argument.",
-                ));
+                return Err(LibError::redis("redis.setresp() requires one argument."));
             }
             match number(&args[0]) {
                 Some(v) if v == 2.0 || v == 3.0 => r.store(v as u8, Ordering::Relaxed),
-                _ => return Err(mlua::Error::runtime("RESP version must be 2 or 3.")),
+                _ => return Err(LibError::redis("RESP version must be 2 or 3.")),
             }
-            Ok(())
+            none()
         })?;
         // Logging is accepted and dropped: the node has no Redis-style log file.
-        let log = lua.create_function(|_, args: MultiValue| {
+        let log = rust_fn(&lua, |_, args: MultiValue| {
             if args.len() < 2 {
-                return Err(mlua::Error::runtime(
+                return Err(LibError::redis(
                     "redis.log() requires two arguments or more.",
                 ));
             }
             match number(&args[0]) {
-                None => Err(mlua::Error::runtime("First argument must be a number")),
+                None => Err(LibError::redis("First argument must be a number")),
                 Some(l) if !(0.0..=3.0).contains(&l) => {
-                    Err(mlua::Error::runtime("Invalid debug level."))
+                    Err(LibError::redis("Invalid debug level."))
                 }
-                Some(_) => Ok(()),
+                Some(_) => none(),
             }
         })?;
-        let set_repl = lua.create_function(|_, args: MultiValue| {
+        let set_repl = rust_fn(&lua, |_, args: MultiValue| {
             if args.len() != 1 {
-                return Err(mlua::Error::runtime(
-                    "redis.set_repl() requires one argument.",
-                ));
+                return Err(LibError::redis("redis.set_repl() requires one argument."));
             }
             match number(&args[0]) {
-                Some(f) if (0.0..=3.0).contains(&f) => Ok(()),
-                _ => Err(mlua::Error::runtime(
+                Some(f) if (0.0..=3.0).contains(&f) => none(),
+                _ => Err(LibError::redis(
                     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
                 )),
             }
@@ -221,7 +220,7 @@ impl Engine {
                 )))?;
         for name in ["encode", "decode"] {
             let f: Function = cjson.get(name)?;
-            cjson.set(name, raising_like_c(&lua, f)?)?;
+            cjson.set(name, library::through_c(&lua, f)?)?;
         }
         real.set("cjson", cjson)?;
         real.set("bit", bit::module(&lua)?)?;
@@ -358,41 +357,6 @@ pub fn error_text(e: &mlua::Error) -> String {
         mlua::Error::CallbackError { cause, .. } => error_text(cause),
         other => other.to_string(),
     }
-}
-
-/// `f`, which returns `(true, result)` or `(false, message)`, as a function called
-/// through a Rust (C) frame that raises the message prefixed with the caller's
-/// position, as a C library's `luaL_error` does: `user_script:3: …` even when the
-/// script calls `return f(…)` (a tail call, which would have replaced the caller's
-/// frame had `f` been called as a Lua function).
-fn raising_like_c(lua: &Lua, f: Function) -> mlua::Result<Function> {
-    lua.create_function(move |lua, args: MultiValue| {
-        let (ok, v): (bool, Value) = f.call(args)?;
-        if ok {
-            return Ok(v);
-        }
-        let msg = match &v {
-            Value::String(s) => s.to_string_lossy(),
-            other => format!("{other:?}"),
-        };
-        Err(mlua::Error::runtime(format!(
-            "{}{msg}",
-            caller_position(lua)
-        )))
-    })
-}
-
-/// `luaL_where(L, 1)` from inside a Rust function: `user_script:3: `, the position of
-/// the Lua code that called it (empty when that is not Lua code).
-pub(super) fn caller_position(lua: &Lua) -> String {
-    lua.inspect_stack(1, |d| {
-        let src = d.source().short_src.map(|s| s.into_owned());
-        match (src, d.current_line()) {
-            (Some(src), Some(line)) if line > 0 => format!("{src}:{line}: "),
-            _ => String::new(),
-        }
-    })
-    .unwrap_or_default()
 }
 
 /// A Lua number, or a string Lua would convert to one (`lua_isnumber`).

@@ -12,6 +12,7 @@
 mod bit;
 mod cfuncs;
 mod convert;
+mod library;
 mod lua;
 mod msgpack;
 

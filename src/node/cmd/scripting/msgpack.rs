@@ -4,18 +4,11 @@
 //! the round trip; str8 for strings of 32..255 bytes; a table is an array when its
 //! keys are exactly 1..n, else a map; tables nested 16 deep become nil) and its errors.
 
+use super::library::{rust_fn, LibError, LibResult};
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
 /// Tables deeper than this are packed as nil (LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;
-
-/// An error raised as lua-cmsgpack's `luaL_error` raises it: after the caller's position.
-fn raise<T>(lua: &Lua, msg: &str) -> Result<T> {
-    Err(mlua::Error::runtime(format!(
-        "{}{msg}",
-        super::lua::caller_position(lua)
-    )))
-}
 
 fn number_of(v: &Value) -> Option<f64> {
     match v {
@@ -153,12 +146,12 @@ fn pack_value(out: &mut Vec<u8>, v: &Value, level: usize) -> Result<()> {
 enum Bad {
     Missing,
     Format,
-    Lua(mlua::Error),
+    Lua(LibError),
 }
 
 impl From<mlua::Error> for Bad {
     fn from(e: mlua::Error) -> Self {
-        Bad::Lua(e)
+        Bad::Lua(e.into())
     }
 }
 
@@ -239,7 +232,7 @@ impl Reader<'_> {
             let k = self.value(lua)?;
             let v = self.value(lua)?;
             if k.is_nil() {
-                return Err(Bad::Lua(mlua::Error::runtime("table index is nil")));
+                return Err(Bad::Lua(LibError::plain("table index is nil")));
             }
             t.raw_set(k, v)?;
         }
@@ -249,13 +242,7 @@ impl Reader<'_> {
 
 /// Decode up to `limit` values from `offset`: (next offset or -1, values...); with
 /// `limit` 0, every value and no offset (plain `unpack`).
-fn unpack_from(
-    lua: &Lua,
-    args: &MultiValue,
-    name: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<MultiValue> {
+fn unpack_from(lua: &Lua, args: &MultiValue, name: &str, limit: i64, offset: i64) -> LibResult {
     let s = match args.front() {
         Some(Value::String(s)) => s.as_bytes().to_vec(),
         Some(v @ (Value::Integer(_) | Value::Number(_))) => {
@@ -263,30 +250,23 @@ fn unpack_from(
         }
         other => {
             let got = other.map_or("no value", |v| v.type_name());
-            return raise(
-                lua,
-                &format!("bad argument #1 to '{name}' (string expected, got {got})"),
-            );
+            return Err(LibError::at_caller(format!(
+                "bad argument #1 to '{name}' (string expected, got {got})"
+            )));
         }
     };
     if offset < 0 || limit < 0 {
-        return raise(
-            lua,
-            &format!(
-                "Invalid request to unpack with offset of {offset} and limit of {}.",
-                s.len()
-            ),
-        );
+        return Err(LibError::at_caller(format!(
+            "Invalid request to unpack with offset of {offset} and limit of {}.",
+            s.len()
+        )));
     }
     let (limit, offset) = (limit as usize, offset as usize);
     if offset > s.len() {
-        return raise(
-            lua,
-            &format!(
-                "Start offset {offset} greater than input length {}.",
-                s.len()
-            ),
-        );
+        return Err(LibError::at_caller(format!(
+            "Start offset {offset} greater than input length {}.",
+            s.len()
+        )));
     }
     let mut r = Reader {
         buf: &s,
@@ -296,8 +276,8 @@ fn unpack_from(
     while r.pos < s.len() && (limit == 0 || out.len() < limit) {
         match r.value(lua) {
             Ok(v) => out.push(v),
-            Err(Bad::Missing) => return raise(lua, "Missing bytes in input."),
-            Err(Bad::Format) => return raise(lua, "Bad data format in input."),
+            Err(Bad::Missing) => return Err(LibError::at_caller("Missing bytes in input.")),
+            Err(Bad::Format) => return Err(LibError::at_caller("Bad data format in input.")),
             Err(Bad::Lua(e)) => return Err(e),
         }
     }
@@ -318,45 +298,41 @@ fn opt_int(args: &MultiValue, i: usize) -> i64 {
 /// The `cmsgpack` module table.
 pub fn module(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
-    t.set(
-        "pack",
-        lua.create_function(|lua, args: MultiValue| {
-            if args.is_empty() {
-                return raise(
-                    lua,
-                    "bad argument #0 to 'pack' (MessagePack pack needs input.)",
-                );
-            }
-            let mut out = Vec::new();
-            for v in args.iter() {
-                pack_value(&mut out, v, 0)?;
-            }
-            lua.create_string(&out)
-        })?,
-    )?;
+    let pack = rust_fn(lua, |lua, args| {
+        if args.is_empty() {
+            return Err(LibError::at_caller(
+                "bad argument #0 to 'pack' (MessagePack pack needs input.)",
+            ));
+        }
+        let mut out = Vec::new();
+        for v in args.iter() {
+            pack_value(&mut out, v, 0)?;
+        }
+        Ok(MultiValue::from_iter([Value::String(
+            lua.create_string(&out)?,
+        )]))
+    })?;
+    t.set("pack", pack)?;
     t.set(
         "unpack",
-        lua.create_function(|lua, args: MultiValue| unpack_from(lua, &args, "unpack", 0, 0))?,
+        rust_fn(lua, |lua, args| unpack_from(lua, &args, "unpack", 0, 0))?,
     )?;
     t.set(
         "unpack_one",
-        lua.create_function(|lua, args: MultiValue| {
+        rust_fn(lua, |lua, args| {
             unpack_from(lua, &args, "unpack_one", 1, opt_int(&args, 1))
         })?,
     )?;
-    t.set(
-        "unpack_limit",
-        lua.create_function(|lua, args: MultiValue| {
-            let Some(limit) = args.get(1).and_then(int_arg) else {
-                let got = args.get(1).map_or("no value", |v| v.type_name());
-                return raise(
-                    lua,
-                    &format!("bad argument #2 to 'unpack_limit' (number expected, got {got})"),
-                );
-            };
-            unpack_from(lua, &args, "unpack_limit", limit, opt_int(&args, 2))
-        })?,
-    )?;
+    let unpack_limit = rust_fn(lua, |lua, args| {
+        let Some(limit) = args.get(1).and_then(int_arg) else {
+            let got = args.get(1).map_or("no value", |v| v.type_name());
+            return Err(LibError::at_caller(format!(
+                "bad argument #2 to 'unpack_limit' (number expected, got {got})"
+            )));
+        };
+        unpack_from(lua, &args, "unpack_limit", limit, opt_int(&args, 2))
+    })?;
+    t.set("unpack_limit", unpack_limit)?;
     t.set("_NAME", "cmsgpack")?;
     t.set("_VERSION", "lua-cmsgpack 0.4.0")?;
     Ok(t)
