@@ -210,6 +210,11 @@ impl<'a> HeldShard<'a> {
     /// kept lock is released and shard `i`'s taken (and kept).
     pub fn lock<'s>(&'s mut self, db: &'a Db, i: usize) -> Keyspace<'s> {
         if self.shard() != Some(i) || self.uses >= Self::MAX_USES {
+            // A fair unlock at the limit: a plain one would let this thread take the
+            // lock straight back ahead of the connections waiting for it.
+            if let Some((_, guard, _)) = self.guard.take() {
+                MutexGuard::unlock_fair(guard);
+            }
             self.release();
             self.guard = Some((i as u8, db.shards[i].lock(), db.now_ms()));
         }
