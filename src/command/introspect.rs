@@ -97,16 +97,31 @@ pub fn getkeys(out: &mut Reply, cmd: &[Bytes]) {
         return out.error("ERR Invalid command specified");
     };
     if command::spec(id).has_subcommands {
-        if let Some(sub) = cmd
+        match cmd
             .get(1)
             .and_then(|s| command::lookup_sub(command::spec(id).name, s))
         {
-            id = sub;
+            Some(sub) => id = sub,
+            None => return out.error("ERR Invalid command specified"),
         }
     }
     let spec = command::spec(id);
     if !spec.arity_ok(cmd.len()) {
         return out.error("ERR Invalid number of arguments specified for command");
+    }
+    if let Some(kind) = super::movable::kind(spec.name) {
+        // Redis answers an empty list when the key count is malformed.
+        let mut keys = super::movable::keys(kind, cmd).unwrap_or_default();
+        if kind == super::movable::Movable::FirstArg {
+            // SORT … STORE dest: the destination is a key too.
+            let store = cmd.iter().position(|a| a.eq_ignore_ascii_case(b"store"));
+            keys.extend(store.map(|i| i + 1).filter(|&i| i < cmd.len()));
+        }
+        out.array(keys.len());
+        for k in keys {
+            out.bulk(&cmd[k]);
+        }
+        return;
     }
     let keys: Vec<usize> = spec.key_indexes(cmd.len()).collect();
     if keys.is_empty() {

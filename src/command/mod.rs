@@ -9,6 +9,7 @@ pub mod glob;
 pub mod hello;
 pub mod introspect;
 pub mod long_double;
+pub mod movable;
 pub mod table;
 
 pub use table::{flags, lookup, lookup_sub, spec, CommandId, CommandSpec};

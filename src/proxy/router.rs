@@ -3,8 +3,8 @@
 //! Decided once per command id from the shared Redis command table, plus a few
 //! overrides by name; the session consults it with one array index per request.
 
-use crate::command::{self, flags, CommandId};
-use bytes::Bytes;
+pub use crate::command::movable::{keys as movable_keys, Movable};
+use crate::command::{self, flags, movable, CommandId};
 use std::sync::OnceLock;
 
 /// How a split command's per-backend replies combine into one.
@@ -58,23 +58,11 @@ pub enum Route {
     Unsupported,
 }
 
-/// Where a movable-keys command keeps its key count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Movable {
-    /// `CMD script numkeys key…` (EVAL family, FCALL).
-    NumkeysAt2,
-    /// `CMD numkeys key…` (SINTERCARD, ZUNION, LMPOP…).
-    NumkeysAt1,
-    /// `CMD dest numkeys key…` (ZUNIONSTORE…): dest plus the keys.
-    DestNumkeysAt2,
-    /// `CMD timeout numkeys key…` (BLMPOP, BZMPOP).
-    TimeoutNumkeysAt2,
-    /// Only the first argument is a key we can route by (SORT, MIGRATE-like).
-    FirstArg,
-}
-
 fn override_for(name: &str) -> Option<Route> {
     use Route::*;
+    if let Some(kind) = movable::kind(name) {
+        return Some(Movable(kind));
+    }
     Some(match name {
         "ping" | "echo" | "quit" | "hello" | "auth" | "select" | "client" | "command"
         | "config" | "time" | "reset" | "lastsave" => Local,
@@ -90,15 +78,6 @@ fn override_for(name: &str) -> Option<Route> {
         "info" => Info,
         "multi" | "exec" | "discard" | "watch" | "unwatch" => Transaction,
         "blpop" | "brpop" | "blmove" | "brpoplpush" | "bzpopmin" | "bzpopmax" => Blocking,
-        "blmpop" | "bzmpop" => Movable(self::Movable::TimeoutNumkeysAt2),
-        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => {
-            Movable(self::Movable::NumkeysAt2)
-        }
-        "sintercard" | "zinter" | "zunion" | "zdiff" | "zintercard" | "lmpop" | "zmpop" => {
-            Movable(self::Movable::NumkeysAt1)
-        }
-        "zunionstore" | "zinterstore" | "zdiffstore" => Movable(self::Movable::DestNumkeysAt2),
-        "sort" | "sort_ro" => Movable(self::Movable::FirstArg),
         _ => return None,
     })
 }
@@ -125,31 +104,6 @@ pub fn route(id: CommandId) -> Route {
     TABLE.get_or_init(|| command::table::all().iter().map(|c| classify(c)).collect())[id as usize]
 }
 
-/// Key argument indexes of a movable-keys command, or `Err` with the error text when
-/// the key count is malformed (so the client gets Redis-like errors, not a panic).
-pub fn movable_keys(kind: Movable, args: &[Bytes]) -> Result<Vec<usize>, &'static str> {
-    let numkeys = |at: usize| -> Result<usize, &'static str> {
-        let n = args
-            .get(at)
-            .and_then(|a| command::args::parse_i64(a))
-            .ok_or("ERR value is not an integer or out of range")?;
-        if n < 0 {
-            return Err("ERR Number of keys can't be negative");
-        }
-        if at + 1 + n as usize > args.len() {
-            return Err("ERR Number of keys can't be greater than number of args");
-        }
-        Ok(n as usize)
-    };
-    Ok(match kind {
-        Movable::NumkeysAt2 => (3..3 + numkeys(2)?).collect(),
-        Movable::NumkeysAt1 => (2..2 + numkeys(1)?).collect(),
-        Movable::DestNumkeysAt2 => std::iter::once(1).chain(3..3 + numkeys(2)?).collect(),
-        Movable::TimeoutNumkeysAt2 => (3..3 + numkeys(2)?).collect(),
-        Movable::FirstArg => vec![1],
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,30 +122,5 @@ mod tests {
         assert_eq!(r("ping"), Route::Local);
         assert_eq!(r("subscribe"), Route::Unsupported);
         assert_eq!(r("eval"), Route::Movable(Movable::NumkeysAt2));
-    }
-
-    #[test]
-    fn movable_key_positions() {
-        let args: Vec<Bytes> = ["EVAL", "s", "2", "a", "b", "x"]
-            .iter()
-            .map(|s| Bytes::from(*s))
-            .collect();
-        assert_eq!(
-            movable_keys(Movable::NumkeysAt2, &args).unwrap(),
-            vec![3, 4]
-        );
-        let args: Vec<Bytes> = ["ZUNIONSTORE", "d", "2", "a", "b"]
-            .iter()
-            .map(|s| Bytes::from(*s))
-            .collect();
-        assert_eq!(
-            movable_keys(Movable::DestNumkeysAt2, &args).unwrap(),
-            vec![1, 3, 4]
-        );
-        let args: Vec<Bytes> = ["EVAL", "s", "3", "a"]
-            .iter()
-            .map(|s| Bytes::from(*s))
-            .collect();
-        assert!(movable_keys(Movable::NumkeysAt2, &args).is_err());
     }
 }
