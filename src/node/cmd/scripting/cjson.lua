@@ -7,13 +7,15 @@
 -- decode return (true, result) or (false, error text, true): lua.rs calls them through
 -- a C frame (library.rs) that raises the text as a string after the caller's
 -- position, as lua-cjson's luaL_error does.
-local null = ...
-local type, next, pairs, error, pcall, tostring, tonumber = type, next, pairs, error, pcall, tostring, tonumber
+local null, wrap = ...
+local type, next, ipairs, error, pcall, tostring, tonumber = type, next, ipairs, error, pcall, tostring, tonumber
 local rawget, select = rawget, select
 local format, sub, find, gsub, char, lower = string.format, string.sub, string.find, string.gsub, string.char, string.lower
 local concat, floor, huge = table.concat, math.floor, math.huge
 
-local MAX_DEPTH = 1000
+-- The settings of the instance whose function is running (each exported function
+-- sets it on entry; see `new_instance`).
+local cfg
 
 -- ---------------------------------------------------------------------------- encode
 
@@ -31,9 +33,12 @@ end
 
 local function encode_number(n)
   if n ~= n or n == huge or n == -huge then
-    error('Cannot serialise number: must not be NaN or Inf', 0)
+    local invalid = cfg.encode_invalid
+    if invalid == 2 then return 'null' end
+    if invalid == 0 then error('Cannot serialise number: must not be NaN or Inf', 0) end
+    if n ~= n then return 'nan' end
   end
-  return format('%.14g', n)
+  return format(cfg.number_format, n)
 end
 
 -- lua-cjson's lua_array_length: the largest key if every key is a positive integer
@@ -48,8 +53,11 @@ local function array_length(t)
       return -1
     end
   end
-  if max > items * 2 and max > 10 then
-    error('Cannot serialise table: excessively sparse array', 0)
+  if cfg.sparse_ratio > 0 and max > items * cfg.sparse_ratio and max > cfg.sparse_safe then
+    if not cfg.sparse_convert then
+      error('Cannot serialise table: excessively sparse array', 0)
+    end
+    return -1
   end
   return max
 end
@@ -58,7 +66,7 @@ local encode_value
 
 local function encode_table(t, depth, out)
   depth = depth + 1
-  if depth > MAX_DEPTH then
+  if depth > cfg.encode_depth then
     error(format('Cannot serialise, excessive nesting (%d)', depth), 0)
   end
   local len = array_length(t)
@@ -105,16 +113,6 @@ encode_value = function(v, depth, out)
   else
     error(format('Cannot serialise %s: type not supported', vt), 0)
   end
-end
-
-local function encode(...)
-  if select('#', ...) ~= 1 then
-    return false, "bad argument #1 to 'encode' (expected 1 argument)", true
-  end
-  local out = {}
-  local ok, err = pcall(encode_value, (...), 0, out)
-  if not ok then return false, err, true end
-  return true, concat(out)
 end
 
 -- ---------------------------------------------------------------------------- decode
@@ -186,6 +184,24 @@ local function number_token(s, i)
   return T_ERROR, 'invalid number', i
 end
 
+-- lua-cjson's json_is_invalid_number: numbers JSON does not allow but strtod reads
+-- (a leading "+", hex, leading zeros, inf, nan).
+local function invalid_number(s, i)
+  local c = sub(s, i, i)
+  if c == '+' then return true end
+  if c == '-' then
+    i = i + 1
+    c = sub(s, i, i)
+  end
+  if c == '0' then
+    local c2 = sub(s, i + 1, i + 1)
+    return c2 == 'x' or c2 == 'X' or find(c2, '^%d') ~= nil
+  end
+  if c ~= '' and c <= '9' then return false end
+  local word = lower(sub(s, i, i + 2))
+  return word == 'inf' or word == 'nan'
+end
+
 -- The next token at or after `i`: kind, value, start index (0-based as lua-cjson
 -- reports it, plus one), next position.
 local function next_token(s, i)
@@ -198,13 +214,15 @@ local function next_token(s, i)
     if not v then return T_ERROR, j, err_at end
     return T_STRING, v, i, j
   end
-  if c == '-' or find(c, '%d') then return number_token(s, i) end
+  if c == '-' or find(c, '%d') then
+    if not cfg.decode_invalid and invalid_number(s, i) then return T_ERROR, 'invalid number', i end
+    return number_token(s, i)
+  end
   if sub(s, i, i + 3) == 'true' then return T_BOOLEAN, true, i, i + 4 end
   if sub(s, i, i + 4) == 'false' then return T_BOOLEAN, false, i, i + 5 end
   if sub(s, i, i + 3) == 'null' then return T_NULL, null, i, i + 4 end
   -- decode_invalid_numbers (on by default): "+1", "inf", "Infinity", "NaN" are numbers.
-  local word = lower(sub(s, i, i + 2))
-  if c == '+' or word == 'inf' or word == 'nan' then return number_token(s, i) end
+  if cfg.decode_invalid and invalid_number(s, i) then return number_token(s, i) end
   return T_ERROR, 'invalid token', i
 end
 
@@ -216,7 +234,7 @@ end
 local parse_value
 
 local function descend(depth, i)
-  if depth > MAX_DEPTH then
+  if depth > cfg.decode_depth then
     error(format('Found too many nested data structures (%d) at character %d', depth, i - 1), 0)
   end
 end
@@ -281,6 +299,16 @@ local function decode_string(s)
   return value
 end
 
+local function encode(...)
+  if select('#', ...) ~= 1 then
+    return false, "bad argument #1 to 'encode' (expected 1 argument)", true
+  end
+  local out = {}
+  local ok, err = pcall(encode_value, (...), 0, out)
+  if not ok then return false, err, true end
+  return true, concat(out)
+end
+
 local function decode(...)
   if select('#', ...) ~= 1 then
     return false, "bad argument #1 to 'decode' (expected 1 argument)", true
@@ -295,4 +323,125 @@ local function decode(...)
   return true, v
 end
 
-return { encode = encode, decode = decode, null = null, _NAME = 'cjson', _VERSION = '2.1.0' }
+-- ---------------------------------------------------------------------------- settings
+
+local INT_MAX = 2147483647
+
+local function too_many(name, n, max)
+  if n > max then
+    return format("bad argument #%d to '%s' (found too many arguments)", max + 1, name)
+  end
+end
+
+-- json_enum_option: nil keeps the setting; true/false or one of `options` sets it.
+-- Returns the setting as lua-cjson pushes it, or nil and an error text.
+local function enum_option(name, v, current, options)
+  options = options or { 'off', 'on' }
+  if v ~= nil then
+    if type(v) == 'boolean' then
+      current = v and 1 or 0
+    else
+      current = nil
+      for i, o in ipairs(options) do
+        if v == o then current = i - 1 end
+      end
+      if current == nil then
+        return nil, format("bad argument #1 to '%s' (invalid option '%s')", name, tostring(v))
+      end
+    end
+  end
+  return current
+end
+
+local function shown(setting, options)
+  if setting <= 1 then return setting == 1 end
+  return options[setting + 1]
+end
+
+-- json_integer_option (its range error always names argument #1, as lua-cjson's does).
+local function integer_option(name, index, v, current, min, max)
+  if v == nil then return current end
+  local n = tonumber(v)
+  if not n then
+    return nil, format("bad argument #%d to '%s' (number expected, got %s)", index, name, type(v))
+  end
+  n = n >= 0 and floor(n) or -floor(-n)
+  if n < min or n > max then
+    return nil, format("bad argument #1 to '%s' (expected integer between %d and %d)", name, min, max)
+  end
+  return n
+end
+
+local function new_instance()
+  local my = {
+    sparse_convert = false, sparse_ratio = 2, sparse_safe = 10,
+    encode_depth = 1000, decode_depth = 1000, number_format = '%.14g', precision = 14,
+    keep_buffer = 1, encode_invalid = 0, decode_invalid = true,
+  }
+  local m = { null = null, _NAME = 'cjson', _VERSION = '2.1.0' }
+  local function export(name, f)
+    m[name] = wrap(function(...)
+      cfg = my
+      return f(...)
+    end)
+  end
+  export('encode', encode)
+  export('decode', decode)
+  export('encode_sparse_array', function(...)
+    local n, convert, ratio, safe = select('#', ...), ...
+    local err = too_many('encode_sparse_array', n, 3)
+    if err then return false, err, true end
+    local c, r, sf
+    c, err = enum_option('encode_sparse_array', convert, my.sparse_convert and 1 or 0)
+    if not c then return false, err, true end
+    r, err = integer_option('encode_sparse_array', 2, ratio, my.sparse_ratio, 0, INT_MAX)
+    if not r then return false, err, true end
+    sf, err = integer_option('encode_sparse_array', 3, safe, my.sparse_safe, 0, INT_MAX)
+    if not sf then return false, err, true end
+    my.sparse_convert, my.sparse_ratio, my.sparse_safe = c == 1, r, sf
+    return true, c == 1, r, sf
+  end)
+  local function int_setting(name, key, min, max, after)
+    export(name, function(...)
+      local err = too_many(name, select('#', ...), 1)
+      if err then return false, err, true end
+      local v
+      v, err = integer_option(name, 1, (...), my[key], min, max)
+      if not v then return false, err, true end
+      my[key] = v
+      if after then after(v) end
+      return true, v
+    end)
+  end
+  int_setting('encode_max_depth', 'encode_depth', 1, INT_MAX)
+  int_setting('decode_max_depth', 'decode_depth', 1, INT_MAX)
+  int_setting('encode_number_precision', 'precision', 1, 14, function(v)
+    my.number_format = '%.' .. v .. 'g'
+  end)
+  local function enum_setting(name, key, options)
+    export(name, function(...)
+      local err = too_many(name, select('#', ...), 1)
+      if err then return false, err, true end
+      local v
+      v, err = enum_option(name, (...), my[key], options)
+      if not v then return false, err, true end
+      my[key] = v
+      return true, shown(v, options or { 'off', 'on' })
+    end)
+  end
+  enum_setting('encode_keep_buffer', 'keep_buffer')
+  enum_setting('encode_invalid_numbers', 'encode_invalid', { 'off', 'on', 'null' })
+  export('decode_invalid_numbers', function(...)
+    local err = too_many('decode_invalid_numbers', select('#', ...), 1)
+    if err then return false, err, true end
+    local v
+    v, err = enum_option('decode_invalid_numbers', (...), my.decode_invalid and 1 or 0)
+    if not v then return false, err, true end
+    my.decode_invalid = v == 1
+    return true, v == 1
+  end)
+  export('new', function() return true, new_instance() end)
+  return m
+end
+
+return new_instance()

@@ -211,17 +211,15 @@ impl Engine {
         let h = hook.clone();
         let killed = lua.create_function(move |_, ()| Ok(h.expired()))?;
         let dbg: Table = real.get("debug")?;
-        // Redis's extra libraries: cjson (Lua, see cjson.lua) and bit (Rust).
-        let cjson: Table =
-            lua.load(include_str!("cjson.lua"))
-                .set_name(SANDBOX)
-                .call(Value::LightUserData(mlua::LightUserData(
-                    std::ptr::null_mut(),
-                )))?;
-        for name in ["encode", "decode"] {
-            let f: Function = cjson.get(name)?;
-            cjson.set(name, library::through_c(&lua, f)?)?;
-        }
+        // Redis's extra libraries: cjson (Lua, see cjson.lua), bit and cmsgpack (Rust).
+        let wrap = lua.create_function(|lua, f: Function| library::through_c(lua, f))?;
+        let cjson: Table = lua
+            .load(include_str!("cjson.lua"))
+            .set_name(SANDBOX)
+            .call((
+                Value::LightUserData(mlua::LightUserData(std::ptr::null_mut())),
+                wrap,
+            ))?;
         real.set("cjson", cjson)?;
         real.set("bit", bit::module(&lua)?)?;
         real.set("cmsgpack", msgpack::module(&lua)?)?;
