@@ -399,6 +399,8 @@ pub struct EntryMut<'s> {
     idx: usize,
     cost_before: usize,
     ttl_before: u64,
+    /// Signal WATCH on drop (see [`unchanged`](Self::unchanged)).
+    changed: bool,
 }
 
 impl<'s> EntryMut<'s> {
@@ -411,7 +413,15 @@ impl<'s> EntryMut<'s> {
             idx,
             cost_before,
             ttl_before,
+            changed: true,
         }
+    }
+
+    /// The command found nothing to change (SREM of absent members, ZADD of the same
+    /// scores, a count of 0…): do not signal WATCH for this key. Redis signals a key
+    /// only when such a command changed something.
+    pub fn unchanged(&mut self) {
+        self.changed = false;
     }
 
     /// The key's name.
@@ -456,7 +466,7 @@ impl Drop for EntryMut<'_> {
             _ => {}
         }
         // A watched key: signalled when the command ends, unless it ends in an error.
-        if !shard.watched.is_empty() && shard.watched.contains_key(&k[..]) {
+        if self.changed && !shard.watched.is_empty() && shard.watched.contains_key(&k[..]) {
             shard.pending_touch.push(k.clone());
         }
     }

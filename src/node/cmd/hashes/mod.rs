@@ -125,6 +125,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     let h = hash_of(&mut e);
     if h.get(&args[2]).is_some() {
+        e.unchanged();
         return ctx.out.int(0);
     }
     h.insert(owned(&args[2]), owned(&args[3]));
@@ -205,6 +206,9 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         if h.is_empty() {
             break;
         }
+    }
+    if n == 0 {
+        e.unchanged();
     }
     ctx.out.int(n);
 }

@@ -176,6 +176,9 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
                 let v = l.pop(end).expect("counted");
                 ctx.out.bulk(&v);
             }
+            if n == 0 {
+                e.unchanged();
+            }
         }
     }
 }
@@ -294,6 +297,9 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
     let n = list_of(&mut e).remove_matching(&args[3], limit, count < 0);
+    if n == 0 {
+        e.unchanged();
+    }
     ctx.out.int(n as i64);
 }
 
@@ -334,6 +340,9 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             l.insert(i + after as usize, owned(&args[4]));
             ctx.out.int(l.len() as i64);
         }
-        None => ctx.out.int(-1),
+        None => {
+            e.unchanged();
+            ctx.out.int(-1)
+        }
     }
 }

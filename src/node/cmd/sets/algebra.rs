@@ -207,10 +207,16 @@ pub fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.int(n as i64);
     }
     let removed = match ctx.ks.get_mut(src) {
-        Some(mut e) => match &mut e.value {
-            Value::Set(s) => s.remove(m),
-            _ => false,
-        },
+        Some(mut e) => {
+            let removed = match &mut e.value {
+                Value::Set(s) => s.remove(m),
+                _ => false,
+            };
+            if !removed {
+                e.unchanged();
+            }
+            removed
+        }
         None => false,
     };
     if !removed {

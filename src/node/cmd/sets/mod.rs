@@ -54,6 +54,9 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.error(errors::WRONGTYPE);
     };
     let added = args[2..].iter().filter(|m| s.insert(owned(m))).count();
+    if added == 0 {
+        e.unchanged();
+    }
     ctx.out.int(added as i64);
 }
 
@@ -70,6 +73,9 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             break;
         }
         removed += s.remove(m) as i64;
+    }
+    if removed == 0 {
+        e.unchanged();
     }
     ctx.out.int(removed);
 }

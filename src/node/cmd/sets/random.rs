@@ -65,6 +65,9 @@ pub fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         let m = s.remove_index(i).expect("in range");
         out.bulk(&m);
     }
+    if count == 0 {
+        e.unchanged();
+    }
 }
 
 /// SRANDMEMBER key [count]

@@ -98,7 +98,9 @@ pub(super) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             return ctx.out.error(errors::WRONGTYPE);
         };
         if val.is_empty() {
-            return ctx.out.int(s.len() as i64);
+            let len = s.len() as i64;
+            e.unchanged();
+            return ctx.out.int(len);
         }
         if !fits(ctx.server, offset, val.len() as u64) {
             return ctx.out.error(errors::STRING_TOO_LONG);

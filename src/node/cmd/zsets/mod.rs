@@ -183,6 +183,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], mut f: AddFlags) {
             Ok(Added::Nop) => {}
         }
     }
+    if added + updated == 0 {
+        e.unchanged();
+    }
     if f.incr {
         match result {
             Some(s) => out.double(s),
@@ -213,6 +216,9 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.error(errors::WRONGTYPE);
     };
     let n = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
+    if n == 0 {
+        e.unchanged();
+    }
     ctx.out.int(n as i64);
 }
 

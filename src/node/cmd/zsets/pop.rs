@@ -31,6 +31,7 @@ fn zpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
         return out.error(errors::WRONGTYPE);
     };
     if count == Some(0) {
+        e.unchanged();
         return out.array(0);
     }
     let n = count.unwrap_or(1).min(z.len() as u64) as usize;

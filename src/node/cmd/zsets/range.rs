@@ -193,6 +193,9 @@ fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], pick: impl FnOnce(&ZSetValue) -> Vec
     for m in &doomed {
         z.remove(m);
     }
+    if doomed.is_empty() {
+        e.unchanged();
+    }
     ctx.out.int(doomed.len() as i64);
 }
 
