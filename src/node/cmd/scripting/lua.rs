@@ -7,7 +7,7 @@
 //! connection followed by `EVALSHA` on another.
 
 use super::library::{self, none, rust_fn, LibError};
-use super::{bit, cfuncs, convert, msgpack};
+use super::{bit, cfuncs, convert, msgpack, structlib};
 use crate::node::dispatch::Ctx;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
@@ -223,6 +223,7 @@ impl Engine {
         real.set("cjson", cjson)?;
         real.set("bit", bit::module(&lua)?)?;
         real.set("cmsgpack", msgpack::module(&lua)?)?;
+        real.set("struct", structlib::module(&lua)?)?;
         let (globals, run): (Table, Function) = lua
             .load(include_str!("sandbox.lua"))
             .set_name(SANDBOX)

@@ -15,6 +15,7 @@ mod convert;
 mod library;
 mod lua;
 mod msgpack;
+mod structlib;
 
 use crate::command::args::{eq_ignore_case, parse_i64};
 use crate::node::dispatch::{global, keyless, CommandDef, Ctx};

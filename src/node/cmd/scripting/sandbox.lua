@@ -121,7 +121,7 @@ for _, name in ipairs({ 'print', 'getfenv', 'setfenv', 'newproxy', 'dofile', 'lo
   real[name] = nil
 end
 
-for _, name in ipairs({ 'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'cmsgpack' }) do
+for _, name in ipairs({ 'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'cmsgpack', 'struct' }) do
   real[name] = protect(real[name])
 end
 real.redis = protect(redis)
