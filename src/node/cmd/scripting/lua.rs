@@ -359,7 +359,7 @@ pub fn error_text(e: &mlua::Error) -> String {
 }
 
 /// A Lua number, or a string Lua would convert to one (`lua_isnumber`).
-fn number(v: &Value) -> Option<f64> {
+pub(super) fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Integer(i) => Some(*i as f64),
         Value::Number(n) => Some(*n),

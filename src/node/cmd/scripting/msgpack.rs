@@ -21,11 +21,7 @@ fn number_of(v: &Value) -> Option<f64> {
 /// An integer argument as `luaL_checkinteger` reads it: a number, or a string that
 /// converts to one, truncated.
 fn int_arg(v: &Value) -> Option<i64> {
-    match v {
-        Value::String(s) => s.to_str().ok()?.trim().parse::<f64>().ok(),
-        v => number_of(v),
-    }
-    .map(|n| n as i64)
+    super::lua::number(v).map(|n| n as i64)
 }
 
 fn pack_len(out: &mut Vec<u8>, n: usize, fix: u8, fix_max: usize, tag16: u8, tag32: u8) {

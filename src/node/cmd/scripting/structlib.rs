@@ -125,13 +125,7 @@ fn type_name(v: Option<&Value>, missing: &'static str) -> &'static str {
 /// `luaL_checknumber`: a number or a numeric string.
 fn check_number(args: &MultiValue, i: usize) -> std::result::Result<f64, LibError> {
     let v = args.get(i);
-    let n = match v {
-        Some(Value::Integer(n)) => Some(*n as f64),
-        Some(Value::Number(n)) => Some(*n),
-        Some(Value::String(s)) => s.to_str().ok().and_then(|s| s.trim().parse().ok()),
-        _ => None,
-    };
-    n.ok_or_else(|| {
+    v.and_then(super::lua::number).ok_or_else(|| {
         LibError::at_caller(format!(
             "bad argument #{} to 'pack' (number expected, got {})",
             i + 1,
