@@ -421,6 +421,22 @@ async fn runaway_script_is_aborted_at_the_time_limit() {
     node.stop().await;
 }
 
+/// SCRIPT KILL until it answers +OK: NOTBUSY until the script has started. Bounded, so
+/// a starved killer fails the test.
+async fn kill_script(killer: &mut Raw) {
+    let mut last = String::new();
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(60) {
+        last = q(killer, "SCRIPT KILL").await;
+        if last == "+OK\r\n" {
+            break;
+        }
+        assert_eq!(last, "-NOTBUSY No scripts in execution right now.\r\n");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(last, "+OK\r\n");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_kill_stops_a_running_script() {
     // A long limit: the kill must be what ends the script, however loaded the machine.
@@ -432,18 +448,7 @@ async fn script_kill_stops_a_running_script() {
     assert_eq!(q(&mut c, "PING").await, "+PONG\r\n");
     assert_eq!(q(&mut killer, "PING").await, "+PONG\r\n");
     c.send_raw(&encode(&[b"EVAL", s.as_bytes(), b"0"])).await;
-    // NOTBUSY until the script has started; bounded so a starved killer fails the test.
-    let mut last = String::new();
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(60) {
-        last = q(&mut killer, "SCRIPT KILL").await;
-        if last == "+OK\r\n" {
-            break;
-        }
-        assert_eq!(last, "-NOTBUSY No scripts in execution right now.\r\n");
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    assert_eq!(last, "+OK\r\n");
+    kill_script(&mut killer).await;
     assert_eq!(
         String::from_utf8_lossy(&c.read_reply().await),
         format!(
@@ -452,4 +457,63 @@ async fn script_kill_stops_a_running_script() {
         )
     );
     node.stop().await;
+}
+
+#[tokio::test]
+async fn a_running_script_stalls_only_its_own_event_loop() {
+    // The `ringcache node` set-up: connections spread over two event loops. A script
+    // runs on the first loop's thread; the second loop must keep serving: keyless
+    // commands at once, keyed ones once the script ends, and new connections (which
+    // must not be handed to the stalled loop) — so SCRIPT KILL can get through.
+    use ringcache::node::{Server, Settings};
+    use std::sync::Arc;
+    let loops = Arc::new(ringcache::net::EventLoops::start(2).expect("loops"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let settings = Settings {
+        listen: addr.to_string(),
+        script_time_limit_ms: 120_000,
+        ..Settings::default()
+    };
+    let server = Arc::new(Server::new(settings, addr.port()));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (srv, stop, l) = (server.clone(), shutdown.clone(), loops.clone());
+    let task = tokio::spawn(async move {
+        ringcache::node::run_on(srv, listener, stop, Some(&l)).await;
+    });
+
+    // Round robin: `c` on the first loop, `other` on the second.
+    let mut c = Raw::connect(addr).await;
+    assert_eq!(q(&mut c, "PING").await, "+PONG\r\n");
+    let mut other = Raw::connect(addr).await;
+    assert_eq!(q(&mut other, "PING").await, "+PONG\r\n");
+    let s = "while true do end";
+    c.send_raw(&encode(&[b"EVAL", s.as_bytes(), b"0"])).await;
+    let started = std::time::Instant::now();
+    while !server.scripts.is_running() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    // A keyed command waits for the script (without holding up its loop).
+    other.send_raw(&encode(&[b"SET", b"k", b"v"])).await;
+    // New connections are served, whichever loop they would have gone to next.
+    for _ in 0..3 {
+        let mut fresh = Raw::connect(addr).await;
+        assert_eq!(q(&mut fresh, "PING").await, "+PONG\r\n");
+    }
+    kill_script(&mut Raw::connect(addr).await).await;
+    assert_eq!(
+        String::from_utf8_lossy(&read_reply(&mut c).await),
+        format!(
+            "-ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:1.\r\n",
+            sha(s)
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&read_reply(&mut other).await),
+        "+OK\r\n"
+    );
+    assert_eq!(q(&mut other, "GET k").await, "$1\r\nv\r\n");
+    shutdown.cancel();
+    task.await.unwrap();
 }

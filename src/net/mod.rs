@@ -4,7 +4,7 @@
 //! per-core [`EventLoops`].
 
 mod loops;
-pub use loops::{loop_count, EventLoops};
+pub use loops::{loop_count, EventLoops, LoopStalled};
 
 use std::future::Future;
 use std::time::Duration;

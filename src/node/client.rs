@@ -175,10 +175,10 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
             .net_input
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         let mut broken = false;
+        let mut end = run_buffered(&server, &mut session, &mut decoder, &mut input, &mut out);
         loop {
-            match run_buffered(&server, &mut session, &mut decoder, &mut input, &mut out) {
-                BatchEnd::Drained => break,
-                BatchEnd::Close => break,
+            end = match end {
+                BatchEnd::Drained | BatchEnd::Close => break,
                 BatchEnd::Broken => {
                     broken = true;
                     break;
@@ -202,8 +202,36 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
                     if session.close {
                         break;
                     }
+                    run_buffered(&server, &mut session, &mut decoder, &mut input, &mut out)
                 }
-            }
+                BatchEnd::WaitForScript(req) => {
+                    // Send what came before; later requests stay in `input`.
+                    if !flush(&server, &mut stream, &mut out).await {
+                        broken = true;
+                        break;
+                    }
+                    tokio::select! {
+                        _ = kill.cancelled() => {
+                            broken = true;
+                            break;
+                        }
+                        _ = server.scripts.finished() => {}
+                    }
+                    match dispatch::resume(&server, &mut session, &mut out, &req) {
+                        dispatch::Dispatched::WaitForScript => BatchEnd::WaitForScript(req),
+                        dispatch::Dispatched::Done => match after_command(&mut session, req) {
+                            Some(end) => end,
+                            None => run_buffered(
+                                &server,
+                                &mut session,
+                                &mut decoder,
+                                &mut input,
+                                &mut out,
+                            ),
+                        },
+                    }
+                }
+            };
         }
         if input.len() > QUERY_BUFFER_LIMIT {
             broken = true;
@@ -218,6 +246,9 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         session.info.state.lock().last_active = Some(Instant::now());
     }
     session.tally.flush(&server);
+    if !session.watched.is_empty() {
+        server.scripts.finished().await; // unwatching locks the watched keys' shards
+    }
     super::cmd::transactions::unwatch_all(&server, &mut session);
     server.unregister_client(id);
     crate::metrics::connection(crate::metrics::Role::Node, false);
@@ -234,6 +265,17 @@ enum BatchEnd {
     /// A blocking command found nothing to take: send the replies so far, then wait
     /// for it (the requests after it stay in `input`).
     Parked(Request, Parked),
+    /// A script holds the keyspace: send the replies so far, wait for the script to
+    /// end, then run this request (the requests after it stay in `input`).
+    WaitForScript(Request),
+}
+
+/// How the batch goes on after `req` ran: `None` to the next request.
+fn after_command(session: &mut Session, req: Request) -> Option<BatchEnd> {
+    if let Some(parked) = session.blocking.parked.take() {
+        return Some(BatchEnd::Parked(req, parked));
+    }
+    session.close.then_some(BatchEnd::Close)
 }
 
 /// Run every complete request in `input`, in order, appending the replies to `out`.
@@ -251,15 +293,14 @@ fn run_buffered(
     let mut held = HeldShard::default();
     loop {
         match decoder.decode(input, session.authed) {
-            Ok(Some(req)) => {
-                dispatch::dispatch(server, session, out, &req, &mut held);
-                if let Some(parked) = session.blocking.parked.take() {
-                    return BatchEnd::Parked(req, parked);
+            Ok(Some(req)) => match dispatch::dispatch(server, session, out, &req, &mut held) {
+                dispatch::Dispatched::WaitForScript => return BatchEnd::WaitForScript(req),
+                dispatch::Dispatched::Done => {
+                    if let Some(end) = after_command(session, req) {
+                        return end;
+                    }
                 }
-                if session.close {
-                    return BatchEnd::Close;
-                }
-            }
+            },
             Ok(None) => return BatchEnd::Drained,
             Err(e) => {
                 out.error(e.0.as_bytes());
@@ -326,6 +367,8 @@ async fn wait_blocked(
                 break true;
             }
             _ = waiter.notified() => {
+                // A script's write woke us: it still holds the keyspace.
+                server.scripts.finished().await;
                 session.blocking.rerun = Some(waiter.clone());
                 dispatch::rerun(server, session, out, req);
                 session.blocking.rerun = None;

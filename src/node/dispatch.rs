@@ -156,6 +156,18 @@ pub fn check(args: &[Bytes]) -> Checked {
     Checked::Run(id, def)
 }
 
+/// What [`dispatch`] did with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Dispatched {
+    /// It ran, was rejected, or was queued by MULTI: its reply is in `out`.
+    Done,
+    /// A script holds the keyspace: nothing ran yet. Wait for
+    /// [`ScriptGate::finished`](super::script_gate::ScriptGate::finished), then
+    /// [`resume`] it.
+    WaitForScript,
+}
+
 /// Run one request on behalf of a connection, writing its reply to `out`. `held` is
 /// the shard lock kept from the batch's previous command: reused when this command's
 /// key is on that shard, released before anything else is locked.
@@ -165,7 +177,7 @@ pub fn dispatch<'a>(
     out: &mut Reply,
     args: &[Bytes],
     held: &mut HeldShard<'a>,
-) {
+) -> Dispatched {
     let (id, def) = match check(args) {
         Checked::Run(id, def) => (id, def),
         Checked::Reject(msg) => {
@@ -176,10 +188,12 @@ pub fn dispatch<'a>(
                 let reason = msg.strip_prefix(b"ERR ").unwrap_or(&msg);
                 let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
                 text.extend_from_slice(reason);
-                return out.error(text);
+                out.error(text);
+                return Dispatched::Done;
             }
             session.flag_multi_error();
-            return out.error(msg);
+            out.error(msg);
+            return Dispatched::Done;
         }
     };
     session.tally.count(id);
@@ -201,17 +215,54 @@ pub fn dispatch<'a>(
         .store(shown as u32, std::sync::atomic::Ordering::Relaxed);
     if !session.authed && !spec.has(flags::NO_AUTH) {
         session.flag_multi_error();
-        return out.error(errors::NOAUTH);
+        out.error(errors::NOAUTH);
+        return Dispatched::Done;
     }
     if session.in_multi() && !super::cmd::transactions::runs_inside_multi(spec.name) {
         session.queue(args);
-        return out.simple("QUEUED");
+        out.simple("QUEUED");
+        return Dispatched::Done;
+    }
+    execute(server, session, out, args, (spec, def, single), held)
+}
+
+/// Run a request that [`dispatch`] deferred with [`Dispatched::WaitForScript`] (it
+/// was checked and counted then).
+pub fn resume(
+    server: &Server,
+    session: &mut Session,
+    out: &mut Reply,
+    args: &[Bytes],
+) -> Dispatched {
+    let Checked::Run(id, def) = check(args) else {
+        unreachable!("a deferred request passed its checks");
+    };
+    let spec = command::spec(id);
+    let single = single_shard(spec, def.scope, args);
+    let mut held = HeldShard::default();
+    execute(server, session, out, args, (spec, def, single), &mut held)
+}
+
+/// The part of [`dispatch`] after the checks: wait for a running script, make room
+/// under `maxmemory`, lock, run.
+fn execute<'a>(
+    server: &'a Server,
+    session: &mut Session,
+    out: &mut Reply,
+    args: &[Bytes],
+    (spec, def, single): (&command::CommandSpec, &CommandDef, Option<usize>),
+    held: &mut HeldShard<'a>,
+) -> Dispatched {
+    if server.scripts.is_running() && waits_for_script(spec, def, args) {
+        held.release();
+        return Dispatched::WaitForScript;
     }
     if spec.has(flags::DENYOOM) && super::evict::over_limit(server) {
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) {
             session.flag_multi_error();
-            return out.error(errors::OOM);
+            out.error(errors::OOM);
+            return Dispatched::Done;
         }
     }
     let mut run = move || {
@@ -228,6 +279,8 @@ pub fn dispatch<'a>(
         run_and_settle(&mut ctx, def, args);
     };
     if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro") {
+        // Other connections wait for the script without blocking their loops.
+        let _running = server.scripts.enter();
         // Scripts check memory per command inside; record the state before locking.
         super::cmd::scripting::set_oom_at_start(!super::evict::make_room(server));
         // A script may run for up to its time limit: hand this worker's queued tasks
@@ -236,10 +289,29 @@ pub fn dispatch<'a>(
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         if multi_thread {
-            return tokio::task::block_in_place(run);
+            tokio::task::block_in_place(run);
+        } else {
+            run();
         }
+    } else {
+        run();
     }
-    run()
+    Dispatched::Done
+}
+
+/// Must this command wait while a script runs? Everything that locks shards (or, for
+/// SCRIPT, the Lua engine) does: keyed and global commands, and the keyless ones whose
+/// handlers lock anyway (UNWATCH and DISCARD drop WATCHed keys). The other keyless
+/// commands (PING, CLIENT, CONFIG, SCRIPT KILL …) run at once.
+fn waits_for_script(spec: &command::CommandSpec, def: &CommandDef, args: &[Bytes]) -> bool {
+    match spec.name {
+        _ if def.scope != Scope::Nothing => true,
+        "unwatch" | "discard" => true,
+        "script" => !args
+            .get(1)
+            .is_some_and(|sub| sub.eq_ignore_ascii_case(b"kill")),
+        _ => false,
+    }
 }
 
 /// The one shard a command's key lives on, for commands with exactly one key.

@@ -31,7 +31,11 @@ pub async fn active_expire_loop(server: Arc<Server>, shutdown: CancellationToken
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        resume = expire_cycle(&server.db, resume, CYCLE_BUDGET);
+        // A running script holds every shard: skip the cycle rather than block this
+        // task's thread on a shard lock (Redis does not expire during scripts either).
+        if !server.scripts.is_running() {
+            resume = expire_cycle(&server.db, resume, CYCLE_BUDGET);
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod db;
 pub mod dispatch;
 pub mod evict;
 pub mod expire;
+pub mod script_gate;
 pub mod server;
 pub mod settings;
 pub mod types;

@@ -76,6 +76,8 @@ pub struct Stats {
 pub struct Server {
     /// The dataset.
     pub db: Db,
+    /// Set while a Lua script holds the keyspace; other commands wait on it.
+    pub scripts: super::script_gate::ScriptGate,
     /// Live settings: read with [`settings`](Self::settings), change with
     /// [`update_settings`](Self::update_settings).
     settings: RwLock<Settings>,
@@ -116,6 +118,7 @@ impl Server {
         let config_params = super::cmd::config::initial_params(&settings, port);
         Server {
             db: Db::new(),
+            scripts: Default::default(),
             maxmemory: AtomicU64::new(settings.maxmemory),
             settings: RwLock::new(settings),
             settings_version: AtomicU64::new(0),

@@ -7,7 +7,10 @@
 //!
 //! Differences from Redis (documented, deliberate): a script running past 5 s is aborted
 //! with an error (Redis keeps running it and answers BUSY to everyone else until SCRIPT
-//! KILL); other clients simply wait on the shard locks meanwhile, except SCRIPT KILL.
+//! KILL). Meanwhile, commands that need the keyspace wait for the script without
+//! blocking their event loop, and keyless ones (PING, SCRIPT KILL …) run at once: see
+//! `node::script_gate`. Connections on the script's own event loop wait for it, as
+//! every client of redis-server does; new connections go to the other loops.
 
 mod bit;
 mod cfuncs;
