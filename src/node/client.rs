@@ -8,7 +8,7 @@ use super::server::{ClientInfo, Server};
 use crate::protocol::{errors, Reply, Request, RequestDecoder};
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -243,7 +243,7 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         if broken || session.close {
             break;
         }
-        session.info.state.lock().last_active = Some(Instant::now());
+        session.info.touch();
     }
     session.tally.flush(&server);
     if !session.watched.is_empty() {

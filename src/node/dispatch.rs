@@ -333,22 +333,16 @@ pub fn lock_for<'a>(
     scope: Scope,
     args: &[Bytes],
 ) -> Keyspace<'a> {
+    if let Some(shard) = single_shard(spec, scope, args) {
+        return server.db.lock_shard(shard);
+    }
     match scope {
         Scope::Nothing => server.db.lock_none(),
-        Scope::All => server.db.lock_all(),
-        Scope::Keys if spec.has(flags::MOVABLEKEYS) => server.db.lock_all(),
-        Scope::Keys => {
-            let mut idx = spec.key_indexes(args.len());
-            match (idx.next(), idx.next()) {
-                (Some(i), None) => server.db.lock_key(&args[i]),
-                (None, _) => server.db.lock_none(),
-                (Some(i), Some(j)) => server.db.lock_keys(
-                    [&args[i][..], &args[j][..]]
-                        .into_iter()
-                        .chain(idx.map(|k| &args[k][..])),
-                ),
-            }
-        }
+        // No key, or several (one key was handled above).
+        Scope::Keys if !spec.has(flags::MOVABLEKEYS) => server
+            .db
+            .lock_keys(spec.key_indexes(args.len()).map(|i| &args[i][..])),
+        Scope::Keys | Scope::All => server.db.lock_all(),
     }
 }
 

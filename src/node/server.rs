@@ -30,12 +30,29 @@ pub struct ClientInfo {
     pub connected: Instant,
     /// Mutable details.
     pub state: Mutex<ClientDetails>,
+    /// When it last ran a batch of commands, in ms since `connected` (CLIENT LIST
+    /// `idle=`). An atomic: every batch sets it, and a lock would cost more than that.
+    pub last_active_ms: AtomicU64,
     /// Id of the last command run (`CommandId`, the subcommand for containers), for
     /// CLIENT LIST `cmd=`. An atomic so dispatch records it without taking a lock.
     pub last_cmd: AtomicU32,
     /// Cancelled by CLIENT KILL or node shutdown (a child of the shutdown token): the
     /// connection's task closes it.
     pub kill: CancellationToken,
+}
+
+impl ClientInfo {
+    /// Record activity now.
+    pub fn touch(&self) {
+        let ms = self.connected.elapsed().as_millis() as u64;
+        self.last_active_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Whole seconds since the last activity (since connecting, if none).
+    pub fn idle_secs(&self) -> u64 {
+        let since_connect = self.connected.elapsed().as_millis() as u64;
+        since_connect.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
+    }
 }
 
 /// Parts of [`ClientInfo`] that change during a connection's life.
@@ -49,8 +66,6 @@ pub struct ClientDetails {
     pub lib_ver: Option<Bytes>,
     /// RESP version in use.
     pub resp: u8,
-    /// Last activity.
-    pub last_active: Option<Instant>,
     /// Inside MULTI.
     pub in_multi: bool,
     /// Blocked on keys (CLIENT LIST flag `b`).
@@ -188,6 +203,7 @@ impl Server {
                 resp: 2,
                 ..Default::default()
             }),
+            last_active_ms: AtomicU64::new(0),
             last_cmd: AtomicU32::new(NO_COMMAND),
             kill,
         });
@@ -199,5 +215,31 @@ impl Server {
     /// Forget a closed connection.
     pub fn unregister_client(&self, id: u64) {
         self.clients.lock().remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn idle_counts_from_the_last_batch_else_from_connecting() {
+        let info = ClientInfo {
+            id: 1,
+            addr: String::new(),
+            laddr: String::new(),
+            fd: 0,
+            connected: Instant::now() - Duration::from_secs(5),
+            state: Mutex::new(ClientDetails::default()),
+            last_active_ms: AtomicU64::new(0),
+            last_cmd: AtomicU32::new(NO_COMMAND),
+            kill: CancellationToken::new(),
+        };
+        assert_eq!(info.idle_secs(), 5);
+        info.touch();
+        assert_eq!(info.idle_secs(), 0);
+        info.last_active_ms.store(2_000, Ordering::Relaxed);
+        assert_eq!(info.idle_secs(), 3);
     }
 }

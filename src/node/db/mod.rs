@@ -110,10 +110,7 @@ impl Db {
 
     /// Lock one key's shard.
     pub fn lock_key(&self, key: &[u8]) -> Keyspace<'_> {
-        let i = Self::shard_of(key);
-        let mut guards = smallvec::SmallVec::new();
-        guards.push((i as u8, Locked::Own(self.shards[i].lock())));
-        Keyspace::new(self, guards)
+        self.lock_shard(Self::shard_of(key))
     }
 
     /// Lock every shard (KEYS, SCAN, EXEC, FLUSHALL, scripts…).

@@ -152,11 +152,8 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// Buffer fields are plausible constants: the node keeps no per-client figures.
 fn client_line(c: &ClientInfo, current: Option<&[Bytes]>) -> String {
     let st = c.state.lock().clone();
-    let now = std::time::Instant::now();
-    let age = now.duration_since(c.connected).as_secs();
-    let idle = st
-        .last_active
-        .map_or(age, |t| now.duration_since(t).as_secs());
+    let age = c.connected.elapsed().as_secs();
+    let idle = c.idle_secs();
     let argv_mem: usize = current.map_or(0, |a| a.iter().map(|x| x.len()).sum());
     let cmd = match c.last_cmd.load(Ordering::Relaxed) {
         NO_COMMAND => "NULL",
