@@ -90,10 +90,14 @@ pub unsafe extern "C-unwind" fn math_randomseed(l: *mut lua_State) -> c_int {
 
 /// The C frame every script library function written in Rust or Lua is called
 /// through (`cjson`, `cmsgpack`, `redis.log`…). Its upvalue is the implementation,
-/// which returns `(true, results…)` or `(false, error, positioned)`; the error (a
-/// string, or Redis's `{err=…}` table) is raised as is — a string prefixed with the
-/// caller's position when `positioned`, as `luaL_error` does in C libraries — so
-/// `pcall` hands scripts a string rather than a Rust error object, and the position
+/// which returns `(true, results…)` or `(false, error, how)`. The error (a string, or
+/// Redis's `{err=…}` table) is raised from this C frame, as C libraries raise theirs:
+/// - `how` a number N: `luaL_argerror(N, error)`, "bad argument #N to 'f' (error)",
+///   where Lua names `f` as the caller sees it (`'?'` when called through `pcall`);
+/// - `how` true: the string after the caller's position, as `luaL_error`;
+/// - otherwise the error as it is.
+///
+/// So `pcall` hands scripts a string rather than a Rust error object, and the position
 /// survives `return f(…)` tail calls (a Lua wrapper's would not).
 pub unsafe extern "C-unwind" fn library_call(l: *mut lua_State) -> c_int {
     let n = ffi::lua_gettop(l);
@@ -103,6 +107,11 @@ pub unsafe extern "C-unwind" fn library_call(l: *mut lua_State) -> c_int {
     if ffi::lua_toboolean(l, 1) != 0 {
         ffi::lua_remove(l, 1);
         return ffi::lua_gettop(l);
+    }
+    if ffi::lua_type(l, 3) == ffi::LUA_TNUMBER {
+        let arg = ffi::lua_tointeger(l, 3) as c_int;
+        // The message stays on the stack (index 2) while luaL_argerror formats it.
+        return ffi::luaL_argerror(l, arg, ffi::lua_tostring(l, 2));
     }
     let positioned = ffi::lua_toboolean(l, 3) != 0;
     ffi::lua_settop(l, 2);

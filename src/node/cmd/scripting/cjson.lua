@@ -3,14 +3,15 @@
 -- 1000) and its error texts. Written in Lua so that number formatting is the C
 -- library's "%.14g", exactly as lua-cjson's. Runs once per Lua state before the sandbox
 -- (same chunk name, so the error handler skips its frames) and returns the module
--- table; `null` is the lightuserdata NULL lua-cjson uses for JSON null. encode and
--- decode return (true, result) or (false, error text, true): lua.rs calls them through
--- a C frame (library.rs) that raises the text as a string after the caller's
--- position, as lua-cjson's luaL_error does.
+-- table; `null` is the lightuserdata NULL lua-cjson uses for JSON null. Every exported
+-- function returns (true, results...) or (false, error text, how): lua.rs calls them
+-- through a C frame (`wrap`, cfuncs.rs's library_call) that raises the text as
+-- lua-cjson's C code would: after the caller's position (how = true, luaL_error) or
+-- as "bad argument #how to 'f' (text)" (how = a number, luaL_argerror).
 local null, wrap = ...
 local type, next, ipairs, error, pcall, tostring, tonumber = type, next, ipairs, error, pcall, tostring, tonumber
-local rawget, select = rawget, select
-local format, sub, find, gsub, char, lower = string.format, string.sub, string.find, string.gsub, string.char, string.lower
+local rawget, select, unpack = rawget, select, unpack
+local format, sub, find, gsub, char, lower, byte = string.format, string.sub, string.find, string.gsub, string.char, string.lower, string.byte
 local concat, floor, huge = table.concat, math.floor, math.huge
 
 -- The settings of the instance whose function is running (each exported function
@@ -31,6 +32,10 @@ local function encode_string(s)
   return '"' .. gsub(s, '[%c"\\/]', escapes) .. '"'
 end
 
+-- "%.14g" and the other precisions encode_number_precision allows.
+local NUMBER_FORMATS = {}
+for p = 1, 14 do NUMBER_FORMATS[p] = '%.' .. p .. 'g' end
+
 local function encode_number(n)
   if n ~= n or n == huge or n == -huge then
     local invalid = cfg.encode_invalid
@@ -38,7 +43,7 @@ local function encode_number(n)
     if invalid == 0 then error('Cannot serialise number: must not be NaN or Inf', 0) end
     if n ~= n then return 'nan' end
   end
-  return format(cfg.number_format, n)
+  return format(NUMBER_FORMATS[cfg.precision], n)
 end
 
 -- lua-cjson's lua_array_length: the largest key if every key is a positive integer
@@ -54,7 +59,7 @@ local function array_length(t)
     end
   end
   if cfg.sparse_ratio > 0 and max > items * cfg.sparse_ratio and max > cfg.sparse_safe then
-    if not cfg.sparse_convert then
+    if cfg.sparse_convert == 0 then
       error('Cannot serialise table: excessively sparse array', 0)
     end
     return -1
@@ -167,7 +172,6 @@ local function read_string(s, i)
       parts[#parts + 1] = unescape[e]
       i = j + 2
     else
-      if j + 1 > n then return nil, 'unexpected end of string', n + 1 end
       return nil, 'invalid escape code', j
     end
   end
@@ -215,14 +219,14 @@ local function next_token(s, i)
     return T_STRING, v, i, j
   end
   if c == '-' or find(c, '%d') then
-    if not cfg.decode_invalid and invalid_number(s, i) then return T_ERROR, 'invalid number', i end
+    if cfg.decode_invalid == 0 and invalid_number(s, i) then return T_ERROR, 'invalid number', i end
     return number_token(s, i)
   end
   if sub(s, i, i + 3) == 'true' then return T_BOOLEAN, true, i, i + 4 end
   if sub(s, i, i + 4) == 'false' then return T_BOOLEAN, false, i, i + 5 end
   if sub(s, i, i + 3) == 'null' then return T_NULL, null, i, i + 4 end
   -- decode_invalid_numbers (on by default): "+1", "inf", "Infinity", "NaN" are numbers.
-  if cfg.decode_invalid and invalid_number(s, i) then return number_token(s, i) end
+  if cfg.decode_invalid == 1 and invalid_number(s, i) then return number_token(s, i) end
   return T_ERROR, 'invalid token', i
 end
 
@@ -301,7 +305,7 @@ end
 
 local function encode(...)
   if select('#', ...) ~= 1 then
-    return false, "bad argument #1 to 'encode' (expected 1 argument)", true
+    return false, 'expected 1 argument', 1
   end
   local out = {}
   local ok, err = pcall(encode_value, (...), 0, out)
@@ -311,13 +315,20 @@ end
 
 local function decode(...)
   if select('#', ...) ~= 1 then
-    return false, "bad argument #1 to 'decode' (expected 1 argument)", true
+    return false, 'expected 1 argument', 1
   end
   local s = ...
   if type(s) == 'number' then s = tostring(s) end
   if type(s) ~= 'string' then
-    return false, format("bad argument #1 to 'decode' (string expected, got %s)", type(s)), true
+    return false, 'string expected, got ' .. type(s), 1
   end
+  -- lua-cjson reads its input as a C string: the first NUL ends it. Before that, a
+  -- NUL in the first two bytes means UTF-16 or UTF-32 (RFC 4627, section 3).
+  if #s >= 2 and (byte(s, 1) == 0 or byte(s, 2) == 0) then
+    return false, 'JSON parser does not support UTF-16 or UTF-32', true
+  end
+  local nul = find(s, '\0', 1, true)
+  if nul then s = sub(s, 1, nul - 1) end
   local ok, v = pcall(decode_string, s)
   if not ok then return false, v, true end
   return true, v
@@ -326,57 +337,63 @@ end
 -- ---------------------------------------------------------------------------- settings
 
 local INT_MAX = 2147483647
+local ON_OFF = { 'off', 'on' }
 
-local function too_many(name, n, max)
-  if n > max then
-    return format("bad argument #%d to '%s' (found too many arguments)", max + 1, name)
+-- The settings functions fail as lua-cjson's C code does, with luaL_argerror, which
+-- the C frame raises (see `through_c`): "bad argument #n to 'f' (msg)", naming `f` as
+-- the caller sees it ('?' through pcall).
+local function arg_error(n, msg) error({ arg = n, msg = msg }, 0) end
+
+-- json_enum_option: nil keeps `current`; true/false or one of `options` (by
+-- luaL_checkoption) sets it. Settings are numbers: 0 = off, 1 = on, 2 = ...
+local function enum_option(v, current, options)
+  if v == nil then return current end
+  if type(v) == 'boolean' then return v and 1 or 0 end
+  if type(v) ~= 'string' and type(v) ~= 'number' then
+    arg_error(1, 'string expected, got ' .. type(v))
   end
+  for i, o in ipairs(options) do
+    if tostring(v) == o then return i - 1 end
+  end
+  arg_error(1, format("invalid option '%s'", tostring(v)))
 end
 
--- json_enum_option: nil keeps the setting; true/false or one of `options` sets it.
--- Returns the setting as lua-cjson pushes it, or nil and an error text.
-local function enum_option(name, v, current, options)
-  options = options or { 'off', 'on' }
-  if v ~= nil then
-    if type(v) == 'boolean' then
-      current = v and 1 or 0
-    else
-      current = nil
-      for i, o in ipairs(options) do
-        if v == o then current = i - 1 end
-      end
-      if current == nil then
-        return nil, format("bad argument #1 to '%s' (invalid option '%s')", name, tostring(v))
-      end
-    end
-  end
-  return current
-end
-
+-- How lua-cjson returns an enum setting: a boolean for off/on, else the option name.
 local function shown(setting, options)
   if setting <= 1 then return setting == 1 end
   return options[setting + 1]
 end
 
 -- json_integer_option (its range error always names argument #1, as lua-cjson's does).
-local function integer_option(name, index, v, current, min, max)
+local function integer_option(index, v, current, min, max)
   if v == nil then return current end
   local n = tonumber(v)
-  if not n then
-    return nil, format("bad argument #%d to '%s' (number expected, got %s)", index, name, type(v))
-  end
+  if not n then arg_error(index, 'number expected, got ' .. type(v)) end
   n = n >= 0 and floor(n) or -floor(-n)
   if n < min or n > max then
-    return nil, format("bad argument #1 to '%s' (expected integer between %d and %d)", name, min, max)
+    arg_error(1, format('expected integer between %d and %d', min, max))
   end
   return n
 end
 
+-- A settings function of at most `max_args` arguments (json_arg_init); `body` applies
+-- them in order (an error in a later argument keeps the earlier ones, as in C) and
+-- returns the current values.
+local function setting(max_args, body)
+  return function(...)
+    if select('#', ...) > max_args then return false, 'found too many arguments', max_args + 1 end
+    local r = { pcall(body, ...) }
+    if r[1] then return unpack(r, 1, max_args + 1) end
+    if type(r[2]) == 'table' then return false, r[2].msg, r[2].arg end
+    return false, r[2]
+  end
+end
+
 local function new_instance()
   local my = {
-    sparse_convert = false, sparse_ratio = 2, sparse_safe = 10,
-    encode_depth = 1000, decode_depth = 1000, number_format = '%.14g', precision = 14,
-    keep_buffer = 1, encode_invalid = 0, decode_invalid = true,
+    sparse_convert = 0, sparse_ratio = 2, sparse_safe = 10,
+    encode_depth = 1000, decode_depth = 1000, precision = 14,
+    keep_buffer = 1, encode_invalid = 0, decode_invalid = 1,
   }
   local m = { null = null, _NAME = 'cjson', _VERSION = '2.1.0' }
   local function export(name, f)
@@ -387,59 +404,30 @@ local function new_instance()
   end
   export('encode', encode)
   export('decode', decode)
-  export('encode_sparse_array', function(...)
-    local n, convert, ratio, safe = select('#', ...), ...
-    local err = too_many('encode_sparse_array', n, 3)
-    if err then return false, err, true end
-    local c, r, sf
-    c, err = enum_option('encode_sparse_array', convert, my.sparse_convert and 1 or 0)
-    if not c then return false, err, true end
-    r, err = integer_option('encode_sparse_array', 2, ratio, my.sparse_ratio, 0, INT_MAX)
-    if not r then return false, err, true end
-    sf, err = integer_option('encode_sparse_array', 3, safe, my.sparse_safe, 0, INT_MAX)
-    if not sf then return false, err, true end
-    my.sparse_convert, my.sparse_ratio, my.sparse_safe = c == 1, r, sf
-    return true, c == 1, r, sf
-  end)
-  local function int_setting(name, key, min, max, after)
-    export(name, function(...)
-      local err = too_many(name, select('#', ...), 1)
-      if err then return false, err, true end
-      local v
-      v, err = integer_option(name, 1, (...), my[key], min, max)
-      if not v then return false, err, true end
-      my[key] = v
-      if after then after(v) end
-      return true, v
-    end)
+  export('encode_sparse_array', setting(3, function(convert, ratio, safe)
+    my.sparse_convert = enum_option(convert, my.sparse_convert, ON_OFF)
+    my.sparse_ratio = integer_option(2, ratio, my.sparse_ratio, 0, INT_MAX)
+    my.sparse_safe = integer_option(3, safe, my.sparse_safe, 0, INT_MAX)
+    return my.sparse_convert == 1, my.sparse_ratio, my.sparse_safe
+  end))
+  local function int_setting(name, key, min, max)
+    export(name, setting(1, function(v)
+      my[key] = integer_option(1, v, my[key], min, max)
+      return my[key]
+    end))
   end
   int_setting('encode_max_depth', 'encode_depth', 1, INT_MAX)
   int_setting('decode_max_depth', 'decode_depth', 1, INT_MAX)
-  int_setting('encode_number_precision', 'precision', 1, 14, function(v)
-    my.number_format = '%.' .. v .. 'g'
-  end)
+  int_setting('encode_number_precision', 'precision', 1, 14)
   local function enum_setting(name, key, options)
-    export(name, function(...)
-      local err = too_many(name, select('#', ...), 1)
-      if err then return false, err, true end
-      local v
-      v, err = enum_option(name, (...), my[key], options)
-      if not v then return false, err, true end
-      my[key] = v
-      return true, shown(v, options or { 'off', 'on' })
-    end)
+    export(name, setting(1, function(v)
+      my[key] = enum_option(v, my[key], options)
+      return shown(my[key], options)
+    end))
   end
-  enum_setting('encode_keep_buffer', 'keep_buffer')
+  enum_setting('encode_keep_buffer', 'keep_buffer', ON_OFF)
   enum_setting('encode_invalid_numbers', 'encode_invalid', { 'off', 'on', 'null' })
-  export('decode_invalid_numbers', function(...)
-    local err = too_many('decode_invalid_numbers', select('#', ...), 1)
-    if err then return false, err, true end
-    local v
-    v, err = enum_option('decode_invalid_numbers', (...), my.decode_invalid and 1 or 0)
-    if not v then return false, err, true end
-    my.decode_invalid = v == 1
-    return true, v == 1
-  end)
+  enum_setting('decode_invalid_numbers', 'decode_invalid', ON_OFF)
   export('new', function() return true, new_instance() end)
   return m
 end

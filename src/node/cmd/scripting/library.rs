@@ -22,6 +22,8 @@ enum Kind {
     Plain,
     /// Redis's error table `{err = "ERR …"}` (its `luaPushError` + `luaError`).
     Redis,
+    /// `luaL_argerror` for this argument: "bad argument #N to 'f' (msg)".
+    Argument(i32),
 }
 
 impl LibError {
@@ -30,6 +32,15 @@ impl LibError {
         LibError {
             msg: msg.into(),
             kind: Kind::Positioned,
+        }
+    }
+
+    /// Raised as `luaL_argerror(arg, msg)` raises: "bad argument #arg to 'f' (msg)",
+    /// with `f` named as the caller sees it (`'?'` through `pcall`, as in Redis).
+    pub fn argument(arg: i32, msg: impl Into<String>) -> Self {
+        LibError {
+            msg: msg.into(),
+            kind: Kind::Argument(arg),
         }
     }
 
@@ -82,7 +93,10 @@ where
                     }
                     _ => Value::String(lua.create_string(&e.msg)?),
                 });
-                out.push_back(Value::Boolean(e.kind == Kind::Positioned));
+                out.push_back(match e.kind {
+                    Kind::Argument(arg) => Value::Integer(arg.into()),
+                    kind => Value::Boolean(kind == Kind::Positioned),
+                });
             }
         }
         Ok(out)
@@ -90,8 +104,8 @@ where
     through_c(lua, inner)
 }
 
-/// A Lua implementation that returns `(true, results…)` or `(false, message,
-/// positioned)`, as a script function.
+/// A Lua implementation that returns `(true, results…)` or `(false, message, how)`
+/// (see [`cfuncs::library_call`]), as a script function.
 pub fn through_c(lua: &Lua, inner: Function) -> mlua::Result<Function> {
     // SAFETY: `inner` is the only value pushed; lua_pushcclosure pops it as the
     // closure's upvalue and leaves the closure, which exec_raw returns.

@@ -238,7 +238,7 @@ impl Reader<'_> {
 
 /// Decode up to `limit` values from `offset`: (next offset or -1, values...); with
 /// `limit` 0, every value and no offset (plain `unpack`).
-fn unpack_from(lua: &Lua, args: &MultiValue, name: &str, limit: i64, offset: i64) -> LibResult {
+fn unpack_from(lua: &Lua, args: &MultiValue, limit: i64, offset: i64) -> LibResult {
     let s = match args.front() {
         Some(Value::String(s)) => s.as_bytes().to_vec(),
         Some(v @ (Value::Integer(_) | Value::Number(_))) => {
@@ -246,9 +246,7 @@ fn unpack_from(lua: &Lua, args: &MultiValue, name: &str, limit: i64, offset: i64
         }
         other => {
             let got = other.map_or("no value", |v| v.type_name());
-            return Err(LibError::at_caller(format!(
-                "bad argument #1 to '{name}' (string expected, got {got})"
-            )));
+            return Err(LibError::argument(1, format!("string expected, got {got}")));
         }
     };
     if offset < 0 || limit < 0 {
@@ -296,9 +294,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     let pack = rust_fn(lua, |lua, args| {
         if args.is_empty() {
-            return Err(LibError::at_caller(
-                "bad argument #0 to 'pack' (MessagePack pack needs input.)",
-            ));
+            return Err(LibError::argument(0, "MessagePack pack needs input."));
         }
         let mut out = Vec::new();
         for v in args.iter() {
@@ -311,22 +307,20 @@ pub fn module(lua: &Lua) -> Result<Table> {
     t.set("pack", pack)?;
     t.set(
         "unpack",
-        rust_fn(lua, |lua, args| unpack_from(lua, &args, "unpack", 0, 0))?,
+        rust_fn(lua, |lua, args| unpack_from(lua, &args, 0, 0))?,
     )?;
     t.set(
         "unpack_one",
         rust_fn(lua, |lua, args| {
-            unpack_from(lua, &args, "unpack_one", 1, opt_int(&args, 1))
+            unpack_from(lua, &args, 1, opt_int(&args, 1))
         })?,
     )?;
     let unpack_limit = rust_fn(lua, |lua, args| {
         let Some(limit) = args.get(1).and_then(int_arg) else {
             let got = args.get(1).map_or("no value", |v| v.type_name());
-            return Err(LibError::at_caller(format!(
-                "bad argument #2 to 'unpack_limit' (number expected, got {got})"
-            )));
+            return Err(LibError::argument(2, format!("number expected, got {got}")));
         };
-        unpack_from(lua, &args, "unpack_limit", limit, opt_int(&args, 2))
+        unpack_from(lua, &args, limit, opt_int(&args, 2))
     })?;
     t.set("unpack_limit", unpack_limit)?;
     t.set("_NAME", "cmsgpack")?;

@@ -79,12 +79,7 @@ impl Fmt<'_> {
     }
 
     /// Apply a control option (`<`, `>`, `!n`, space), or fail on an unknown one.
-    fn control(
-        &mut self,
-        opt: u8,
-        h: &mut Header,
-        func: &str,
-    ) -> std::result::Result<(), LibError> {
+    fn control(&mut self, opt: u8, h: &mut Header) -> std::result::Result<(), LibError> {
         match opt {
             b' ' => {}
             b'>' => h.big = true,
@@ -99,10 +94,10 @@ impl Fmt<'_> {
                 h.align = a;
             }
             _ => {
-                return Err(LibError::at_caller(format!(
-                    "bad argument #1 to '{func}' (invalid format option '{}')",
-                    opt as char
-                )))
+                return Err(LibError::argument(
+                    1,
+                    format!("invalid format option '{}'", opt as char),
+                ))
             }
         }
         Ok(())
@@ -126,11 +121,10 @@ fn type_name(v: Option<&Value>, missing: &'static str) -> &'static str {
 fn check_number(args: &MultiValue, i: usize) -> std::result::Result<f64, LibError> {
     let v = args.get(i);
     v.and_then(super::lua::number).ok_or_else(|| {
-        LibError::at_caller(format!(
-            "bad argument #{} to 'pack' (number expected, got {})",
-            i + 1,
-            type_name(v, "nil")
-        ))
+        LibError::argument(
+            i as i32 + 1,
+            format!("number expected, got {}", type_name(v, "nil")),
+        )
     })
 }
 
@@ -138,18 +132,16 @@ fn check_number(args: &MultiValue, i: usize) -> std::result::Result<f64, LibErro
 fn check_string(
     args: &MultiValue,
     i: usize,
-    func: &str,
     missing: &'static str,
 ) -> std::result::Result<Vec<u8>, LibError> {
     match args.get(i) {
         Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
         Some(Value::Integer(n)) => Ok(n.to_string().into_bytes()),
         Some(Value::Number(n)) => Ok(super::lua::lua_number_text(*n).into_bytes()),
-        v => Err(LibError::at_caller(format!(
-            "bad argument #{} to '{func}' (string expected, got {})",
-            i + 1,
-            type_name(v, missing)
-        ))),
+        v => Err(LibError::argument(
+            i as i32 + 1,
+            format!("string expected, got {}", type_name(v, missing)),
+        )),
     }
 }
 
@@ -187,7 +179,7 @@ fn get_int(data: &[u8], big: bool, signed: bool) -> f64 {
 }
 
 fn pack(lua: &Lua, args: MultiValue) -> LibResult {
-    let fmt = check_string(&args, 0, "pack", "no value")?;
+    let fmt = check_string(&args, 0, "no value")?;
     let (mut f, mut h) = (Fmt { s: &fmt, pos: 0 }, Header::default());
     let mut out = Vec::new();
     let mut arg = 1;
@@ -219,23 +211,20 @@ fn pack(lua: &Lua, args: MultiValue) -> LibResult {
                 out.extend_from_slice(&b);
             }
             b'c' | b's' => {
-                let s = check_string(&args, arg, "pack", "nil")?;
+                let s = check_string(&args, arg, "nil")?;
                 arg += 1;
                 if size == 0 {
                     size = s.len();
                 }
                 if s.len() < size {
-                    return Err(LibError::at_caller(format!(
-                        "bad argument #{} to 'pack' (string too short)",
-                        arg + 1
-                    )));
+                    return Err(LibError::argument(arg as i32 + 1, "string too short"));
                 }
                 out.extend_from_slice(&s[..size]);
                 if opt == b's' {
                     out.push(0);
                 }
             }
-            _ => f.control(opt, &mut h, "pack")?,
+            _ => f.control(opt, &mut h)?,
         }
     }
     Ok(MultiValue::from_iter([Value::String(
@@ -244,23 +233,21 @@ fn pack(lua: &Lua, args: MultiValue) -> LibResult {
 }
 
 fn unpack(lua: &Lua, args: MultiValue) -> LibResult {
-    let fmt = check_string(&args, 0, "unpack", "no value")?;
-    let data = check_string(&args, 1, "unpack", "no value")?;
+    let fmt = check_string(&args, 0, "no value")?;
+    let data = check_string(&args, 1, "no value")?;
     let start = match args.get(2) {
         None | Some(Value::Nil) => 1,
-        Some(_) => check_number(&args, 2).map_err(|_| {
-            LibError::at_caller("bad argument #3 to 'unpack' (number expected, got string)")
-        })? as i64,
+        Some(_) => check_number(&args, 2)
+            .map_err(|_| LibError::argument(3, "number expected, got string"))?
+            as i64,
     };
     if start <= 0 {
-        return Err(LibError::at_caller(
-            "bad argument #3 to 'unpack' (offset must be 1 or greater)",
-        ));
+        return Err(LibError::argument(3, "offset must be 1 or greater"));
     }
     let mut pos = (start - 1) as usize;
     let (mut f, mut h) = (Fmt { s: &fmt, pos: 0 }, Header::default());
     let mut out: Vec<Value> = Vec::new();
-    let short = || LibError::at_caller("bad argument #2 to 'unpack' (data string too short)");
+    let short = || LibError::argument(2, "data string too short");
     while let Some(opt) = f.next() {
         let mut size = f.size(opt)?;
         pos += to_align(pos, &h, opt, size);
@@ -310,7 +297,7 @@ fn unpack(lua: &Lua, args: MultiValue) -> LibResult {
                 out.push(Value::String(lua.create_string(&data[pos..pos + end])?));
                 size = end + 1;
             }
-            _ => f.control(opt, &mut h, "unpack")?,
+            _ => f.control(opt, &mut h)?,
         }
         pos += size;
     }
@@ -319,7 +306,7 @@ fn unpack(lua: &Lua, args: MultiValue) -> LibResult {
 }
 
 fn size(_lua: &Lua, args: MultiValue) -> LibResult {
-    let fmt = check_string(&args, 0, "size", "no value")?;
+    let fmt = check_string(&args, 0, "no value")?;
     let (mut f, mut h) = (Fmt { s: &fmt, pos: 0 }, Header::default());
     let mut total = 0;
     while let Some(opt) = f.next() {
@@ -327,12 +314,13 @@ fn size(_lua: &Lua, args: MultiValue) -> LibResult {
         total += to_align(total, &h, opt, size);
         if opt == b's' || (opt == b'c' && size == 0) {
             let name = if opt == b's' { "s" } else { "c0" };
-            return Err(LibError::at_caller(format!(
-                "bad argument #1 to 'size' (option '{name}' has no fixed size)"
-            )));
+            return Err(LibError::argument(
+                1,
+                format!("option '{name}' has no fixed size"),
+            ));
         }
         if size == 0 {
-            f.control(opt, &mut h, "size")?;
+            f.control(opt, &mut h)?;
         }
         total += size;
     }
