@@ -238,6 +238,11 @@ fn spawn_node_gauges(servers: Vec<std::sync::Arc<node::Server>>) {
         loop {
             tick.tick().await;
             let (mut mem, mut keys, mut expired, mut evicted) = (0, 0, 0, 0);
+            // A running script holds every shard: skip this tick rather than block
+            // this thread (it also accepts connections) on a shard lock.
+            if servers.iter().any(|s| s.scripts.is_running()) {
+                continue;
+            }
             for s in &servers {
                 mem += s.db.used_memory();
                 keys += s.db.counts().0;

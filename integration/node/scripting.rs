@@ -459,12 +459,37 @@ async fn script_kill_stops_a_running_script() {
     node.stop().await;
 }
 
+/// A script that runs until it is killed.
+const BUSY_SCRIPT: &str = "while true do end";
+
+/// The error a script gets when SCRIPT KILL stops it.
+fn killed_error(script: &str) -> String {
+    format!(
+        "-ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:1.\r\n",
+        sha(script)
+    )
+}
+
 #[tokio::test]
 async fn a_running_script_stalls_only_its_own_event_loop() {
-    // The `ringcache node` set-up: connections spread over two event loops. A script
-    // runs on the first loop's thread; the second loop must keep serving: keyless
-    // commands at once, keyed ones once the script ends, and new connections (which
-    // must not be handed to the stalled loop) — so SCRIPT KILL can get through.
+    let killed = killed_error(BUSY_SCRIPT);
+    script_on_one_loop(&[&[b"EVAL", BUSY_SCRIPT.as_bytes(), b"0"]], &killed).await;
+}
+
+#[tokio::test]
+async fn a_script_inside_exec_stalls_only_its_own_event_loop() {
+    let killed = format!("*1\r\n{}", killed_error(BUSY_SCRIPT));
+    let eval: &[&[u8]] = &[b"EVAL", BUSY_SCRIPT.as_bytes(), b"0"];
+    script_on_one_loop(&[&[b"MULTI"], eval, &[b"EXEC"]], &killed).await;
+}
+
+/// The `ringcache node` set-up: connections spread over two event loops. `c` sends
+/// `requests`, the last of which runs a busy script on the first loop's thread (earlier
+/// replies must be "+OK" or "+QUEUED"). The second loop must keep serving: keyless
+/// commands at once, keyed ones and INFO once the script ends, and new connections
+/// (which must not be handed to the stalled loop), so SCRIPT KILL gets through; the
+/// script's reply is then `killed`.
+async fn script_on_one_loop(requests: &[&[&[u8]]], killed: &str) {
     use ringcache::node::{Server, Settings};
     use std::sync::Arc;
     let loops = Arc::new(ringcache::net::EventLoops::start(2).expect("loops"));
@@ -487,33 +512,36 @@ async fn a_running_script_stalls_only_its_own_event_loop() {
     assert_eq!(q(&mut c, "PING").await, "+PONG\r\n");
     let mut other = Raw::connect(addr).await;
     assert_eq!(q(&mut other, "PING").await, "+PONG\r\n");
-    let s = "while true do end";
-    c.send_raw(&encode(&[b"EVAL", s.as_bytes(), b"0"])).await;
+    let (last, before) = requests.split_last().expect("requests");
+    for r in before {
+        let reply = String::from_utf8_lossy(&cmd(&mut c, r).await).into_owned();
+        assert!(reply == "+OK\r\n" || reply == "+QUEUED\r\n", "{reply}");
+    }
+    c.send_raw(&encode(last)).await;
     let started = std::time::Instant::now();
     while !server.scripts.is_running() {
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
-    // A keyed command waits for the script (without holding up its loop).
+    // A keyed command waits for the script (without holding up its loop); so does
+    // INFO, which counts keys.
     other.send_raw(&encode(&[b"SET", b"k", b"v"])).await;
+    let mut info = Raw::connect(addr).await;
+    info.send_raw(&encode(&[b"INFO", b"keyspace"])).await;
     // New connections are served, whichever loop they would have gone to next.
     for _ in 0..3 {
         let mut fresh = Raw::connect(addr).await;
         assert_eq!(q(&mut fresh, "PING").await, "+PONG\r\n");
     }
     kill_script(&mut Raw::connect(addr).await).await;
-    assert_eq!(
-        String::from_utf8_lossy(&read_reply(&mut c).await),
-        format!(
-            "-ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:1.\r\n",
-            sha(s)
-        )
-    );
+    assert_eq!(String::from_utf8_lossy(&read_reply(&mut c).await), killed);
     assert_eq!(
         String::from_utf8_lossy(&read_reply(&mut other).await),
         "+OK\r\n"
     );
     assert_eq!(q(&mut other, "GET k").await, "$1\r\nv\r\n");
+    let keyspace = String::from_utf8_lossy(&read_reply(&mut info).await).into_owned();
+    assert!(keyspace.contains("# Keyspace"), "{keyspace}");
     shutdown.cancel();
     task.await.unwrap();
 }

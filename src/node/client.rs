@@ -367,7 +367,7 @@ async fn wait_blocked(
                 break true;
             }
             _ = waiter.notified() => {
-                // A script's write woke us: it still holds the keyspace.
+                // If a script's write woke us, it may still hold the keyspace.
                 server.scripts.finished().await;
                 session.blocking.rerun = Some(waiter.clone());
                 dispatch::rerun(server, session, out, req);

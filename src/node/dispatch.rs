@@ -183,6 +183,9 @@ pub fn dispatch<'a>(
         Checked::Reject(msg) => {
             held.release();
             if args[0].eq_ignore_ascii_case(b"exec") {
+                if server.scripts.is_running() && !session.watched.is_empty() {
+                    return Dispatched::WaitForScript; // unwatching locks shards
+                }
                 // Redis's execCommandAbort: a rejected EXEC ends the transaction.
                 super::cmd::transactions::abort(server, session);
                 let reason = msg.strip_prefix(b"ERR ").unwrap_or(&msg);
@@ -226,8 +229,8 @@ pub fn dispatch<'a>(
     execute(server, session, out, args, (spec, def, single), held)
 }
 
-/// Run a request that [`dispatch`] deferred with [`Dispatched::WaitForScript`] (it
-/// was checked and counted then).
+/// Run a request that [`dispatch`] deferred with [`Dispatched::WaitForScript`]. It was
+/// checked and counted then, unless it was a rejected EXEC, whose abort had to wait.
 pub fn resume(
     server: &Server,
     session: &mut Session,
@@ -235,7 +238,7 @@ pub fn resume(
     args: &[Bytes],
 ) -> Dispatched {
     let Checked::Run(id, def) = check(args) else {
-        unreachable!("a deferred request passed its checks");
+        return dispatch(server, session, out, args, &mut HeldShard::default());
     };
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
@@ -253,7 +256,8 @@ fn execute<'a>(
     (spec, def, single): (&command::CommandSpec, &CommandDef, Option<usize>),
     held: &mut HeldShard<'a>,
 ) -> Dispatched {
-    if server.scripts.is_running() && waits_for_script(spec, def, args) {
+    let must_wait = || server.scripts.is_running() && !runs_during_script(spec, def, args);
+    if must_wait() {
         held.release();
         return Dispatched::WaitForScript;
     }
@@ -264,7 +268,13 @@ fn execute<'a>(
             out.error(errors::OOM);
             return Dispatched::Done;
         }
+        if must_wait() {
+            return Dispatched::WaitForScript; // one may have started while evicting
+        }
     }
+    let is_eval = matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro");
+    let exec_runs_script = spec.name == "exec"
+        && (session.multi.as_ref()).is_some_and(|queued| queued.iter().any(|r| is_script(&r[0])));
     let mut run = move || {
         let ks = match single {
             Some(shard) => held.lock(&server.db, shard),
@@ -278,11 +288,13 @@ fn execute<'a>(
         };
         run_and_settle(&mut ctx, def, args);
     };
-    if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro") {
+    if is_eval || exec_runs_script {
         // Other connections wait for the script without blocking their loops.
         let _running = server.scripts.enter();
-        // Scripts check memory per command inside; record the state before locking.
-        super::cmd::scripting::set_oom_at_start(!super::evict::make_room(server));
+        if is_eval {
+            // Scripts check memory per command inside; record the state before locking.
+            super::cmd::scripting::set_oom_at_start(!super::evict::make_room(server));
+        }
         // A script may run for up to its time limit: hand this worker's queued tasks
         // (other connections, SCRIPT KILL) to another thread meanwhile, or they would
         // wait for the script to end.
@@ -299,19 +311,30 @@ fn execute<'a>(
     Dispatched::Done
 }
 
-/// Must this command wait while a script runs? Everything that locks shards (or, for
-/// SCRIPT, the Lua engine) does: keyed and global commands, and the keyless ones whose
-/// handlers lock anyway (UNWATCH and DISCARD drop WATCHed keys). The other keyless
-/// commands (PING, CLIENT, CONFIG, SCRIPT KILL …) run at once.
-fn waits_for_script(spec: &command::CommandSpec, def: &CommandDef, args: &[Bytes]) -> bool {
-    match spec.name {
-        _ if def.scope != Scope::Nothing => true,
-        "unwatch" | "discard" => true,
-        "script" => !args
-            .get(1)
-            .is_some_and(|sub| sub.eq_ignore_ascii_case(b"kill")),
-        _ => false,
-    }
+/// Is this (queued) command EVAL, EVALSHA, EVAL_RO or EVALSHA_RO, in any case?
+fn is_script(name: &[u8]) -> bool {
+    ["eval", "evalsha", "eval_ro", "evalsha_ro"]
+        .iter()
+        .any(|s| name.eq_ignore_ascii_case(s.as_bytes()))
+}
+
+/// May this command run while a script holds the keyspace? Only keyless commands whose
+/// handlers lock no shard (nor the Lua engine) may; everything else waits for the
+/// script. An allowlist, so a new command waits unless added here.
+fn runs_during_script(spec: &command::CommandSpec, def: &CommandDef, args: &[Bytes]) -> bool {
+    let sub_is = |name: &str| {
+        args.get(1)
+            .is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes()))
+    };
+    def.scope == Scope::Nothing
+        && match spec.name {
+            "ping" | "echo" | "time" | "lastsave" | "quit" | "hello" | "auth" | "select"
+            | "multi" | "client" | "command" | "function" => true,
+            "config" => !sub_is("resetstat"), // resets the shards' hit counters
+            "script" => sub_is("kill"),       // the others use the Lua engine
+            // INFO counts keys; RESET, DISCARD and UNWATCH drop WATCHed keys.
+            _ => false,
+        }
 }
 
 /// The one shard a command's key lives on, for commands with exactly one key.

@@ -7,7 +7,7 @@
 //! bounds how long this can hold up clients; the next cycle resumes where it stopped.
 //! One shard is locked at a time and never across an `.await`.
 
-use super::db::{Db, SHARDS};
+use super::db::SHARDS;
 use super::server::Server;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -31,21 +31,23 @@ pub async fn active_expire_loop(server: Arc<Server>, shutdown: CancellationToken
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        // A running script holds every shard: skip the cycle rather than block this
-        // task's thread on a shard lock (Redis does not expire during scripts either).
-        if !server.scripts.is_running() {
-            resume = expire_cycle(&server.db, resume, CYCLE_BUDGET);
-        }
+        resume = expire_cycle(&server, resume, CYCLE_BUDGET);
     }
 }
 
 /// One cycle over all shards starting at `start`; returns the shard the next cycle
-/// should start at (where this one ran out of time, else `start`).
-pub fn expire_cycle(db: &Db, start: usize, budget: Duration) -> usize {
+/// should start at (where this one ran out of time or met a running script, else
+/// `start`). A running script holds every shard: the cycle stops rather than block
+/// this task's thread on a shard lock (Redis does not expire during scripts either).
+pub fn expire_cycle(server: &Server, start: usize, budget: Duration) -> usize {
+    let db = &server.db;
     let t0 = Instant::now();
     for n in 0..SHARDS {
         let i = (start + n) % SHARDS;
         loop {
+            if server.scripts.is_running() {
+                return i;
+            }
             let (sampled, expired) = {
                 let mut ks = db.lock_shard(i);
                 let now = ks.now();

@@ -7,14 +7,17 @@
 //! first: while a script runs, commands that need the keyspace wait for it
 //! asynchronously ([`ScriptGate::finished`]) and their loop keeps serving the rest.
 //!
-//! The check is one atomic load per command, on a cache line nothing else writes.
-//! It can still race with a script that starts right after the check; the command
-//! then waits on the mutex as before, which costs responsiveness, never correctness.
+//! The check is one atomic load per command, on a line written only when a script
+//! starts or ends (or a command starts waiting for one). It can still race with a
+//! script that starts right after the check; the command then waits on the mutex as
+//! before, which costs responsiveness, never correctness.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
 
-/// How many scripts are running (0 or 1: scripts take every shard) and who waits.
+/// How many scripts are running (scripts take every shard, so they run one at a time,
+/// but two may have announced themselves while one waits for the other's locks) and
+/// who waits for them to end.
 #[derive(Default)]
 #[repr(align(128))]
 pub struct ScriptGate {
@@ -38,10 +41,13 @@ impl ScriptGate {
 
     /// Mark a script as running, before it locks the keyspace.
     pub fn enter(&self) -> ScriptRunning<'_> {
+        // Stall the loop first: whoever sees the script running (the accept loop,
+        // tests) also sees its loop stalled.
+        let stalled = crate::net::LoopStalled::current();
         self.running.fetch_add(1, Ordering::SeqCst);
         ScriptRunning {
             gate: self,
-            _stalled: crate::net::LoopStalled::current(),
+            _stalled: stalled,
         }
     }
 

@@ -129,7 +129,7 @@ impl Db {
         Keyspace::new(self, Guards::new())
     }
 
-    /// Lock shard `i` alone (background expiry and eviction walk shard by shard).
+    /// Lock shard `i` alone (one-key commands; expiry and eviction walk shard by shard).
     pub fn lock_shard(&self, i: usize) -> Keyspace<'_> {
         let mut guards = Guards::new();
         guards.push((i as u8, Locked::Own(self.shards[i].lock())));

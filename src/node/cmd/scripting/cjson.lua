@@ -370,7 +370,7 @@ local function integer_option(index, v, current, min, max)
   local n = tonumber(v)
   if not n then arg_error(index, 'number expected, got ' .. type(v)) end
   n = n >= 0 and floor(n) or -floor(-n)
-  if n < min or n > max then
+  if n ~= n or n < min or n > max then
     arg_error(1, format('expected integer between %d and %d', min, max))
   end
   return n
