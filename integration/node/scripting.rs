@@ -298,6 +298,9 @@ async fn sandbox_blocks_os_io_and_require() {
         ":1\r\n"
     );
     assert_eq!(eval(&mut c, "return #_G", &["0"]).await, ":0\r\n");
+    // Library tables are proxies too: cleaned the same way.
+    let _ = eval(&mut c, "table.insert(cjson, 'x'); return 1", &["0"]).await;
+    assert_eq!(eval(&mut c, "return #cjson", &["0"]).await, ":0\r\n");
     assert_eq!(
         eval(&mut c, "return type(rawget(_G, 1))", &["0"]).await,
         "$3\r\nnil\r\n"

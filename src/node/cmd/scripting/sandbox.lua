@@ -11,11 +11,15 @@ local loadstring, load, maxn = loadstring, load, table.maxn
 
 -- proxy -> protected table (weak keys)
 local ro = setmetatable({}, { __mode = 'k' })
+-- Every proxy, as an array: `run` checks them all after each script.
+local proxies = {}
 local function deny() error('Attempt to modify a readonly table', 2) end
 local function protect(t, index)
   local p, mt, mp = {}, { __index = index or t, __newindex = deny }, {}
   ro[p] = t
   ro[mp] = mt
+  proxies[#proxies + 1] = p
+  proxies[#proxies + 1] = mp
   setmetatable(mp, { __index = mt, __newindex = deny, __metatable = false })
   mt.__metatable = mp
   return setmetatable(p, mt)
@@ -133,6 +137,7 @@ smt.__metatable = protect(smt)
 
 local G = {}
 ro[G] = real
+proxies[#proxies + 1] = G
 local gmt = {
   __index = function(_, k)
     local v = rawget(real, k)
@@ -177,7 +182,8 @@ local function run(f, keys, argv)
   rawset(real, 'ARGV', argv)
   local ok, v = xpcall(f, handler)
   -- Anything a script slipped into a proxy (e.g. table.insert(_G, x)) is dropped.
-  for p in next, ro do
+  for i = 1, #proxies do
+    local p = proxies[i]
     if next(p) ~= nil then
       for k in next, p do rawset(p, k, nil) end
     end
