@@ -219,16 +219,16 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
                     }
                     match dispatch::resume(&server, &mut session, &mut out, &req) {
                         dispatch::Dispatched::WaitForScript => BatchEnd::WaitForScript(req),
-                        dispatch::Dispatched::Done => match after_command(&mut session, req) {
-                            Some(end) => end,
-                            None => run_buffered(
-                                &server,
-                                &mut session,
-                                &mut decoder,
-                                &mut input,
-                                &mut out,
-                            ),
-                        },
+                        dispatch::Dispatched::Done => after_command(&mut session, req)
+                            .unwrap_or_else(|| {
+                                run_buffered(
+                                    &server,
+                                    &mut session,
+                                    &mut decoder,
+                                    &mut input,
+                                    &mut out,
+                                )
+                            }),
                     }
                 }
             };

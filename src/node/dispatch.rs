@@ -272,9 +272,13 @@ fn execute<'a>(
             return Dispatched::WaitForScript; // one may have started while evicting
         }
     }
-    let is_eval = matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro");
+    let is_eval = is_script(spec);
     let exec_runs_script = spec.name == "exec"
-        && (session.multi.as_ref()).is_some_and(|queued| queued.iter().any(|r| is_script(&r[0])));
+        && (session.multi.as_ref()).is_some_and(|queued| {
+            queued
+                .iter()
+                .any(|r| command::lookup(&r[0]).is_some_and(|id| is_script(command::spec(id))))
+        });
     let mut run = move || {
         let ks = match single {
             Some(shard) => held.lock(&server.db, shard),
@@ -288,34 +292,32 @@ fn execute<'a>(
         };
         run_and_settle(&mut ctx, def, args);
     };
-    if is_eval || exec_runs_script {
-        // Other connections wait for the script without blocking their loops.
-        let _running = server.scripts.enter();
-        if is_eval {
-            // Scripts check memory per command inside; record the state before locking.
-            super::cmd::scripting::set_oom_at_start(!super::evict::make_room(server));
-        }
-        // A script may run for up to its time limit: hand this worker's queued tasks
-        // (other connections, SCRIPT KILL) to another thread meanwhile, or they would
-        // wait for the script to end.
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if multi_thread {
-            tokio::task::block_in_place(run);
-        } else {
-            run();
-        }
+    if !is_eval && !exec_runs_script {
+        run();
+        return Dispatched::Done;
+    }
+    // Other connections wait for the script without blocking their loops.
+    let _running = server.scripts.enter();
+    if is_eval {
+        // Scripts check memory per command inside; record the state before locking.
+        super::cmd::scripting::set_oom_at_start(!super::evict::make_room(server));
+    }
+    // A script may run for up to its time limit: hand this worker's queued tasks
+    // (other connections, SCRIPT KILL) to another thread meanwhile, or they would
+    // wait for the script to end.
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(run);
     } else {
         run();
     }
     Dispatched::Done
 }
 
-/// Is this (queued) command EVAL, EVALSHA, EVAL_RO or EVALSHA_RO, in any case?
-fn is_script(name: &[u8]) -> bool {
-    ["eval", "evalsha", "eval_ro", "evalsha_ro"]
-        .iter()
-        .any(|s| name.eq_ignore_ascii_case(s.as_bytes()))
+/// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO?
+fn is_script(spec: &command::CommandSpec) -> bool {
+    matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro")
 }
 
 /// May this command run while a script holds the keyspace? Only keyless commands whose

@@ -378,7 +378,7 @@ end
 
 -- A settings function of at most `max_args` arguments (json_arg_init); `body` applies
 -- them in order (an error in a later argument keeps the earlier ones, as in C) and
--- returns the current values.
+-- returns the current values, one per argument (as every lua-cjson setting does).
 local function setting(max_args, body)
   return function(...)
     if select('#', ...) > max_args then return false, 'found too many arguments', max_args + 1 end
