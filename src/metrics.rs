@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 pub const COMMANDS: &str = "ringcache_commands_total";
 /// Client connections accepted, by role.
 pub const CONNECTIONS: &str = "ringcache_connections_total";
+/// Node connections moved to another event loop (to sit with the others on their hot key).
+pub const CONNECTION_MOVES: &str = "ringcache_connection_moves_total";
 /// Clients connected now, by role.
 pub const CONNECTED: &str = "ringcache_connected_clients";
 /// Bytes used by a node's dataset (same as INFO `used_memory`).
@@ -40,6 +42,7 @@ pub const LOCK_QUARANTINES: &str = "ringcache_lock_quarantines_total";
 pub const ALL: &[&str] = &[
     COMMANDS,
     CONNECTIONS,
+    CONNECTION_MOVES,
     CONNECTED,
     USED_MEMORY,
     KEYS,
@@ -55,6 +58,10 @@ pub const ALL: &[&str] = &[
 fn describe() {
     describe_counter!(COMMANDS, "Commands executed, by role and command.");
     describe_counter!(CONNECTIONS, "Client connections accepted, by role.");
+    describe_counter!(
+        CONNECTION_MOVES,
+        "Node connections moved to the event loop of the shard they keep using."
+    );
     describe_gauge!(CONNECTED, "Clients connected now, by role.");
     describe_gauge!(
         USED_MEMORY,
@@ -151,6 +158,11 @@ pub fn connection(role: Role, open: bool) {
     } else {
         metrics::gauge!(CONNECTED, "role" => role.name()).decrement(1.0);
     }
+}
+
+/// Count a node connection moved to another event loop.
+pub fn connection_moved() {
+    metrics::counter!(CONNECTION_MOVES).increment(1);
 }
 
 #[cfg(test)]

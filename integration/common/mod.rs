@@ -136,6 +136,66 @@ pub async fn raw(node: &NodeHandle) -> Raw {
     Raw::connect(node.addr).await
 }
 
+/// A node serving its connections on two event loops (as `threads = 2` runs it):
+/// consecutive connections land on different loops. The node (its accept loop and
+/// background tasks included) runs on threads of its own, so a node thread that
+/// blocked could not stall the test's runtime: the test's reply timeouts still fire.
+pub struct LoopNode {
+    pub addr: std::net::SocketAddr,
+    pub server: std::sync::Arc<node::Server>,
+    shutdown: tokio_util::sync::CancellationToken,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl LoopNode {
+    /// Start a node on 127.0.0.1:0 with these settings (`listen` is ignored).
+    pub async fn start(settings: Settings) -> LoopNode {
+        use ringcache::net::EventLoops;
+        use std::sync::Arc;
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let thread = std::thread::spawn({
+            let shutdown = shutdown.clone();
+            move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    let loops = EventLoops::start(2).expect("loops start");
+                    assert_eq!(loops.len(), 2);
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    let addr = listener.local_addr().unwrap();
+                    let settings = Settings {
+                        listen: addr.to_string(),
+                        ..settings
+                    };
+                    let server = Arc::new(node::Server::new(settings, addr.port()));
+                    let _ = tx.send((addr, server.clone()));
+                    node::run_on(server, listener, shutdown, Some(&loops)).await;
+                });
+            }
+        });
+        let (addr, server) = rx.await.expect("node started");
+        LoopNode {
+            addr,
+            server,
+            shutdown,
+            thread,
+        }
+    }
+
+    /// Shut the node down and wait for it.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let thread = self.thread;
+        tokio::task::spawn_blocking(move || thread.join())
+            .await
+            .unwrap()
+            .expect("node thread");
+    }
+}
+
 /// A proxy in front of in-process nodes.
 pub struct TestCluster {
     pub nodes: Vec<NodeHandle>,

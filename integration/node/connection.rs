@@ -155,62 +155,9 @@ async fn watch_conflict_returns_null_exec() {
 /// `ringcache node` spreads connections over per-core event loops (each a
 /// single-threaded runtime on its own thread): commands, a BLPOP woken by a push from
 /// a connection on the other loop, CLIENT KILL across loops, and shutdown all work.
-/// A node serving its connections on two event loops (as `threads = 2` runs it):
-/// consecutive connections land on different loops. The node (its accept loop and
-/// background tasks included) runs on threads of its own, so a node thread that
-/// blocked could not stall the test's runtime: the test's reply timeouts still fire.
-struct TwoLoops {
-    addr: std::net::SocketAddr,
-    shutdown: tokio_util::sync::CancellationToken,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl TwoLoops {
-    async fn start(settings: ringcache::node::Settings) -> TwoLoops {
-        use ringcache::net::EventLoops;
-        use std::sync::Arc;
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let thread = std::thread::spawn({
-            let shutdown = shutdown.clone();
-            move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async move {
-                    let loops = EventLoops::start(2).expect("loops start");
-                    assert_eq!(loops.len(), 2);
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    let addr = listener.local_addr().unwrap();
-                    let server = Arc::new(ringcache::node::Server::new(settings, addr.port()));
-                    tx.send(addr).unwrap();
-                    ringcache::node::run_on(server, listener, shutdown, Some(&loops)).await;
-                });
-            }
-        });
-        let addr = rx.await.expect("node started");
-        TwoLoops {
-            addr,
-            shutdown,
-            thread,
-        }
-    }
-
-    /// Shut the node down and wait for it.
-    async fn stop(self) {
-        self.shutdown.cancel();
-        let thread = self.thread;
-        tokio::task::spawn_blocking(move || thread.join())
-            .await
-            .unwrap()
-            .expect("node thread");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_on_event_loops() {
-    let node = TwoLoops::start(Default::default()).await;
+    let node = LoopNode::start(Default::default()).await;
     let addr = node.addr;
     let mut waiter = Raw::connect(addr).await;
     let mut pusher = Raw::connect(addr).await;
@@ -246,7 +193,7 @@ async fn connections_on_event_loops() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_runs_on_one_key_stay_atomic_across_loops() {
     const PER_CONNECTION: usize = 3000;
-    let node = TwoLoops::start(Default::default()).await;
+    let node = LoopNode::start(Default::default()).await;
     let mut pipeline = Vec::new();
     for i in 0..PER_CONNECTION {
         pipeline.extend_from_slice(&encode(&[b"INCR", b"hot"]));
@@ -321,7 +268,7 @@ async fn pipelined_writes_that_evict_do_not_wait_on_their_own_lock() {
         maxmemory_policy: ringcache::config::EvictionPolicy::AllKeysLru,
         ..Default::default()
     };
-    let node = TwoLoops::start(settings).await;
+    let node = LoopNode::start(settings).await;
     let mut c = Raw::connect(node.addr).await;
     let value = vec![b'x'; 2000];
     let mut pipeline = Vec::new();
@@ -339,4 +286,103 @@ async fn pipelined_writes_that_evict_do_not_wait_on_their_own_lock() {
     let info = c.q("INFO stats").await;
     assert!(info.contains("evicted_keys:19\r\n"), "{info}");
     node.stop().await;
+}
+
+/// A connection that keeps working on one shard, and finds it locked by the other
+/// event loop, moves to that shard's home loop (`node::affinity`) and carries on there
+/// as itself: same client id and name, its half-sent request completed, its replies
+/// in order. Of two connections on one hot key, one per loop, exactly one moves (the
+/// other is already home).
+///
+/// The contention is made on purpose: a test thread holds the key's shard while a
+/// batch arrives. How long the loop takes to reach the lock is not observable, so the
+/// hold grows until a move happens (bounded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
+    use ringcache::node::affinity::STREAK;
+    use std::sync::atomic::Ordering;
+    let node = LoopNode::start(Default::default()).await;
+    let server = node.server.clone();
+    // Round robin: `a` on the first loop, `b` on the second.
+    let mut conns = Vec::new();
+    for name in ["a", "b"] {
+        let mut c = Raw::connect(node.addr).await;
+        assert_eq!(c.q(&format!("CLIENT SETNAME {name}")).await, "+OK\r\n");
+        let id = c.q("CLIENT ID").await;
+        conns.push((c, name, id));
+    }
+    // One long stream of INCRs per connection, sent in pieces that end mid-request,
+    // so that a connection moves with part of a request still unread.
+    let incr = encode(&[b"INCR", b"hot"]);
+    let stream = incr.repeat(6);
+    let piece = incr.len() * 4 + incr.len() / 2;
+    let mut sent = [0usize; 2];
+    let mut last = [0i64; 2];
+    let mut hold_ms = 5;
+    while server.stats.moves.load(Ordering::Relaxed) == 0 {
+        assert!(hold_ms <= 2000, "no connection moved");
+        for (i, (c, _, _)) in conns.iter_mut().enumerate() {
+            for batch in 0..STREAK {
+                let holder = (batch == 0).then(|| hold_shard(&server, b"hot", hold_ms));
+                // The stream goes on where the last piece stopped.
+                let start = sent[i] % incr.len();
+                c.send_raw(&stream[start..start + piece]).await;
+                let complete = (sent[i] + piece) / incr.len() - sent[i] / incr.len();
+                sent[i] += piece;
+                for _ in 0..complete {
+                    let r = String::from_utf8(read_reply(c).await).unwrap();
+                    let v: i64 = r.trim_start_matches(':').trim_end().parse().unwrap();
+                    assert!(v > last[i], "{r} after {}", last[i]);
+                    last[i] = v;
+                }
+                if let Some(h) = holder {
+                    h.join().unwrap();
+                }
+            }
+        }
+        hold_ms *= 2;
+    }
+    assert_eq!(server.stats.moves.load(Ordering::Relaxed), 1);
+    // Both still themselves; the half-sent INCR completes.
+    let mut total = 0;
+    for (i, (c, name, id)) in conns.iter_mut().enumerate() {
+        let rest = incr.len() - sent[i] % incr.len();
+        if rest != incr.len() {
+            c.send_raw(&incr[incr.len() - rest..]).await;
+            let r = String::from_utf8(read_reply(c).await).unwrap();
+            assert!(r.starts_with(':'), "{r}");
+            sent[i] += rest;
+        }
+        total += sent[i] / incr.len();
+        assert_eq!(c.q("CLIENT ID").await, *id);
+        assert_eq!(
+            c.q("CLIENT GETNAME").await,
+            format!("${}\r\n{name}\r\n", name.len())
+        );
+    }
+    let mut c = Raw::connect(node.addr).await;
+    let want = total.to_string();
+    assert_eq!(
+        c.q("GET hot").await,
+        format!("${}\r\n{want}\r\n", want.len())
+    );
+    node.stop().await;
+}
+
+/// Lock `key`'s shard from a thread of its own for `ms` milliseconds; returns once it
+/// is locked.
+fn hold_shard(
+    server: &std::sync::Arc<ringcache::node::Server>,
+    key: &'static [u8],
+    ms: u64,
+) -> std::thread::JoinHandle<()> {
+    let server = server.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let h = std::thread::spawn(move || {
+        let _locked = server.db.lock_key(key);
+        tx.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    });
+    rx.recv().unwrap();
+    h
 }

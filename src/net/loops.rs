@@ -10,6 +10,11 @@
 //! (no locks, no futex hand-offs) while every core still serves clients; the keyspace
 //! is shared by all loops through its sharded mutexes.
 //!
+//! A connection can move to another loop ([`home_loop`], `net::continue_on`). The node
+//! moves a connection that keeps working on one shard, and keeps finding that shard
+//! locked by the other loop, to the shard's home loop: all the connections on one
+//! hot key then share one thread instead of two threads taking turns at its lock.
+//!
 //! A loop can be stalled: a node runs a Lua script synchronously on its loop, for up
 //! to the script time limit. While it is ([`LoopStalled`]), new connections go to the
 //! other loops, so a client can still connect and send SCRIPT KILL.
@@ -22,92 +27,114 @@ use tokio::sync::oneshot;
 
 /// Running event loops. Dropping this stops them (after their tasks are dropped).
 pub struct EventLoops {
-    handles: Vec<Handle>,
-    /// Per loop: stalled by a long synchronous job (see [`LoopStalled`]).
-    stalled: Vec<Arc<AtomicBool>>,
-    next: AtomicUsize,
+    shared: Arc<Shared>,
     /// Dropping a sender ends its loop's `block_on`.
     _stop: Vec<oneshot::Sender<()>>,
+}
+
+/// What the loops' own threads know about the set they belong to.
+struct Shared {
+    handles: Vec<Handle>,
+    /// Per loop: stalled by a long synchronous job (see [`LoopStalled`]).
+    stalled: Vec<AtomicBool>,
+    next: AtomicUsize,
 }
 
 impl EventLoops {
     /// Start `n` loops (at least one) on threads named `ringcache-loop-<i>`.
     pub fn start(n: usize) -> std::io::Result<Self> {
         let n = n.max(1);
-        let mut handles = Vec::with_capacity(n);
+        let mut runtimes = Vec::with_capacity(n);
+        for _ in 0..n {
+            runtimes.push(Builder::new_current_thread().enable_all().build()?);
+        }
+        let shared = Arc::new(Shared {
+            handles: runtimes.iter().map(|rt| rt.handle().clone()).collect(),
+            stalled: (0..n).map(|_| AtomicBool::new(false)).collect(),
+            next: AtomicUsize::new(0),
+        });
         let mut stop = Vec::with_capacity(n);
-        let mut stalled = Vec::with_capacity(n);
-        for i in 0..n {
-            let rt = Builder::new_current_thread().enable_all().build()?;
-            handles.push(rt.handle().clone());
+        for (i, rt) in runtimes.into_iter().enumerate() {
             let (tx, rx) = oneshot::channel::<()>();
             stop.push(tx);
-            let flag = Arc::new(AtomicBool::new(false));
-            stalled.push(flag.clone());
+            let shared = shared.clone();
             std::thread::Builder::new()
                 .name(format!("ringcache-loop-{i}"))
                 .spawn(move || {
-                    THIS_LOOP_STALLED.with(|f| *f.borrow_mut() = Some(flag));
+                    THIS_LOOP.with(|l| *l.borrow_mut() = Some((i, shared)));
                     // Drives every task spawned on this loop until the sender drops.
                     let _ = rt.block_on(rx);
                 })?;
         }
         Ok(EventLoops {
-            handles,
-            stalled,
-            next: AtomicUsize::new(0),
+            shared,
             _stop: stop,
         })
     }
 
     /// Number of loops.
     pub fn len(&self) -> usize {
-        self.handles.len()
+        self.shared.handles.len()
     }
 
     /// Always false: there is at least one loop.
     pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
+        self.shared.handles.is_empty()
     }
 
     /// The loop the next connection goes to: round robin, passing over stalled loops
     /// (unless every loop is stalled).
     pub fn next(&self) -> &Handle {
-        let n = self.handles.len();
-        let first = self.next.fetch_add(1, Ordering::Relaxed);
+        let s = &*self.shared;
+        let n = s.handles.len();
+        let first = s.next.fetch_add(1, Ordering::Relaxed);
         let i = (0..n)
             .map(|k| (first + k) % n)
-            .find(|&i| !self.stalled[i].load(Ordering::Relaxed))
+            .find(|&i| !s.stalled[i].load(Ordering::Relaxed))
             .unwrap_or(first % n);
-        &self.handles[i]
+        &s.handles[i]
     }
 }
 
 thread_local! {
-    /// On a loop thread: that loop's stalled flag.
-    static THIS_LOOP_STALLED: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// On a loop thread: that loop's index, and the set it belongs to.
+    static THIS_LOOP: RefCell<Option<(usize, Arc<Shared>)>> = const { RefCell::new(None) };
+}
+
+/// The loop that work keyed by `slot` (a keyspace shard) calls home: loop
+/// `slot % loops`. Returns its handle when the calling thread is another loop of the
+/// same set and that loop is not stalled, i.e. when moving there is possible and
+/// would change something; `None` off loop threads (tests, `cluster`).
+pub fn home_loop(slot: usize) -> Option<Handle> {
+    THIS_LOOP.with(|l| {
+        let l = l.borrow();
+        let (me, shared) = l.as_ref()?;
+        let home = slot % shared.handles.len();
+        (home != *me && !shared.stalled[home].load(Ordering::Relaxed))
+            .then(|| shared.handles[home].clone())
+    })
 }
 
 /// The calling thread's event loop is stalled (busy with synchronous work) until this
 /// is dropped; the accept loop sends new connections elsewhere meanwhile. Does nothing
 /// off a loop thread (tests, `cluster`'s shared runtime).
-pub struct LoopStalled(Option<Arc<AtomicBool>>);
+pub struct LoopStalled(Option<(usize, Arc<Shared>)>);
 
 impl LoopStalled {
     /// Mark the calling thread's loop as stalled.
     pub fn current() -> Self {
-        let flag = THIS_LOOP_STALLED.with(|f| f.borrow().clone());
-        if let Some(f) = &flag {
-            f.store(true, Ordering::Relaxed);
+        let this = THIS_LOOP.with(|l| l.borrow().clone());
+        if let Some((i, shared)) = &this {
+            shared.stalled[*i].store(true, Ordering::Relaxed);
         }
-        LoopStalled(flag)
+        LoopStalled(this)
     }
 }
 
 impl Drop for LoopStalled {
     fn drop(&mut self) {
-        if let Some(f) = &self.0 {
-            f.store(false, Ordering::Relaxed);
+        if let Some((i, shared)) = &self.0 {
+            shared.stalled[*i].store(false, Ordering::Relaxed);
         }
     }
 }

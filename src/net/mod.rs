@@ -4,11 +4,13 @@
 //! per-core [`EventLoops`].
 
 mod loops;
-pub use loops::{loop_count, EventLoops, LoopStalled};
+pub use loops::{home_loop, loop_count, EventLoops, LoopStalled};
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
 /// How long open connections may take to finish after shutdown is requested.
@@ -70,4 +72,25 @@ pub async fn accept_loop<F, Fut>(
             next = conns.join_next() => if next.is_none() { break },
         }
     }
+}
+
+/// A connection's service, boxed so that a connection can continue as itself on
+/// another loop (see [`continue_on`]).
+pub type Service = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Run a connection's service on the event loop `target` (its socket must be
+/// registered there, so the service does that itself, from a std stream). Resolves
+/// when the service has finished, so that the accept loop's shutdown drain still
+/// waits for the connection; dropping (aborting) this aborts it.
+pub async fn continue_on(target: &Handle, service: Service) {
+    // Abort the service if this future is dropped before it ends.
+    struct AbortOnDrop(tokio::task::AbortHandle);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let task = target.spawn(service);
+    let _abort = AbortOnDrop(task.abort_handle());
+    let _ = task.await;
 }

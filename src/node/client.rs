@@ -1,16 +1,23 @@
 //! One client connection: read whatever bytes are available, run every complete
 //! request in them, and write all the replies back with a single write.
+//!
+//! Between two batches a connection may move to another event loop, taking its
+//! session and unread bytes along (see [`affinity`](super::affinity)).
 
+use super::affinity::Affinity;
 use super::blocking::{BlockState, Parked};
 use super::db::HeldShard;
 use super::dispatch;
 use super::server::{ClientInfo, Server};
+use crate::net::Service;
 use crate::protocol::{errors, Reply, Request, RequestDecoder};
 use bytes::{Bytes, BytesMut};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
 /// Redis closes a client whose unparsed input exceeds 1 GB (`client-query-buffer-limit`).
@@ -34,6 +41,8 @@ pub struct Session {
     pub blocking: BlockState,
     /// Commands run and not yet added to the node-wide counters (see [`CommandTally`]).
     pub tally: CommandTally,
+    /// The shards recent batches worked on: whether to move to another event loop.
+    pub affinity: Affinity,
 }
 
 /// Commands a connection ran, added to the node-wide counters (INFO
@@ -91,6 +100,7 @@ impl Session {
             watched: Vec::new(),
             blocking: BlockState::default(),
             tally: CommandTally::default(),
+            affinity: Affinity::default(),
         }
     }
     /// Inside MULTI?
@@ -135,123 +145,185 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, shutdown: Cancell
         let _ = stream.write_all(&out.buf).await;
         return;
     };
-    let id = info.id;
     crate::metrics::connection(crate::metrics::Role::Node, true);
     let (bulk_limit, authed) = {
         let s = server.settings();
         (s.proto_max_bulk_len, s.requirepass.is_none())
     };
-    let mut session = Session::new(info, authed);
-    let mut decoder = RequestDecoder::new(bulk_limit);
-    let mut input = BytesMut::with_capacity(16 * 1024);
-    let mut out = Reply::new();
-    let kill = session.info.kill.clone();
-    let (mut seen_version, mut idle) = (u64::MAX, 0);
-    let killed = kill.cancelled();
-    tokio::pin!(killed);
-    loop {
-        // CONFIG SET timeout / proto-max-bulk-len apply to open connections too.
-        if server.settings_version() != seen_version {
-            seen_version = server.settings_version();
-            let s = server.settings();
-            decoder.set_max_bulk_len(s.proto_max_bulk_len);
-            idle = s.timeout_secs;
-        }
-        let read = async {
-            if input.capacity() - input.len() < 4096 {
-                input.reserve(16 * 1024);
+    let conn = Connection {
+        session: Session::new(info, authed),
+        decoder: RequestDecoder::new(bulk_limit),
+        input: BytesMut::with_capacity(16 * 1024),
+        out: Reply::new(),
+    };
+    serve_connection(server, stream, conn).await
+}
+
+/// What a registered connection keeps between reads, and takes along when it moves
+/// to another event loop.
+struct Connection {
+    session: Session,
+    decoder: RequestDecoder,
+    /// Bytes read and not yet run (a partial request, or requests after a blocked one).
+    input: BytesMut,
+    /// Replies not yet written.
+    out: Reply,
+}
+
+/// Serve a registered connection until it ends, here or, if it moves, on its new
+/// event loop. Boxed: a moving connection continues in a new call of itself.
+fn serve_connection(server: Arc<Server>, mut stream: TcpStream, mut conn: Connection) -> Service {
+    Box::pin(async move {
+        let Some(home) = conn.serve(&server, &mut stream).await else {
+            return conn.close(&server).await;
+        };
+        let std = match stream.into_std() {
+            Ok(std) => std,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot move connection");
+                return conn.close(&server).await;
             }
-            stream.read_buf(&mut input).await
         };
-        let n = tokio::select! {
-            _ = &mut killed => break,
-            r = with_idle_timeout(idle, read) => match r {
-                Some(Ok(0)) | Some(Err(_)) | None => break,
-                Some(Ok(n)) => n,
-            },
-        };
-        server
-            .stats
-            .net_input
-            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        let mut broken = false;
-        let mut end = run_buffered(&server, &mut session, &mut decoder, &mut input, &mut out);
+        server.stats.moves.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::connection_moved();
+        tracing::debug!(
+            client = conn.session.info.id,
+            "moving to the hot shard's event loop"
+        );
+        let moved = Box::pin(async move {
+            match TcpStream::from_std(std) {
+                Ok(stream) => serve_connection(server, stream, conn).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot register moved connection");
+                    conn.close(&server).await
+                }
+            }
+        });
+        crate::net::continue_on(&home, moved).await
+    })
+}
+
+impl Connection {
+    /// Read, run, reply, until the connection is to close (`None`) or to move to the
+    /// event loop returned (see [`affinity`](super::affinity)), its replies written.
+    async fn serve(&mut self, server: &Server, stream: &mut TcpStream) -> Option<Handle> {
+        let Connection {
+            session,
+            decoder,
+            input,
+            out,
+        } = self;
+        let kill = session.info.kill.clone();
+        let (mut seen_version, mut idle) = (u64::MAX, 0);
+        let killed = kill.cancelled();
+        tokio::pin!(killed);
         loop {
-            end = match end {
-                BatchEnd::Drained | BatchEnd::Close => break,
-                BatchEnd::Broken => {
-                    broken = true;
-                    break;
+            // CONFIG SET timeout / proto-max-bulk-len apply to open connections too.
+            if server.settings_version() != seen_version {
+                seen_version = server.settings_version();
+                let s = server.settings();
+                decoder.set_max_bulk_len(s.proto_max_bulk_len);
+                idle = s.timeout_secs;
+            }
+            let read = async {
+                if input.capacity() - input.len() < 4096 {
+                    input.reserve(16 * 1024);
                 }
-                BatchEnd::Parked(req, parked) => {
-                    // Send what came before, then wait; later requests stay in `input`.
-                    if !flush(&server, &mut stream, &mut out).await {
-                        server.db.blocked.remove(&parked.waiter);
+                stream.read_buf(input).await
+            };
+            let n = tokio::select! {
+                _ = &mut killed => break,
+                r = with_idle_timeout(idle, read) => match r {
+                    Some(Ok(0)) | Some(Err(_)) | None => break,
+                    Some(Ok(n)) => n,
+                },
+            };
+            server
+                .stats
+                .net_input
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            let mut broken = false;
+            let mut end = run_buffered(server, session, decoder, input, out);
+            loop {
+                end = match end {
+                    BatchEnd::Drained | BatchEnd::Close => break,
+                    BatchEnd::Broken => {
                         broken = true;
                         break;
                     }
-                    let mut io = Io {
-                        stream: &mut stream,
-                        input: &mut input,
-                        kill: &kill,
-                    };
-                    if !wait_blocked(&server, &mut session, &mut io, &mut out, &req, parked).await {
-                        broken = true;
-                        break;
-                    }
-                    if session.close {
-                        break;
-                    }
-                    run_buffered(&server, &mut session, &mut decoder, &mut input, &mut out)
-                }
-                BatchEnd::WaitForScript(req) => {
-                    // Send what came before; later requests stay in `input`.
-                    if !flush(&server, &mut stream, &mut out).await {
-                        broken = true;
-                        break;
-                    }
-                    tokio::select! {
-                        _ = kill.cancelled() => {
+                    BatchEnd::Parked(req, parked) => {
+                        // Send what came before, then wait; later requests stay in `input`.
+                        if !flush(server, stream, out).await {
+                            server.db.blocked.remove(&parked.waiter);
                             broken = true;
                             break;
                         }
-                        _ = server.scripts.finished() => {}
+                        let mut io = Io {
+                            stream,
+                            input,
+                            kill: &kill,
+                        };
+                        if !wait_blocked(server, session, &mut io, out, &req, parked).await {
+                            broken = true;
+                            break;
+                        }
+                        if session.close {
+                            break;
+                        }
+                        run_buffered(server, session, decoder, input, out)
                     }
-                    match dispatch::resume(&server, &mut session, &mut out, &req) {
-                        dispatch::Dispatched::WaitForScript => BatchEnd::WaitForScript(req),
-                        dispatch::Dispatched::Done => after_command(&mut session, req)
-                            .unwrap_or_else(|| {
-                                run_buffered(
-                                    &server,
-                                    &mut session,
-                                    &mut decoder,
-                                    &mut input,
-                                    &mut out,
-                                )
-                            }),
+                    BatchEnd::WaitForScript(req) => {
+                        // Send what came before; later requests stay in `input`.
+                        if !flush(server, stream, out).await {
+                            broken = true;
+                            break;
+                        }
+                        tokio::select! {
+                            _ = kill.cancelled() => {
+                                broken = true;
+                                break;
+                            }
+                            _ = server.scripts.finished() => {}
+                        }
+                        match dispatch::resume(server, session, out, &req) {
+                            dispatch::Dispatched::WaitForScript => BatchEnd::WaitForScript(req),
+                            dispatch::Dispatched::Done => after_command(session, req)
+                                .unwrap_or_else(|| {
+                                    run_buffered(server, session, decoder, input, out)
+                                }),
+                        }
                     }
-                }
-            };
+                };
+            }
+            if input.len() > QUERY_BUFFER_LIMIT {
+                broken = true;
+            }
+            session.tally.flush(server);
+            if !flush(server, stream, out).await {
+                break;
+            }
+            if broken || session.close {
+                break;
+            }
+            session.info.touch();
+            if let Some(home) = session.affinity.end_batch().and_then(crate::net::home_loop) {
+                return Some(home);
+            }
         }
-        if input.len() > QUERY_BUFFER_LIMIT {
-            broken = true;
-        }
-        session.tally.flush(&server);
-        if !flush(&server, &mut stream, &mut out).await {
-            break;
-        }
-        if broken || session.close {
-            break;
-        }
-        session.info.touch();
+        None
     }
-    session.tally.flush(&server);
-    if !session.watched.is_empty() {
-        server.scripts.finished().await; // unwatching locks the watched keys' shards
+
+    /// The connection is gone: drop what the node keeps for it.
+    async fn close(mut self, server: &Server) {
+        let session = &mut self.session;
+        session.tally.flush(server);
+        if !session.watched.is_empty() {
+            server.scripts.finished().await; // unwatching locks the watched keys' shards
+        }
+        super::cmd::transactions::unwatch_all(server, session);
+        server.unregister_client(session.info.id);
+        crate::metrics::connection(crate::metrics::Role::Node, false);
     }
-    super::cmd::transactions::unwatch_all(&server, &mut session);
-    server.unregister_client(id);
-    crate::metrics::connection(crate::metrics::Role::Node, false);
 }
 
 /// How a run over the buffered requests ended.
@@ -291,9 +363,25 @@ fn run_buffered(
     out: &mut Reply,
 ) -> BatchEnd {
     let mut held = HeldShard::default();
+    let end = run_batch(server, session, decoder, input, out, &mut held);
+    if held.waited() {
+        session.affinity.contended();
+    }
+    end
+}
+
+/// [`run_buffered`]'s loop, with the batch's shard lock.
+fn run_batch<'a>(
+    server: &'a Server,
+    session: &mut Session,
+    decoder: &mut RequestDecoder,
+    input: &mut BytesMut,
+    out: &mut Reply,
+    held: &mut HeldShard<'a>,
+) -> BatchEnd {
     loop {
         match decoder.decode(input, session.authed) {
-            Ok(Some(req)) => match dispatch::dispatch(server, session, out, &req, &mut held) {
+            Ok(Some(req)) => match dispatch::dispatch(server, session, out, &req, held) {
                 dispatch::Dispatched::WaitForScript => return BatchEnd::WaitForScript(req),
                 dispatch::Dispatched::Done => {
                     if let Some(end) = after_command(session, req) {

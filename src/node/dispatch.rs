@@ -202,6 +202,9 @@ pub fn dispatch<'a>(
     session.tally.count(id);
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
+    if def.scope != Scope::Nothing {
+        session.affinity.command(single);
+    }
     if single.is_none() || held.shard() != single {
         // This command locks something else (or some handler path locks shards itself).
         held.release();

@@ -8,6 +8,7 @@
 //! Background tasks: active expiry (`expire`), and eviction runs inline before writes
 //! (`evict`).
 
+pub mod affinity;
 pub mod blocking;
 pub mod client;
 pub mod cmd;

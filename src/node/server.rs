@@ -85,6 +85,8 @@ pub struct Stats {
     pub net_input: AtomicU64,
     /// Bytes written to clients.
     pub net_output: AtomicU64,
+    /// Connections moved to another event loop (see `node::affinity`).
+    pub moves: AtomicU64,
 }
 
 /// One running node.

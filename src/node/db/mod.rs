@@ -184,6 +184,8 @@ pub struct HeldShard<'a> {
     guard: Option<(u8, MutexGuard<'a, Shard>, u64)>,
     /// Commands served under the current lock.
     uses: u32,
+    /// Some lock taken through this was held by another thread first.
+    waited: bool,
 }
 
 impl<'a> HeldShard<'a> {
@@ -194,6 +196,12 @@ impl<'a> HeldShard<'a> {
     /// The shard whose lock is kept, if any.
     pub fn shard(&self) -> Option<usize> {
         self.guard.as_ref().map(|(i, _, _)| *i as usize)
+    }
+
+    /// Did a lock taken through this have to wait for another thread (another event
+    /// loop) to let go of it? (See `node::affinity`.)
+    pub fn waited(&self) -> bool {
+        self.waited
     }
 
     /// Unlock now.
@@ -213,7 +221,11 @@ impl<'a> HeldShard<'a> {
                 MutexGuard::unlock_fair(guard);
             }
             self.release();
-            self.guard = Some((i as u8, db.shards[i].lock(), db.now_ms()));
+            let guard = db.shards[i].try_lock().unwrap_or_else(|| {
+                self.waited = true;
+                db.shards[i].lock()
+            });
+            self.guard = Some((i as u8, guard, db.now_ms()));
         }
         self.uses += 1;
         let (index, guard, now) = self.guard.as_mut().expect("locked above");
