@@ -65,6 +65,15 @@ pub fn format_g17(v: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
+    if v.is_nan() {
+        // glibc prints the sign bit (Lua's 0/0 has it set on x86-64).
+        out.extend_from_slice(if v.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        });
+        return;
+    }
     if v == 0.0 {
         out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
         return;
@@ -172,6 +181,8 @@ mod tests {
         assert_eq!(g17(-2.5), "-2.5");
         assert_eq!(g17(f64::INFINITY), "inf");
         assert_eq!(g17(123456789012345678.0), "1.2345678901234568e+17");
+        assert_eq!(g17(-f64::NAN), "-nan");
+        assert_eq!(g17(f64::NAN), "nan");
     }
 
     #[test]

@@ -1,231 +1,188 @@
 //! Conversions between Lua values and RESP, following Redis 7.0's `script_lua.c`, and
 //! the body of `redis.call` / `redis.pcall`.
 
-use super::lua::{lua_number_text, CallState, HookState};
+use super::lua::{CallState, HookState};
 use crate::command::flags;
 use crate::node::dispatch::{self, Ctx};
 use crate::protocol::{errors, Reply};
 use bytes::Bytes;
-use mlua::{Lua, MultiValue, Table, Value};
-use std::sync::atomic::Ordering;
+use mlua::ffi::{self, lua_State};
+use mlua::{Table, Value};
+use std::ffi::{c_int, CStr};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Deeper nesting than this in a script's reply is cut with Redis's stack-limit error.
 const MAX_DEPTH: usize = 1000;
 
-/// Redis's error table text for a message: `-CODE msg` keeps its code, anything else
-/// gets `ERR`; CR/LF at either end are trimmed (`luaPushErrorBuff`).
-fn error_table_text(msg: &[u8]) -> Vec<u8> {
-    let trim = |b: &[u8]| -> Vec<u8> {
-        let s = b
-            .iter()
-            .position(|c| !matches!(c, b'\r' | b'\n'))
-            .unwrap_or(b.len());
-        let e = b
-            .iter()
-            .rposition(|c| !matches!(c, b'\r' | b'\n'))
-            .map_or(s, |i| i + 1);
-        b[s..e.max(s)].to_vec()
+/// What `redis.call` works with while a script runs (see `cfuncs::with_call`).
+pub struct ScriptCall<'c, 'a> {
+    /// The EVAL's context: its locked shards, its connection.
+    pub ctx: &'c mut Ctx<'a>,
+    /// Read-only script, memory state at its start, writes so far.
+    pub st: CallState,
+    /// Where SCRIPT KILL learns that the script has written.
+    pub hook: &'c HookState,
+    /// RESP version of nested replies (`redis.setresp`).
+    pub resp: &'c AtomicU8,
+    /// The current nested command's reply, as RESP; kept between calls for its buffer.
+    pub reply: Reply,
+}
+
+/// The body of `redis.call` / `redis.pcall` once the arguments are off the Lua stack
+/// (`Err`: the script-side error about them): run the command, leaving its reply, or
+/// Redis's script-side error, as RESP in `call.reply`.
+pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<Vec<Bytes>, &str>) {
+    call.reply.buf.clear();
+    call.reply.resp3 = call.resp.load(Ordering::Relaxed) == 3;
+    let argv = match argv {
+        Ok(argv) => argv,
+        Err(msg) => return call.reply.error(format!("ERR {msg}")),
     };
-    let mut out = Vec::with_capacity(msg.len() + 4);
-    if let Some(rest) = msg.strip_prefix(b"-") {
-        match memchr::memchr(b' ', rest) {
-            None => {
-                out.extend_from_slice(b"ERR ");
-                out.extend_from_slice(&trim(rest));
-            }
-            Some(sp) => {
-                out.extend_from_slice(&rest[..sp]);
-                out.push(b' ');
-                out.extend_from_slice(&trim(&rest[sp + 1..]));
-            }
-        }
-    } else {
-        out.extend_from_slice(b"ERR ");
-        out.extend_from_slice(&trim(msg));
-    }
-    out
-}
-
-fn err_table(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
-    let t = lua.create_table()?;
-    t.raw_set("err", lua.create_string(error_table_text(msg))?)?;
-    Ok(Value::Table(t))
-}
-
-/// `redis.call` / `redis.pcall`: returns (value, is_error). The Lua side raises the error
-/// table for `call` and returns it for `pcall`.
-pub fn call_command(
-    lua: &Lua,
-    ctx: &mut Ctx<'_>,
-    st: &mut CallState,
-    hook: &HookState,
-    resp3: bool,
-    args: MultiValue,
-) -> mlua::Result<(Value, bool)> {
-    let it = args.into_iter();
-    let mut argv: Vec<Bytes> = Vec::with_capacity(it.len());
-    for v in it {
-        match v {
-            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
-            Value::Number(n) => argv.push(Bytes::from(lua_number_text(n))),
-            _ => {
-                return Ok((
-                    err_table(
-                        lua,
-                        b"Lua redis lib command arguments must be strings or integers",
-                    )?,
-                    true,
-                ))
-            }
-        }
-    }
-    if argv.is_empty() {
-        return Ok((
-            err_table(
-                lua,
-                b"Please specify at least one argument for this redis lib call",
-            )?,
-            true,
-        ));
-    }
     let (spec, def) = match dispatch::script_lookup(&argv) {
         Ok(found) => found,
-        Err(msg) => return Ok((err_table(lua, msg.as_bytes())?, true)),
+        Err(msg) => return call.reply.error(format!("ERR {msg}")),
     };
+    let st = &mut call.st;
     if spec.has(flags::NOSCRIPT) {
-        return Ok((
-            err_table(lua, b"This Redis command is not allowed from script")?,
-            true,
-        ));
+        return call
+            .reply
+            .error("ERR This Redis command is not allowed from script");
     }
     if spec.has(flags::WRITE) && st.read_only {
-        let msg = b"Write commands are not allowed from read-only scripts.";
-        return Ok((err_table(lua, msg)?, true));
+        return call
+            .reply
+            .error("ERR Write commands are not allowed from read-only scripts.");
     }
     if st.oom && !st.dirty && spec.has(flags::DENYOOM) {
-        return Ok((
-            err_table(lua, format!("-{}", errors::OOM).as_bytes())?,
-            true,
-        ));
+        return call.reply.error(errors::OOM);
     }
     if spec.has(flags::WRITE) {
         st.dirty = true;
-        hook.wrote.store(true, Ordering::Release);
+        call.hook.wrote.store(true, Ordering::Release);
     }
-    let mut scratch = Reply {
-        buf: Default::default(),
-        resp3,
-    };
-    std::mem::swap(ctx.out, &mut scratch);
-    crate::node::dispatch::run_and_settle(ctx, def, &argv);
-    std::mem::swap(ctx.out, &mut scratch);
-    let mut pos = 0;
-    let v = resp_to_lua(lua, &scratch.buf, &mut pos)?;
-    let is_err = scratch.buf.first() == Some(&b'-');
-    Ok((v, is_err))
+    std::mem::swap(call.ctx.out, &mut call.reply);
+    dispatch::run_and_settle(call.ctx, def, &argv);
+    std::mem::swap(call.ctx.out, &mut call.reply);
 }
 
-fn line<'b>(buf: &'b [u8], pos: &mut usize) -> mlua::Result<&'b [u8]> {
+fn line<'b>(buf: &'b [u8], pos: &mut usize) -> &'b [u8] {
     let start = *pos;
-    let end = memchr::memmem::find(&buf[start..], b"\r\n")
-        .map(|i| start + i)
-        .ok_or_else(|| mlua::Error::runtime("truncated reply"))?;
-    *pos = end + 2;
-    Ok(&buf[start..end])
+    let end = memchr::memmem::find(&buf[start..], b"\r\n").map_or(buf.len(), |i| start + i);
+    *pos = (end + 2).min(buf.len());
+    &buf[start..end]
 }
 
 fn num(b: &[u8]) -> i64 {
     crate::command::args::parse_i64(b).unwrap_or(0)
 }
 
-/// One RESP reply → Lua (Redis's `redisProtocolToLuaType`).
-pub fn resp_to_lua(lua: &Lua, buf: &[u8], pos: &mut usize) -> mlua::Result<Value> {
-    let kind = *buf
-        .get(*pos)
-        .ok_or_else(|| mlua::Error::runtime("empty reply"))?;
+unsafe fn push_bytes(l: *mut lua_State, b: &[u8]) {
+    ffi::lua_pushlstring(l, b.as_ptr().cast(), b.len());
+}
+
+/// `{name = b}` on the stack.
+unsafe fn push_field_table(l: *mut lua_State, name: &CStr, b: &[u8]) {
+    ffi::lua_createtable(l, 0, 1);
+    push_bytes(l, b);
+    ffi::lua_setfield(l, -2, name.as_ptr());
+}
+
+/// Push one RESP reply onto the Lua stack as Redis's `redisProtocolToLuaType` does;
+/// returns whether it is an error reply.
+///
+/// # Safety
+/// `l` is a Lua state with room for a few values. Lua may raise (out of memory) from
+/// here: nothing in these frames has a destructor, so its longjmp skips no clean-up.
+pub unsafe fn push_reply(l: *mut lua_State, buf: &[u8]) -> bool {
+    let mut pos = 0;
+    push_resp(l, buf, &mut pos);
+    buf.first() == Some(&b'-')
+}
+
+unsafe fn push_resp(l: *mut lua_State, buf: &[u8], pos: &mut usize) {
+    ffi::luaL_checkstack(l, 4, c"reply too deep".as_ptr());
+    let Some(&kind) = buf.get(*pos) else {
+        return ffi::lua_pushnil(l);
+    };
     *pos += 1;
-    let head = line(buf, pos)?;
-    Ok(match kind {
-        b'+' => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", lua.create_string(head)?)?;
-            Value::Table(t)
-        }
+    let head = line(buf, pos);
+    match kind {
+        b'+' => push_field_table(l, c"ok", head),
+        // `-CODE msg` keeps its code; a message without one gets ERR (luaPushErrorBuff).
+        b'-' if memchr::memchr(b' ', head).is_some() => push_field_table(l, c"err", head),
         b'-' => {
-            let mut m = b"-".to_vec();
-            m.extend_from_slice(head);
-            err_table(lua, &m)?
+            ffi::lua_createtable(l, 0, 1);
+            push_bytes(l, b"ERR ");
+            push_bytes(l, head);
+            ffi::lua_concat(l, 2);
+            ffi::lua_setfield(l, -2, c"err".as_ptr());
         }
-        b':' => Value::Number(num(head) as f64),
+        b':' => ffi::lua_pushnumber(l, num(head) as f64),
         b'$' | b'=' => {
             let n = num(head);
             if n < 0 {
-                return Ok(Value::Boolean(false));
+                return ffi::lua_pushboolean(l, 0);
             }
-            let body = &buf[*pos..*pos + n as usize];
-            *pos += n as usize + 2;
+            let end = (*pos + n as usize).min(buf.len());
+            let body = &buf[*pos..end];
+            *pos = (end + 2).min(buf.len());
             if kind == b'=' {
-                let t = lua.create_table()?;
-                let v = lua.create_table()?;
-                v.raw_set("format", lua.create_string(&body[..3.min(body.len())])?)?;
-                v.raw_set("string", lua.create_string(body.get(4..).unwrap_or(b""))?)?;
-                t.raw_set("verbatim_string", v)?;
-                Value::Table(t)
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, 2);
+                push_bytes(l, &body[..3.min(body.len())]);
+                ffi::lua_setfield(l, -2, c"format".as_ptr());
+                push_bytes(l, body.get(4..).unwrap_or(b""));
+                ffi::lua_setfield(l, -2, c"string".as_ptr());
+                ffi::lua_setfield(l, -2, c"verbatim_string".as_ptr());
             } else {
-                Value::String(lua.create_string(body)?)
+                push_bytes(l, body);
             }
         }
-        b'*' | b'~' | b'>' => {
+        b'*' | b'>' => {
             let n = num(head);
             if n < 0 {
-                return Ok(Value::Boolean(false));
+                return ffi::lua_pushboolean(l, 0);
             }
-            let t = lua.create_table()?;
+            ffi::lua_createtable(l, n.min(1024) as c_int, 0);
             for i in 1..=n {
-                let v = resp_to_lua(lua, buf, pos)?;
-                if kind == b'~' {
-                    t.raw_set(v, true)?;
-                } else {
-                    t.raw_set(i, v)?;
-                }
+                push_resp(l, buf, pos);
+                ffi::lua_rawseti_(l, -2, i as c_int);
             }
-            if kind == b'~' {
-                let w = lua.create_table()?;
-                w.raw_set("set", t)?;
-                return Ok(Value::Table(w));
+        }
+        b'~' => {
+            ffi::lua_createtable(l, 0, 1);
+            ffi::lua_createtable(l, 0, 0);
+            for _ in 0..num(head) {
+                push_resp(l, buf, pos);
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_rawset(l, -3);
             }
-            Value::Table(t)
+            ffi::lua_setfield(l, -2, c"set".as_ptr());
         }
         b'%' => {
-            let t = lua.create_table()?;
+            ffi::lua_createtable(l, 0, 1);
+            ffi::lua_createtable(l, 0, 0);
             for _ in 0..num(head) {
-                let k = resp_to_lua(lua, buf, pos)?;
-                let v = resp_to_lua(lua, buf, pos)?;
-                t.raw_set(k, v)?;
+                push_resp(l, buf, pos);
+                push_resp(l, buf, pos);
+                ffi::lua_rawset(l, -3);
             }
-            let w = lua.create_table()?;
-            w.raw_set("map", t)?;
-            Value::Table(w)
+            ffi::lua_setfield(l, -2, c"map".as_ptr());
         }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(head == b"t"),
+        b'#' => ffi::lua_pushboolean(l, (head == b"t") as c_int),
         b',' => {
-            let t = lua.create_table()?;
             let d = std::str::from_utf8(head)
                 .ok()
                 .and_then(|s| s.parse::<f64>().ok())
                 .unwrap_or(0.0);
-            t.raw_set("double", d)?;
-            Value::Table(t)
+            ffi::lua_createtable(l, 0, 1);
+            ffi::lua_pushnumber(l, d);
+            ffi::lua_setfield(l, -2, c"double".as_ptr());
         }
-        b'(' => {
-            let t = lua.create_table()?;
-            t.raw_set("big_number", lua.create_string(head)?)?;
-            Value::Table(t)
-        }
-        _ => return Err(mlua::Error::runtime("unknown reply type")),
-    })
+        b'(' => push_field_table(l, c"big_number", head),
+        // `_` (RESP3 null), and nothing else comes from the node's own replies.
+        _ => ffi::lua_pushnil(l),
+    }
 }
 
 /// C's `(long long)` cast of a double as x86-64 does it: out of range and NaN give

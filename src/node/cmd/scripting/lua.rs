@@ -9,8 +9,12 @@
 use super::library::{self, none, rust_fn, LibError};
 use super::{bit, cfuncs, convert, msgpack, structlib};
 use crate::node::dispatch::Ctx;
+use crate::protocol::Reply;
 use bytes::Bytes;
-use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use convert::ScriptCall;
+use mlua::{
+    ffi, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -117,6 +121,19 @@ pub struct Engine {
 /// The result of compiling a script body.
 pub type Compiled = Result<[u8; 40], String>;
 
+/// Push `items` as a Lua array of strings (KEYS, ARGV).
+///
+/// # Safety
+/// `l` is a Lua state in protected mode (an out-of-memory error may be raised).
+unsafe fn push_string_array(l: *mut ffi::lua_State, items: &[Bytes]) {
+    ffi::luaL_checkstack(l, 2, c"too many arguments".as_ptr());
+    ffi::lua_createtable(l, items.len().min(1 << 16) as std::ffi::c_int, 0);
+    for (i, item) in items.iter().enumerate() {
+        ffi::lua_pushlstring(l, item.as_ptr().cast(), item.len());
+        ffi::lua_rawseti_(l, -2, i as std::ffi::c_int + 1);
+    }
+}
+
 /// Lower-case hex SHA1 of a script body.
 pub fn sha1_hex(body: &[u8]) -> [u8; 40] {
     // By hand rather than through `Display`: EVAL hashes its body on every call, and
@@ -207,12 +224,13 @@ impl Engine {
         })?;
         // SAFETY: these C functions only use the Lua C API on their own stack frame and
         // hold no Rust values across calls that may raise.
-        let (ccall, cpcall, crandom, crandomseed) = unsafe {
+        let (ccall, cpcall, crandom, crandomseed, clear_all) = unsafe {
             (
                 lua.create_c_function(cfuncs::redis_call)?,
                 lua.create_c_function(cfuncs::redis_pcall)?,
                 lua.create_c_function(cfuncs::math_random)?,
                 lua.create_c_function(cfuncs::math_randomseed)?,
+                lua.create_c_function(cfuncs::clear_all)?,
             )
         };
         let h = hook.clone();
@@ -247,6 +265,7 @@ impl Engine {
                 log,
                 set_repl,
                 killed,
+                clear_all,
             ))?;
         lua.set_globals(globals)?;
         install_hook(&lua, hook.clone(), HOOK_EVERY)?;
@@ -307,32 +326,26 @@ impl Engine {
         hook.limit_ms.store(limit_ms, Ordering::Relaxed);
         hook.deadline
             .store(now_ns() + limit_ms * 1_000_000, Ordering::Release);
-        let mut st = st;
         self.resp.store(2, Ordering::Relaxed);
-        let result = self.lua.scope(|scope| {
-            let ctx_ref = &mut *ctx;
-            let st_ref = &mut st;
-            let hook_ref = &hook;
-            let resp = &self.resp;
-            let raw = scope.create_function_mut(move |lua, args: MultiValue| {
-                let resp3 = resp.load(Ordering::Relaxed) == 3;
-                convert::call_command(lua, ctx_ref, st_ref, hook_ref, resp3, args)
-            })?;
-            self.lua.set_named_registry_value(cfuncs::RUNNER_KEY, raw)?;
-            let keys = self.lua.create_sequence_from(
-                keys.iter()
-                    .map(|k| self.lua.create_string(k))
-                    .collect::<mlua::Result<Vec<_>>>()?,
-            )?;
-            let argv = self.lua.create_sequence_from(
-                argv.iter()
-                    .map(|k| self.lua.create_string(k))
-                    .collect::<mlua::Result<Vec<_>>>()?,
-            )?;
-            let r = self.run.call::<(bool, Value)>((f, keys, argv));
-            self.lua
-                .set_named_registry_value(cfuncs::RUNNER_KEY, Value::Nil)?;
-            r
+        let mut call = ScriptCall {
+            ctx: &mut *ctx,
+            st,
+            hook: &hook,
+            resp: &self.resp,
+            reply: Reply::default(),
+        };
+        let run = &self.run;
+        let result = cfuncs::with_call(&mut call, || {
+            // SAFETY: the closure only pushes two tables of strings and calls `run`
+            // (which protects the script with xpcall); mlua runs it in protected
+            // mode, and it holds nothing a Lua error could skip the clean-up of.
+            unsafe {
+                self.lua.exec_raw::<(bool, Value)>((run, f), |l| {
+                    push_string_array(l, keys);
+                    push_string_array(l, argv);
+                    ffi::lua_call(l, 3, 2);
+                })
+            }
         });
         let tripped = hook.expired();
         hook.deadline.store(0, Ordering::Release);

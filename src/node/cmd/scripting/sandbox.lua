@@ -3,7 +3,7 @@
 -- state's globals are replaced by the read-only proxy `G` this chunk returns.
 -- Frames of this chunk are skipped by the error handler (like C frames in Redis), so
 -- errors point at the user script's line.
-local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed = ...
+local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, clear_all = ...
 local type, tostring, tonumber, error, xpcall, pcall, select = type, tostring, tonumber, error, xpcall, pcall, select
 local rawget, rawset, setmetatable, getmetatable, next, pairs = rawget, rawset, setmetatable, getmetatable, next, pairs
 local floor, ceil, sub, find, unpack = math.floor, math.ceil, string.sub, string.find, unpack
@@ -182,12 +182,7 @@ local function run(f, keys, argv)
   rawset(real, 'ARGV', argv)
   local ok, v = xpcall(f, handler)
   -- Anything a script slipped into a proxy (e.g. table.insert(_G, x)) is dropped.
-  for i = 1, #proxies do
-    local p = proxies[i]
-    if next(p) ~= nil then
-      for k in next, p do rawset(p, k, nil) end
-    end
-  end
+  clear_all(proxies)
   return ok, v
 end
 
