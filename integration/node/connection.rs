@@ -295,10 +295,46 @@ async fn pipelined_writes_that_evict_do_not_wait_on_their_own_lock() {
 /// other is already home).
 ///
 /// The contention is made on purpose: a test thread holds the key's shard while a
-/// batch arrives. How long the loop takes to reach the lock is not observable, so the
-/// hold grows until a move happens (bounded).
+/// batch arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
+    moves_once(&[b"INCR", b"hot"], |server, ms| {
+        hold_for(server, ms, |server, wait| {
+            let _locked = server.db.lock_key(b"hot");
+            wait();
+        })
+    })
+    .await;
+}
+
+/// The same for scripts, which lock every shard: a connection that keeps running
+/// scripts, and keeps waiting for scripts from the other loop, moves to the loop of
+/// the "all shards" slot. The test thread stands in for the other loop's script by
+/// holding the script gate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_waiting_for_scripts_moves_to_the_scripts_loop() {
+    let script = b"return redis.call('incr', KEYS[1])";
+    moves_once(&[b"EVAL", script, b"1", b"hot"], |server, ms| {
+        hold_for(server, ms, |server, wait| {
+            let _running = server.scripts.enter();
+            wait();
+        })
+    })
+    .await;
+}
+
+/// Two connections (one per loop of a two-loop node) send `request` — an INCR-like
+/// command whose reply is the next integer — in batches, in pieces that end
+/// mid-request so that a connection moves with part of a request unread. The first
+/// batch of every streak meets contention made by `contend(server, ms)` (which
+/// returns once it holds what it holds, and is joined after the batch). How long a
+/// loop takes to reach the contended resource is not observable, so the hold grows
+/// until a connection moves (bounded). Exactly one must move; both keep their id and
+/// name, replies stay in order, and the count is exact.
+async fn moves_once<F>(request: &[&[u8]], contend: F)
+where
+    F: Fn(&std::sync::Arc<ringcache::node::Server>, u64) -> std::thread::JoinHandle<()>,
+{
     use ringcache::node::affinity::STREAK;
     use std::sync::atomic::Ordering;
     let node = LoopNode::start(Default::default()).await;
@@ -311,29 +347,27 @@ async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
         let id = c.q("CLIENT ID").await;
         conns.push((c, name, id));
     }
-    // One long stream of INCRs per connection, sent in pieces that end mid-request,
-    // so that a connection moves with part of a request still unread.
-    let incr = encode(&[b"INCR", b"hot"]);
-    let stream = incr.repeat(6);
-    let piece = incr.len() * 4 + incr.len() / 2;
+    let one = encode(request);
+    let stream = one.repeat(6);
+    let piece = one.len() * 4 + one.len() / 2;
     let mut sent = [0usize; 2];
-    let mut last = [0i64; 2];
+    let mut last = 0i64;
     let mut hold_ms = 5;
     while server.stats.moves.load(Ordering::Relaxed) == 0 {
         assert!(hold_ms <= 2000, "no connection moved");
         for (i, (c, _, _)) in conns.iter_mut().enumerate() {
             for batch in 0..STREAK {
-                let holder = (batch == 0).then(|| hold_shard(&server, b"hot", hold_ms));
+                let holder = (batch == 0).then(|| contend(&server, hold_ms));
                 // The stream goes on where the last piece stopped.
-                let start = sent[i] % incr.len();
+                let start = sent[i] % one.len();
                 c.send_raw(&stream[start..start + piece]).await;
-                let complete = (sent[i] + piece) / incr.len() - sent[i] / incr.len();
+                let complete = (sent[i] + piece) / one.len() - sent[i] / one.len();
                 sent[i] += piece;
                 for _ in 0..complete {
                     let r = String::from_utf8(read_reply(c).await).unwrap();
                     let v: i64 = r.trim_start_matches(':').trim_end().parse().unwrap();
-                    assert!(v > last[i], "{r} after {}", last[i]);
-                    last[i] = v;
+                    assert_eq!(v, last + 1, "{r}");
+                    last = v;
                 }
                 if let Some(h) = holder {
                     h.join().unwrap();
@@ -343,17 +377,15 @@ async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
         hold_ms *= 2;
     }
     assert_eq!(server.stats.moves.load(Ordering::Relaxed), 1);
-    // Both still themselves; the half-sent INCR completes.
-    let mut total = 0;
+    // Both still themselves; the half-sent request completes.
     for (i, (c, name, id)) in conns.iter_mut().enumerate() {
-        let rest = incr.len() - sent[i] % incr.len();
-        if rest != incr.len() {
-            c.send_raw(&incr[incr.len() - rest..]).await;
+        let rest = one.len() - sent[i] % one.len();
+        if rest != one.len() {
+            c.send_raw(&one[one.len() - rest..]).await;
             let r = String::from_utf8(read_reply(c).await).unwrap();
-            assert!(r.starts_with(':'), "{r}");
-            sent[i] += rest;
+            assert_eq!(r, format!(":{}\r\n", last + 1));
+            last += 1;
         }
-        total += sent[i] / incr.len();
         assert_eq!(c.q("CLIENT ID").await, *id);
         assert_eq!(
             c.q("CLIENT GETNAME").await,
@@ -361,7 +393,7 @@ async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
         );
     }
     let mut c = Raw::connect(node.addr).await;
-    let want = total.to_string();
+    let want = last.to_string();
     assert_eq!(
         c.q("GET hot").await,
         format!("${}\r\n{want}\r\n", want.len())
@@ -369,19 +401,21 @@ async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
     node.stop().await;
 }
 
-/// Lock `key`'s shard from a thread of its own for `ms` milliseconds; returns once it
-/// is locked.
-fn hold_shard(
+/// On a thread of its own: `hold` takes something (a shard lock, the script gate),
+/// then calls the `wait` it is given, which returns `ms` milliseconds later; then it
+/// lets go. Returns once it is taken.
+fn hold_for(
     server: &std::sync::Arc<ringcache::node::Server>,
-    key: &'static [u8],
     ms: u64,
+    hold: impl FnOnce(&ringcache::node::Server, &dyn Fn()) + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
     let server = server.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let h = std::thread::spawn(move || {
-        let _locked = server.db.lock_key(key);
-        tx.send(()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(ms));
+        hold(&server, &|| {
+            tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        })
     });
     rx.recv().unwrap();
     h

@@ -13,9 +13,18 @@
 //! same thread and never contend; connections on random keys never ask to move (a
 //! batch touching several shards, or a different shard, restarts the count), and
 //! neither do connections that never met contention.
+//!
+//! Commands that lock every shard (scripts above all, but also EXEC, KEYS…) count as
+//! one more shard, [`ALL_SHARDS`]: a connection that keeps running scripts, and keeps
+//! waiting for other loops' scripts, moves to that slot's home loop, where the
+//! scripts of all such connections run one after another without cross-loop
+//! hand-overs.
 
 /// Single-shard batches in a row before a connection asks to move.
 pub const STREAK: u32 = 16;
+
+/// The slot of commands that lock every shard (one past the last shard).
+pub const ALL_SHARDS: usize = crate::node::db::SHARDS;
 
 /// The shards one batch touched.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +52,8 @@ pub struct Affinity {
 }
 
 impl Affinity {
-    /// A command ran on shard `shard` (`None`: on several shards, or all).
+    /// A command ran on slot `shard`: a shard, or [`ALL_SHARDS`] (`None`: on several
+    /// shards, but not all).
     #[inline]
     pub fn command(&mut self, shard: Option<usize>) {
         self.batch = match (self.batch, shard) {
@@ -53,13 +63,14 @@ impl Affinity {
         };
     }
 
-    /// A shard lock this batch took was held by someone else first.
+    /// A shard lock this batch took was held by someone else first, or it waited for
+    /// a script.
     pub fn contended(&mut self) {
         self.batch_contended = true;
     }
 
-    /// The batch is over: the shard whose home loop this connection should move to,
-    /// if it is time to ask.
+    /// The batch is over: the slot (shard, or [`ALL_SHARDS`]) whose home loop this
+    /// connection should move to, if it is time to ask.
     pub fn end_batch(&mut self) -> Option<usize> {
         let batch = std::mem::take(&mut self.batch);
         let contended = std::mem::take(&mut self.batch_contended);
@@ -140,6 +151,19 @@ mod tests {
         }
         assert_eq!(batch(&mut a, &[Some(2)], true), None);
         assert_eq!(batch(&mut a, &[None], true), None);
+    }
+
+    #[test]
+    fn all_shard_batches_have_a_slot_of_their_own() {
+        let mut a = Affinity::default();
+        for _ in 1..STREAK {
+            assert_eq!(batch(&mut a, &[Some(ALL_SHARDS)], true), None);
+        }
+        assert_eq!(batch(&mut a, &[Some(ALL_SHARDS), Some(3)], true), None);
+        for _ in 1..STREAK {
+            assert_eq!(batch(&mut a, &[Some(ALL_SHARDS)], false), None);
+        }
+        assert_eq!(batch(&mut a, &[Some(ALL_SHARDS)], true), Some(ALL_SHARDS));
     }
 
     #[test]

@@ -273,6 +273,7 @@ impl Connection {
                         run_buffered(server, session, decoder, input, out)
                     }
                     BatchEnd::WaitForScript(req) => {
+                        session.affinity.contended();
                         // Send what came before; later requests stay in `input`.
                         if !flush(server, stream, out).await {
                             broken = true;

@@ -202,8 +202,10 @@ pub fn dispatch<'a>(
     session.tally.count(id);
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
-    if def.scope != Scope::Nothing {
-        session.affinity.command(single);
+    match (def.scope, single) {
+        (Scope::Nothing, _) => {} // says nothing about where the connection belongs
+        (Scope::All, None) => session.affinity.command(Some(super::affinity::ALL_SHARDS)),
+        (_, single) => session.affinity.command(single),
     }
     if single.is_none() || held.shard() != single {
         // This command locks something else (or some handler path locks shards itself).
