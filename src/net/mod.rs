@@ -7,7 +7,6 @@ mod loops;
 pub use loops::{home_loop, loop_count, EventLoops, LoopStalled};
 
 use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
@@ -74,23 +73,22 @@ pub async fn accept_loop<F, Fut>(
     }
 }
 
-/// A connection's service, boxed so that a connection can continue as itself on
-/// another loop (see [`continue_on`]).
-pub type Service = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// Run a connection's service on the event loop `target` (its socket must be
-/// registered there, so the service does that itself, from a std stream). Resolves
-/// when the service has finished, so that the accept loop's shutdown drain still
-/// waits for the connection; dropping (aborting) this aborts it.
-pub async fn continue_on(target: &Handle, service: Service) {
-    // Abort the service if this future is dropped before it ends.
+/// Run `task` (a connection's next leg) on the event loop `target` and wait for its
+/// result. The caller stays alive meanwhile, so the accept loop's shutdown drain still
+/// waits for the connection, and dropping (aborting) the caller aborts the task.
+/// `None` if the task did not finish: aborted, or `target` shut down.
+pub async fn continue_on<T: Send + 'static>(
+    target: &Handle,
+    task: impl Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    // Abort the task if this future is dropped before it ends.
     struct AbortOnDrop(tokio::task::AbortHandle);
     impl Drop for AbortOnDrop {
         fn drop(&mut self) {
             self.0.abort();
         }
     }
-    let task = target.spawn(service);
+    let task = target.spawn(task);
     let _abort = AbortOnDrop(task.abort_handle());
-    let _ = task.await;
+    task.await.ok()
 }

@@ -25,6 +25,8 @@ pub const STREAK: u32 = 16;
 
 /// The slot of commands that lock every shard (one past the last shard).
 pub const ALL_SHARDS: usize = crate::node::db::SHARDS;
+// Slots are kept as `u8`.
+const _: () = assert!(ALL_SHARDS < 256);
 
 /// The shards one batch touched.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +86,7 @@ impl Affinity {
         };
         match &mut self.streak {
             Some((s, n)) if *s == shard => {
-                *n += 1;
+                *n = n.saturating_add(1);
                 self.streak_contended |= contended;
             }
             streak => {

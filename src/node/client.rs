@@ -9,7 +9,6 @@ use super::blocking::{BlockState, Parked};
 use super::db::HeldShard;
 use super::dispatch;
 use super::server::{ClientInfo, Server};
-use crate::net::Service;
 use crate::protocol::{errors, Reply, Request, RequestDecoder};
 use bytes::{Bytes, BytesMut};
 use std::sync::atomic::Ordering;
@@ -170,40 +169,63 @@ struct Connection {
     out: Reply,
 }
 
-/// Serve a registered connection until it ends, here or, if it moves, on its new
-/// event loop. Boxed: a moving connection continues in a new call of itself.
-fn serve_connection(server: Arc<Server>, mut stream: TcpStream, mut conn: Connection) -> Service {
-    Box::pin(async move {
-        let Some(home) = conn.serve(&server, &mut stream).await else {
-            return conn.close(&server).await;
-        };
-        let std = match stream.into_std() {
-            Ok(std) => std,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot move connection");
-                return conn.close(&server).await;
-            }
-        };
+/// Serve a registered connection until it ends. Each time it is to move, this task
+/// (the one the accept loop tracks) runs its next leg on the new event loop and waits
+/// for it; the leg hands the connection back when it ends or is to move again, so one
+/// leg at a time exists however often the connection moves.
+async fn serve_connection(server: Arc<Server>, stream: TcpStream, mut conn: Connection) {
+    let mut next = conn.serve_leg(&server, stream).await;
+    while let Leg::MoveTo(home, std) = next {
         server.stats.moves.fetch_add(1, Ordering::Relaxed);
         crate::metrics::connection_moved();
         tracing::debug!(
             client = conn.session.info.id,
-            "moving to the hot shard's event loop"
+            "moving to another event loop"
         );
-        let moved = Box::pin(async move {
-            match TcpStream::from_std(std) {
-                Ok(stream) => serve_connection(server, stream, conn).await,
+        let s = server.clone();
+        let leg = async move {
+            let next = match TcpStream::from_std(std) {
+                Ok(stream) => conn.serve_leg(&s, stream).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot register moved connection");
-                    conn.close(&server).await
+                    Leg::Ended
                 }
-            }
-        });
-        crate::net::continue_on(&home, moved).await
-    })
+            };
+            (conn, next)
+        };
+        // `None`: the target loop is shutting down (the process is exiting), and the
+        // connection went with it.
+        let Some((back, after)) = crate::net::continue_on(&home, leg).await else {
+            return;
+        };
+        (conn, next) = (back, after);
+    }
+    conn.close(&server).await;
+}
+
+/// How one leg of a connection (its time on one event loop) ended.
+enum Leg {
+    /// The connection is over.
+    Ended,
+    /// It is to go on on this event loop, with this socket (out of its old reactor).
+    MoveTo(Handle, std::net::TcpStream),
 }
 
 impl Connection {
+    /// Serve on this event loop until the connection ends or is to move.
+    async fn serve_leg(&mut self, server: &Server, mut stream: TcpStream) -> Leg {
+        let Some(home) = self.serve(server, &mut stream).await else {
+            return Leg::Ended;
+        };
+        match stream.into_std() {
+            Ok(std) => Leg::MoveTo(home, std),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot move connection");
+                Leg::Ended
+            }
+        }
+    }
+
     /// Read, run, reply, until the connection is to close (`None`) or to move to the
     /// event loop returned (see [`affinity`](super::affinity)), its replies written.
     async fn serve(&mut self, server: &Server, stream: &mut TcpStream) -> Option<Handle> {
