@@ -76,14 +76,16 @@ unsafe fn command(l: *mut lua_State, raise: bool) -> c_int {
     let call = &mut *call;
     // The Rust part: owns values with destructors, so it must not raise a Lua error
     // (a longjmp would skip them) — and does not.
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         convert::call_command(call, script_args(l));
-    }));
-    if ran.is_err() {
-        drop(ran);
+    }))
+    .is_err()
+    {
         return ffi::luaL_error(l, c"internal error running the command".as_ptr());
     }
-    // The Lua part: only borrows from here on.
+    // The Lua part: only borrows from here on. The arguments go first, as Redis pops
+    // them, so a call may use the whole Lua stack for arguments.
+    ffi::lua_settop(l, 0);
     let is_err = convert::push_reply(l, &call.reply.buf);
     if raise && is_err {
         ffi::lua_error(l);

@@ -60,9 +60,16 @@ pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<Vec<Bytes>, &str
         st.dirty = true;
         call.hook.wrote.store(true, Ordering::Release);
     }
+    // The handler writes to the context's reply buffer: lend it the nested one. Swap
+    // back even if the handler panics, or the connection's earlier replies would be lost.
     std::mem::swap(call.ctx.out, &mut call.reply);
-    dispatch::run_and_settle(call.ctx, def, &argv);
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch::run_and_settle(call.ctx, def, &argv)
+    }));
     std::mem::swap(call.ctx.out, &mut call.reply);
+    if let Err(panic) = ran {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 fn line<'b>(buf: &'b [u8], pos: &mut usize) -> &'b [u8] {
