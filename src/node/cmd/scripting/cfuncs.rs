@@ -76,8 +76,11 @@ unsafe fn command(l: *mut lua_State, raise: bool) -> c_int {
     let call = &mut *call;
     // The Rust part: owns values with destructors, so it must not raise a Lua error
     // (a longjmp would skip them) — and does not.
+    let mut from_command = false;
     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        convert::call_command(call, script_args(l));
+        let args = script_args(l);
+        from_command = args.is_ok();
+        convert::call_command(call, args);
     }))
     .is_err()
     {
@@ -86,7 +89,7 @@ unsafe fn command(l: *mut lua_State, raise: bool) -> c_int {
     // The Lua part: only borrows from here on. The arguments go first, as Redis pops
     // them, so a call may use the whole Lua stack for arguments.
     ffi::lua_settop(l, 0);
-    let is_err = convert::push_reply(l, &call.reply.buf);
+    let is_err = convert::push_reply(l, &call.reply.buf, from_command);
     if raise && is_err {
         ffi::lua_error(l);
     }

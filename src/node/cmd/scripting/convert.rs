@@ -95,18 +95,21 @@ unsafe fn push_field_table(l: *mut lua_State, name: &CStr, b: &[u8]) {
 }
 
 /// Push one RESP reply onto the Lua stack as Redis's `redisProtocolToLuaType` does;
-/// returns whether it is an error reply.
+/// returns whether it is an error reply. `from_command`: the reply is the command's
+/// (its error tables then carry `ignore_error_stats_update = true`, as Redis marks
+/// errors the command has already counted), not redis.call's own complaint about its
+/// arguments.
 ///
 /// # Safety
 /// `l` is a Lua state with room for a few values. Lua may raise (out of memory) from
 /// here: nothing in these frames has a destructor, so its longjmp skips no clean-up.
-pub unsafe fn push_reply(l: *mut lua_State, buf: &[u8]) -> bool {
+pub unsafe fn push_reply(l: *mut lua_State, buf: &[u8], from_command: bool) -> bool {
     let mut pos = 0;
-    push_resp(l, buf, &mut pos);
+    push_resp(l, buf, &mut pos, from_command);
     buf.first() == Some(&b'-')
 }
 
-unsafe fn push_resp(l: *mut lua_State, buf: &[u8], pos: &mut usize) {
+unsafe fn push_resp(l: *mut lua_State, buf: &[u8], pos: &mut usize, counted: bool) {
     ffi::luaL_checkstack(l, 4, c"reply too deep".as_ptr());
     let Some(&kind) = buf.get(*pos) else {
         return ffi::lua_pushnil(l);
@@ -115,14 +118,22 @@ unsafe fn push_resp(l: *mut lua_State, buf: &[u8], pos: &mut usize) {
     let head = line(buf, pos);
     match kind {
         b'+' => push_field_table(l, c"ok", head),
-        // `-CODE msg` keeps its code; a message without one gets ERR (luaPushErrorBuff).
-        b'-' if memchr::memchr(b' ', head).is_some() => push_field_table(l, c"err", head),
         b'-' => {
-            ffi::lua_createtable(l, 0, 1);
-            push_bytes(l, b"ERR ");
-            push_bytes(l, head);
-            ffi::lua_concat(l, 2);
+            // Built as Redis builds it (field order shows in `pairs`).
+            ffi::lua_createtable(l, 0, 0);
+            // `-CODE msg` keeps its code; a message without one gets ERR.
+            if memchr::memchr(b' ', head).is_some() {
+                push_bytes(l, head);
+            } else {
+                push_bytes(l, b"ERR ");
+                push_bytes(l, head);
+                ffi::lua_concat(l, 2);
+            }
             ffi::lua_setfield(l, -2, c"err".as_ptr());
+            if counted {
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_setfield(l, -2, c"ignore_error_stats_update".as_ptr());
+            }
         }
         b':' => ffi::lua_pushnumber(l, num(head) as f64),
         b'$' | b'=' => {
@@ -152,7 +163,7 @@ unsafe fn push_resp(l: *mut lua_State, buf: &[u8], pos: &mut usize) {
             }
             ffi::lua_createtable(l, n.min(1024) as c_int, 0);
             for i in 1..=n {
-                push_resp(l, buf, pos);
+                push_resp(l, buf, pos, counted);
                 ffi::lua_rawseti_(l, -2, i as c_int);
             }
         }
@@ -160,7 +171,7 @@ unsafe fn push_resp(l: *mut lua_State, buf: &[u8], pos: &mut usize) {
             ffi::lua_createtable(l, 0, 1);
             ffi::lua_createtable(l, 0, 0);
             for _ in 0..num(head) {
-                push_resp(l, buf, pos);
+                push_resp(l, buf, pos, counted);
                 ffi::lua_pushboolean(l, 1);
                 ffi::lua_rawset(l, -3);
             }
@@ -170,8 +181,8 @@ unsafe fn push_resp(l: *mut lua_State, buf: &[u8], pos: &mut usize) {
             ffi::lua_createtable(l, 0, 1);
             ffi::lua_createtable(l, 0, 0);
             for _ in 0..num(head) {
-                push_resp(l, buf, pos);
-                push_resp(l, buf, pos);
+                push_resp(l, buf, pos, counted);
+                push_resp(l, buf, pos, counted);
                 ffi::lua_rawset(l, -3);
             }
             ffi::lua_setfield(l, -2, c"map".as_ptr());
