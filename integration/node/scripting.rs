@@ -493,22 +493,12 @@ async fn a_script_inside_exec_stalls_only_its_own_event_loop() {
 /// (which must not be handed to the stalled loop), so SCRIPT KILL gets through; the
 /// script's reply is then `killed`.
 async fn script_on_one_loop(requests: &[&[&[u8]]], killed: &str) {
-    use ringcache::node::{Server, Settings};
-    use std::sync::Arc;
-    let loops = Arc::new(ringcache::net::EventLoops::start(2).expect("loops"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let settings = Settings {
-        listen: addr.to_string(),
+    let settings = ringcache::node::Settings {
         script_time_limit_ms: 120_000,
-        ..Settings::default()
+        ..Default::default()
     };
-    let server = Arc::new(Server::new(settings, addr.port()));
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let (srv, stop, l) = (server.clone(), shutdown.clone(), loops.clone());
-    let task = tokio::spawn(async move {
-        ringcache::node::run_on(srv, listener, stop, Some(&l)).await;
-    });
+    let node = LoopNode::start(settings).await;
+    let (addr, server) = (node.addr, node.server.clone());
 
     // Round robin: `c` on the first loop, `other` on the second.
     let mut c = Raw::connect(addr).await;
@@ -545,6 +535,5 @@ async fn script_on_one_loop(requests: &[&[&[u8]]], killed: &str) {
     assert_eq!(q(&mut other, "GET k").await, "$1\r\nv\r\n");
     let keyspace = String::from_utf8_lossy(&read_reply(&mut info).await).into_owned();
     assert!(keyspace.contains("# Keyspace"), "{keyspace}");
-    shutdown.cancel();
-    task.await.unwrap();
+    node.stop().await;
 }
