@@ -11,6 +11,7 @@
 
 use super::db::{Db, Entry, SHARDS};
 use super::server::Server;
+use super::types::compact;
 use crate::config::EvictionPolicy;
 use bytes::Bytes;
 use rand::Rng;
@@ -85,7 +86,7 @@ fn evict_random(db: &Db, volatile: bool) -> bool {
         let mut ks = db.lock_shard((start + n) % SHARDS);
         let shard = ks.shards_mut().next().expect("one shard locked");
         let mut victim = None;
-        shard.sample(1, volatile, |k, _| victim = Some(k.clone()));
+        shard.sample(1, volatile, |k, _| victim = Some(compact(k)));
         if let Some(k) = victim {
             return shard.evict(&k);
         }
@@ -139,7 +140,7 @@ fn sample_into_pool(db: &Db, policy: EvictionPolicy, volatile: bool, samples: us
         let now = ks.now();
         let shard = ks.shards_mut().next().expect("one shard locked");
         shard.sample(samples, volatile, |k, e| {
-            got.push((score(policy, e, now), k.clone()))
+            got.push((score(policy, e, now), Bytes::copy_from_slice(k)))
         });
         if !got.is_empty() {
             break;

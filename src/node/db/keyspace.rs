@@ -6,7 +6,7 @@
 use super::shard::{Entry, Shard};
 use super::{Db, SHARDS};
 use crate::node::blocking::Kind;
-use crate::node::types::Value;
+use crate::node::types::{compact, Value};
 use bytes::Bytes;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
@@ -163,7 +163,7 @@ impl<'a> Keyspace<'a> {
         let idx = match Self::find(shard, key, now, db) {
             Some(idx) => idx,
             None => {
-                let k = super::owned(key);
+                let k = compact(key);
                 let e = Entry::new(make());
                 if let Some(kind) = Kind::of(&e.value) {
                     db.blocked.key_ready(key, kind);
@@ -204,7 +204,7 @@ impl<'a> Keyspace<'a> {
                 _ => {}
             }
         } else {
-            let k = super::owned(key);
+            let k = compact(key);
             if expire_at != 0 {
                 shard.volatile.insert(k.clone());
             }
@@ -262,7 +262,7 @@ impl<'a> Keyspace<'a> {
     }
 
     /// Every live key in the locked shards, in shard order.
-    pub fn for_each_key(&mut self, mut f: impl FnMut(&Bytes, &Entry)) {
+    pub fn for_each_key(&mut self, mut f: impl FnMut(&[u8], &Entry)) {
         let now = self.now;
         for s in self.shards_mut() {
             for (k, e) in s.map.iter() {
@@ -279,7 +279,7 @@ impl<'a> Keyspace<'a> {
     /// down. Removals swap the *last* element into the hole, so an element only ever
     /// moves to a lower index: anything not yet visited stays ahead of the cursor,
     /// which gives Redis's guarantee (every key present for the whole scan is returned).
-    pub fn scan(&mut self, cursor: u64, count: usize, mut f: impl FnMut(&Bytes, &Entry)) -> u64 {
+    pub fn scan(&mut self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &Entry)) -> u64 {
         const FRESH: u64 = (1 << 40) - 1;
         let now = self.now;
         let (mut shard, mut rem) = if cursor == 0 {
@@ -336,7 +336,7 @@ impl<'a> Keyspace<'a> {
                 if n < g.map.len() {
                     let (k, e) = g.map.get_index(n).expect("in range");
                     if e.expire_at == 0 || e.expire_at > self.now {
-                        return Some(k.clone());
+                        return Some(Bytes::copy_from_slice(k));
                     }
                     break;
                 }
@@ -425,7 +425,7 @@ impl<'s> EntryMut<'s> {
     }
 
     /// The key's name.
-    pub fn key(&self) -> &Bytes {
+    pub fn key(&self) -> &[u8] {
         self.shard.map.get_index(self.idx).expect("valid index").0
     }
 }
@@ -467,7 +467,7 @@ impl Drop for EntryMut<'_> {
         }
         // A watched key: signalled when the command ends, unless it ends in an error.
         if self.changed && !shard.watched.is_empty() && shard.watched.contains_key(&k[..]) {
-            shard.pending_touch.push(k.clone());
+            shard.pending_touch.push(Bytes::copy_from_slice(k));
         }
     }
 }

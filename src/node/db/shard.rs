@@ -2,17 +2,17 @@
 //! sampling by active expiry and volatile eviction), memory accounting and WATCH
 //! versions.
 
-use crate::node::types::KeyHasher;
-use crate::node::types::Value;
+use crate::node::types::{key_cost, CompactBytes, KeyHasher, Value};
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 use rand::Rng;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Estimated bytes per key beyond the key and value bytes themselves: the IndexMap
-/// bucket (hash + `Bytes` key + `Entry` ≈ 120 B), its hash-index slot, and the spare
-/// capacity both keep after doubling (on average ~1/4 of them empty). Calibrated
+/// Estimated bytes per key beyond the heap bytes of a long key or value: the IndexMap
+/// bucket (hash + 32-byte key handle + 56-byte `Entry` = 96 B, short keys and values
+/// inline), its hash-index slot, and the spare capacity both keep after doubling (on
+/// average ~1/4 of them empty). Calibrated
 /// against RSS by `integration/node/memory.rs` (200k 100-byte strings: estimate/RSS
 /// ≈ 0.95).
 pub const KEY_OVERHEAD: usize = 112;
@@ -57,9 +57,9 @@ impl Entry {
 /// One shard.
 #[derive(Debug, Default)]
 pub struct Shard {
-    pub(super) map: IndexMap<Bytes, Entry, KeyHasher>,
+    pub(super) map: IndexMap<CompactBytes, Entry, KeyHasher>,
     /// Keys with a TTL, sampled by the expiry sweep and volatile-* eviction.
-    pub(super) volatile: IndexSet<Bytes, KeyHasher>,
+    pub(super) volatile: IndexSet<CompactBytes, KeyHasher>,
     /// Approximate bytes used by this shard's keys and values.
     pub(super) mem: usize,
     /// The part of `mem` already added to [`Db`](super::Db)'s global counter; the
@@ -118,7 +118,7 @@ impl Shard {
     }
 
     pub(super) fn entry_cost(key: &[u8], e: &Entry) -> usize {
-        KEY_OVERHEAD + super::super::types::alloc_cost(key.len()) + e.value.mem()
+        KEY_OVERHEAD + key_cost(key.len()) + e.value.mem()
     }
 
     /// Mark a key modified for WATCH.
@@ -139,7 +139,7 @@ impl Shard {
     }
 
     /// Remove the entry at `idx` (swap-remove: see SCAN's cursor design in keyspace.rs).
-    pub(super) fn remove_index(&mut self, idx: usize) -> Option<(Bytes, Entry)> {
+    pub(super) fn remove_index(&mut self, idx: usize) -> Option<(CompactBytes, Entry)> {
         let (k, e) = self.map.swap_remove_index(idx)?;
         self.mem = self.mem.saturating_sub(Self::entry_cost(&k, &e));
         if e.expire_at != 0 {
@@ -162,13 +162,13 @@ impl Shard {
 
     /// Call `f` on up to `n` randomly chosen entries: among all keys, or only those with
     /// a TTL (`volatile`). Small shards are walked whole. Eviction's sampler.
-    pub fn sample(&self, n: usize, volatile: bool, mut f: impl FnMut(&Bytes, &Entry)) {
+    pub fn sample(&self, n: usize, volatile: bool, mut f: impl FnMut(&[u8], &Entry)) {
         let len = if volatile {
             self.volatile.len()
         } else {
             self.map.len()
         };
-        let pick = |i: usize| -> Option<(&Bytes, &Entry)> {
+        let pick = |i: usize| -> Option<(&CompactBytes, &Entry)> {
             if volatile {
                 let k = self.volatile.get_index(i)?;
                 self.map.get_key_value(k)

@@ -13,6 +13,7 @@ pub use set::SetValue;
 pub use zset::ZSetValue;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 /// The hasher of every table the node keeps keys, fields and members in.
 ///
@@ -35,6 +36,59 @@ pub fn alloc_cost(len: usize) -> usize {
     }
 }
 
+/// How keys and string values are stored: up to [`INLINE`] bytes inside the handle
+/// itself, longer ones in one heap allocation.
+///
+/// A lookup that must follow a pointer to compare the key, and another to read the
+/// value, misses the cache twice more than one that finds both in the table's bucket.
+/// Most keys of a cache (`user:1234:session`) and counters (INCR's digits) are short,
+/// so they live in the bucket, and INCR rewrites its digits in place, allocating
+/// nothing. Hashes equal to `[u8]`'s, so tables are searched with plain slices.
+pub type CompactBytes = SmallVec<[u8; INLINE]>;
+
+/// Longest key or string value kept inline in a [`CompactBytes`]; the handle is 32
+/// bytes either way.
+pub const INLINE: usize = 24;
+
+/// A [`CompactBytes`] holding a copy of `b`.
+#[inline]
+pub fn compact(b: &[u8]) -> CompactBytes {
+    SmallVec::from_slice(b)
+}
+
+/// A [`CompactBytes`] made from built text: a short one is copied inline (a `Vec`'s
+/// allocation would otherwise be kept), a long one keeps its allocation.
+#[inline]
+pub fn compact_vec(v: Vec<u8>) -> CompactBytes {
+    if v.len() <= INLINE {
+        compact(&v)
+    } else {
+        SmallVec::from_vec(v)
+    }
+}
+
+/// Heap bytes behind a stored key of `len` bytes (keys are copied in exactly and never
+/// change, so the length tells).
+#[inline]
+pub fn key_cost(len: usize) -> usize {
+    if len <= INLINE {
+        0
+    } else {
+        alloc_cost(len)
+    }
+}
+
+/// Heap bytes behind a stored string value (APPEND and SETRANGE may have grown its
+/// allocation past its length).
+#[inline]
+pub fn compact_cost(b: &CompactBytes) -> usize {
+    if b.spilled() {
+        alloc_cost(b.capacity())
+    } else {
+        0
+    }
+}
+
 /// Heap bytes behind a `Bytes` stored inside an aggregate, whose slot (counted by the
 /// aggregate's capacity term) already holds the 32-byte handle.
 #[inline]
@@ -50,13 +104,13 @@ pub fn bytes_cost(b: &Bytes) -> usize {
 
 /// A value stored under a key.
 ///
-/// Aggregates are boxed so that a `Value` is as small as a string's `Bytes` handle:
+/// Aggregates are boxed so that a `Value` is little more than a string's handle:
 /// every key's entry sits inline in its shard's table, and most keys of a cache are
 /// strings, so a small entry means fewer cache lines per lookup.
 #[derive(Debug, Clone)]
 pub enum Value {
     /// A string (also integers and floats, stored as their text, as Redis replies them).
-    Str(Bytes),
+    Str(CompactBytes),
     /// A list.
     List(Box<ListValue>),
     /// A hash.
@@ -103,7 +157,7 @@ impl Value {
     /// Approximate heap bytes held by the value.
     pub fn mem(&self) -> usize {
         match self {
-            Value::Str(b) => alloc_cost(b.len()),
+            Value::Str(b) => compact_cost(b),
             Value::List(v) => boxed::<ListValue>() + v.mem(),
             Value::Hash(v) => boxed::<HashValue>() + v.mem(),
             Value::Set(v) => boxed::<SetValue>() + v.mem(),
@@ -142,8 +196,30 @@ impl Value {
 
 #[cfg(test)]
 mod tests {
-    use super::KeyHasher;
+    use super::{compact, compact_cost, compact_vec, key_cost, CompactBytes, KeyHasher, Value};
     use std::hash::BuildHasher;
+
+    #[test]
+    fn short_keys_and_values_live_inline_and_cost_no_heap() {
+        // The handle is as big as a `Bytes`; an entry's value is one word more.
+        assert_eq!(std::mem::size_of::<CompactBytes>(), 32);
+        assert_eq!(std::mem::size_of::<Value>(), 40);
+        let key = compact(b"user:000000012345:session");
+        assert!(key.spilled(), "25 bytes go to the heap");
+        assert_eq!(key_cost(key.len()), 48);
+        let key = compact(b"user:00000012345:session");
+        assert!(!key.spilled(), "24 bytes stay inline");
+        assert_eq!(key_cost(key.len()), 0);
+        let mut counter = compact(b"-9223372036854775808");
+        assert_eq!(compact_cost(&counter), 0);
+        // APPEND grows the allocation geometrically: the cost counts its capacity.
+        counter.extend_from_slice(&[b'0'; 20]);
+        assert!(counter.spilled());
+        assert_eq!(compact_cost(&counter), (counter.capacity() + 31) & !15);
+        // Built text is copied inline when short, so no spare allocation is kept.
+        assert!(!compact_vec(Vec::with_capacity(64)).spilled());
+        assert!(compact_vec(vec![b'x'; 25]).spilled());
+    }
 
     #[test]
     fn every_table_hashes_keys_with_its_own_seed() {

@@ -14,9 +14,9 @@ mod numeric;
 mod options;
 mod range;
 
-use crate::node::db::{owned, Entry};
+use crate::node::db::Entry;
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
-use crate::node::types::Value;
+use crate::node::types::{compact, Value};
 use crate::protocol::errors;
 use bytes::Bytes;
 use options::{expire_at, ExpireError, ExpireKind, Opts};
@@ -77,7 +77,7 @@ enum Answer {
 fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if args.len() == 3 {
         // The benchmark path: no options.
-        ctx.ks.set(&args[1], Value::Str(owned(&args[2])), 0);
+        ctx.ks.set(&args[1], Value::Str(compact(&args[2])), 0);
         return ctx.out.ok();
     }
     let Some(opts) = Opts::parse(&args[3..], true) else {
@@ -159,7 +159,7 @@ fn set_generic(ctx: &mut Ctx<'_>, cmd: &str, key: &[u8], val: &[u8], o: &Opts<'_
         }
         return;
     }
-    let value = Value::Str(owned(val));
+    let value = Value::Str(compact(val));
     if o.keepttl {
         let unset = match ctx.ks.get_mut(key) {
             Some(mut e) => {
@@ -187,7 +187,7 @@ fn set_generic(ctx: &mut Ctx<'_>, cmd: &str, key: &[u8], val: &[u8], o: &Opts<'_
 
 fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if reply_get(ctx, &args[1]) {
-        ctx.ks.set(&args[1], Value::Str(owned(&args[2])), 0);
+        ctx.ks.set(&args[1], Value::Str(compact(&args[2])), 0);
     }
 }
 
@@ -213,10 +213,10 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.error(errors::SYNTAX);
     };
     let key = &args[1][..];
-    let (value, ttl) = match ctx.ks.get(key) {
+    let ttl = match ctx.ks.get(key) {
         None => return ctx.out.null(),
         Some(e) => match &e.value {
-            Value::Str(s) => (s.clone(), e.expire_at),
+            Value::Str(_) => e.expire_at,
             _ => return ctx.out.error(errors::WRONGTYPE),
         },
     };
@@ -227,7 +227,10 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             None => return,
         }
     }
-    ctx.out.bulk(&value);
+    // Looked up again rather than copied out above: the value may be large.
+    if let Some(Value::Str(s)) = ctx.ks.peek(key).map(|e| &e.value) {
+        ctx.out.bulk(s);
+    }
     if when != 0 {
         if when <= ctx.ks.now() {
             ctx.ks.remove(key);
@@ -256,7 +259,7 @@ fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.error(errors::arity("mset"));
     }
     for pair in args[1..].chunks_exact(2) {
-        ctx.ks.set(&pair[0], Value::Str(owned(&pair[1])), 0);
+        ctx.ks.set(&pair[0], Value::Str(compact(&pair[1])), 0);
     }
     ctx.out.ok();
 }
@@ -270,7 +273,7 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.int(0);
     }
     for pair in pairs {
-        ctx.ks.set(&pair[0], Value::Str(owned(&pair[1])), 0);
+        ctx.ks.set(&pair[0], Value::Str(compact(&pair[1])), 0);
     }
     ctx.out.int(1);
 }

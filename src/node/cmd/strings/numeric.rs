@@ -4,7 +4,7 @@
 use crate::command::args::parse_i64;
 use crate::command::long_double;
 use crate::node::dispatch::Ctx;
-use crate::node::types::Value;
+use crate::node::types::{compact, compact_vec, Value};
 use crate::protocol::errors;
 use bytes::Bytes;
 use rustc_apfloat::Float;
@@ -46,10 +46,12 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) {
         let Some(new) = cur.checked_add(by) else {
             return ctx.out.error(errors::OVERFLOW);
         };
-        *s = Bytes::copy_from_slice(digits.format(new).as_bytes());
+        // In place: a number's digits always fit inline, so this never allocates.
+        s.clear();
+        s.extend_from_slice(digits.format(new).as_bytes());
         return ctx.out.int(new);
     }
-    let text = Bytes::copy_from_slice(digits.format(by).as_bytes());
+    let text = compact(digits.format(by).as_bytes());
     ctx.ks.set(key, Value::Str(text), 0);
     ctx.out.int(by);
 }
@@ -76,12 +78,12 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             return ctx.out.error(msg);
         }
         ctx.out.bulk(&text);
-        *s = Bytes::from(text);
+        *s = compact_vec(text);
         return;
     }
     if let Err(msg) = sum(Some(long_double::LongDouble::ZERO), &mut text) {
         return ctx.out.error(msg);
     }
     ctx.out.bulk(&text);
-    ctx.ks.set(&args[1], Value::Str(Bytes::from(text)), 0);
+    ctx.ks.set(&args[1], Value::Str(compact_vec(text)), 0);
 }

@@ -1,10 +1,9 @@
 //! APPEND, STRLEN, GETRANGE and SETRANGE.
 
 use crate::command::args::parse_i64;
-use crate::node::db::owned;
 use crate::node::dispatch::Ctx;
 use crate::node::server::Server;
-use crate::node::types::Value;
+use crate::node::types::{compact, CompactBytes, Value};
 use crate::protocol::errors;
 use bytes::Bytes;
 
@@ -23,15 +22,12 @@ pub(super) fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         if !fits(ctx.server, s.len() as u64, add.len() as u64) {
             return ctx.out.error(errors::STRING_TOO_LONG);
         }
-        // Reuses the buffer when we hold the only reference, so repeated APPENDs grow
-        // it geometrically instead of copying every time.
-        let mut v = Vec::from(std::mem::take(s));
-        v.extend_from_slice(add);
-        let len = v.len();
-        *s = Bytes::from(v);
+        // Grows in place, geometrically, so repeated APPENDs do not copy every time.
+        s.extend_from_slice(add);
+        let len = s.len();
         return ctx.out.int(len as i64);
     }
-    ctx.ks.set(&args[1], Value::Str(owned(add)), 0);
+    ctx.ks.set(&args[1], Value::Str(compact(add)), 0);
     ctx.out.int(add.len() as i64);
 }
 
@@ -105,10 +101,8 @@ pub(super) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         if !fits(ctx.server, offset, val.len() as u64) {
             return ctx.out.error(errors::STRING_TOO_LONG);
         }
-        let mut v = Vec::from(std::mem::take(s));
-        overwrite(&mut v, offset as usize, val);
-        let len = v.len();
-        *s = Bytes::from(v);
+        overwrite(s, offset as usize, val);
+        let len = s.len();
         return ctx.out.int(len as i64);
     }
     if val.is_empty() {
@@ -117,15 +111,15 @@ pub(super) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if !fits(ctx.server, offset, val.len() as u64) {
         return ctx.out.error(errors::STRING_TOO_LONG);
     }
-    let mut v = Vec::new();
+    let mut v = CompactBytes::new();
     overwrite(&mut v, offset as usize, val);
     let len = v.len();
-    ctx.ks.set(&args[1], Value::Str(Bytes::from(v)), 0);
+    ctx.ks.set(&args[1], Value::Str(v), 0);
     ctx.out.int(len as i64);
 }
 
 /// Write `val` at `offset`, zero-padding the gap.
-fn overwrite(v: &mut Vec<u8>, offset: usize, val: &[u8]) {
+fn overwrite(v: &mut CompactBytes, offset: usize, val: &[u8]) {
     let end = offset + val.len();
     if v.len() < end {
         v.resize(end, 0);
