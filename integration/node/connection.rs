@@ -298,12 +298,30 @@ async fn pipelined_writes_that_evict_do_not_wait_on_their_own_lock() {
 /// batch arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
-    moves_once(&[b"INCR", b"hot"], |server, ms| {
+    moves_once(&[&[b"INCR", b"hot"]], |server, ms| {
         hold_for(server, ms, |server, wait| {
             let _locked = server.db.lock_key(b"hot");
             wait();
         })
     })
+    .await;
+}
+
+/// The same for transactions: EXEC locks every shard, and waiting for a shard
+/// another loop holds counts, whichever command takes the lock. A connection that
+/// keeps running MULTI/INCR/EXEC while another loop holds a shard moves to the loop
+/// of the "all shards" slot (the queued INCR, which locks nothing, does not count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_whose_exec_waits_for_shards_moves_to_the_all_shards_loop() {
+    moves_once(
+        &[&[b"MULTI"], &[b"INCR", b"hot"], &[b"EXEC"]],
+        |server, ms| {
+            hold_for(server, ms, |server, wait| {
+                let _locked = server.db.lock_key(b"other");
+                wait();
+            })
+        },
+    )
     .await;
 }
 
@@ -314,7 +332,7 @@ async fn a_connection_contending_for_a_hot_shard_moves_to_its_loop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_waiting_for_scripts_moves_to_the_scripts_loop() {
     let script = b"return redis.call('incr', KEYS[1])";
-    moves_once(&[b"EVAL", script, b"1", b"hot"], |server, ms| {
+    moves_once(&[&[b"EVAL", script, b"1", b"hot"]], |server, ms| {
         hold_for(server, ms, |server, wait| {
             let _running = server.scripts.enter();
             wait();
@@ -323,15 +341,16 @@ async fn a_connection_waiting_for_scripts_moves_to_the_scripts_loop() {
     .await;
 }
 
-/// Two connections (one per loop of a two-loop node) send `request` — an INCR-like
-/// command whose reply is the next integer — in batches, in pieces that end
-/// mid-request so that a connection moves with part of a request unread. The first
+/// Two connections (one per loop of a two-loop node) send `unit` — commands whose
+/// last reply ends with the next integer (INCR, or MULTI, INCR, EXEC) — over and
+/// over in batches, in pieces that end mid-unit so that a connection moves with part
+/// of a request unread. The first
 /// batch of every streak meets contention made by `contend(server, ms)` (which
 /// returns once it holds what it holds, and is joined after the batch). How long a
 /// loop takes to reach the contended resource is not observable, so the hold grows
 /// until a connection moves (bounded). Exactly one must move; both keep their id and
 /// name, replies stay in order, and the count is exact.
-async fn moves_once<F>(request: &[&[u8]], contend: F)
+async fn moves_once<F>(unit: &[&[&[u8]]], contend: F)
 where
     F: Fn(&std::sync::Arc<ringcache::node::Server>, u64) -> std::thread::JoinHandle<()>,
 {
@@ -347,7 +366,7 @@ where
         let id = c.q("CLIENT ID").await;
         conns.push((c, name, id));
     }
-    let one = encode(request);
+    let one: Vec<u8> = unit.iter().flat_map(|r| encode(r)).collect();
     let stream = one.repeat(6);
     let piece = one.len() * 4 + one.len() / 2;
     let mut sent = [0usize; 2];
@@ -364,9 +383,8 @@ where
                 let complete = (sent[i] + piece) / one.len() - sent[i] / one.len();
                 sent[i] += piece;
                 for _ in 0..complete {
-                    let r = String::from_utf8(read_reply(c).await).unwrap();
-                    let v: i64 = r.trim_start_matches(':').trim_end().parse().unwrap();
-                    assert_eq!(v, last + 1, "{r}");
+                    let v = read_unit(c, unit.len()).await;
+                    assert_eq!(v, last + 1);
                     last = v;
                 }
                 if let Some(h) = holder {
@@ -382,8 +400,7 @@ where
         let rest = one.len() - sent[i] % one.len();
         if rest != one.len() {
             c.send_raw(&one[one.len() - rest..]).await;
-            let r = String::from_utf8(read_reply(c).await).unwrap();
-            assert_eq!(r, format!(":{}\r\n", last + 1));
+            assert_eq!(read_unit(c, unit.len()).await, last + 1);
             last += 1;
         }
         assert_eq!(c.q("CLIENT ID").await, *id);
@@ -399,6 +416,27 @@ where
         format!("${}\r\n{want}\r\n", want.len())
     );
     node.stop().await;
+}
+
+/// The replies to one unit of [`moves_once`]: `n` replies, the last ending with an
+/// integer (`:7` or EXEC's `*1 :7`); the ones before must be MULTI's `+OK` and
+/// `+QUEUED`.
+async fn read_unit(c: &mut Raw, n: usize) -> i64 {
+    for i in 0..n - 1 {
+        let r = read_reply(c).await;
+        assert_eq!(
+            r,
+            if i == 0 {
+                &b"+OK\r\n"[..]
+            } else {
+                b"+QUEUED\r\n"
+            }
+        );
+    }
+    let r = String::from_utf8(read_reply(c).await).unwrap();
+    let int = r.trim_end().rsplit(':').next().unwrap();
+    int.parse()
+        .unwrap_or_else(|_| panic!("not an integer reply: {r:?}"))
 }
 
 /// On a thread of its own: `hold` takes something (a shard lock, the script gate),

@@ -15,10 +15,17 @@
 //! neither do connections that never met contention.
 //!
 //! Commands that lock every shard (scripts above all, but also EXEC, KEYS…) count as
-//! one more shard, [`ALL_SHARDS`]: a connection that keeps running scripts, and keeps
-//! waiting for other loops' scripts, moves to that slot's home loop, where the
-//! scripts of all such connections run one after another without cross-loop
-//! hand-overs.
+//! one more shard, [`ALL_SHARDS`]: a connection that keeps running scripts or
+//! transactions, and keeps waiting for other loops' scripts or shard locks, moves to
+//! that slot's home loop, where the work of all such connections runs one after
+//! another without cross-loop hand-overs.
+//!
+//! Waiting is noticed where locks are taken: every [`Keyspace`] says whether taking
+//! its locks meant waiting for another thread (`Keyspace::waited`), whichever
+//! command took them; waiting for a script counts too. Commands queued by MULTI lock
+//! nothing until EXEC and are not recorded.
+//!
+//! [`Keyspace`]: crate::node::db::Keyspace
 
 /// Single-shard batches in a row before a connection asks to move.
 pub const STREAK: u32 = 16;

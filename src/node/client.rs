@@ -386,11 +386,7 @@ fn run_buffered(
     out: &mut Reply,
 ) -> BatchEnd {
     let mut held = HeldShard::default();
-    let end = run_batch(server, session, decoder, input, out, &mut held);
-    if held.waited() {
-        session.affinity.contended();
-    }
-    end
+    run_batch(server, session, decoder, input, out, &mut held)
 }
 
 /// [`run_buffered`]'s loop, with the batch's shard lock.

@@ -202,11 +202,6 @@ pub fn dispatch<'a>(
     session.tally.count(id);
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
-    match (def.scope, single) {
-        (Scope::Nothing, _) => {} // says nothing about where the connection belongs
-        (Scope::All, None) => session.affinity.command(Some(super::affinity::ALL_SHARDS)),
-        (_, single) => session.affinity.command(single),
-    }
     if single.is_none() || held.shard() != single {
         // This command locks something else (or some handler path locks shards itself).
         held.release();
@@ -230,6 +225,13 @@ pub fn dispatch<'a>(
         session.queue(args);
         out.simple("QUEUED");
         return Dispatched::Done;
+    }
+    // Where the connection belongs: recorded for commands that lock what they name
+    // now (a queued command locks nothing until EXEC, which locks every shard).
+    match (def.scope, single) {
+        (Scope::Nothing, _) => {} // says nothing about where the connection belongs
+        (Scope::All, None) => session.affinity.command(Some(super::affinity::ALL_SHARDS)),
+        (_, single) => session.affinity.command(single),
     }
     execute(server, session, out, args, (spec, def, single), held)
 }
@@ -289,6 +291,9 @@ fn execute<'a>(
             Some(shard) => held.lock(&server.db, shard),
             None => lock_for(server, spec, def.scope, args),
         };
+        if ks.waited() {
+            session.affinity.contended();
+        }
         let mut ctx = Ctx {
             server,
             ks,

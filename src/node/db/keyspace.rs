@@ -48,20 +48,46 @@ pub struct Keyspace<'a> {
     db: &'a Db,
     guards: Guards<'a>,
     now: u64,
+    /// Taking a lock of this view meant waiting for another thread to let go of it.
+    waited: bool,
 }
 
 impl<'a> Keyspace<'a> {
-    pub(super) fn new(db: &'a Db, guards: Guards<'a>) -> Self {
+    pub(super) fn new(db: &'a Db, guards: Guards<'a>, waited: bool) -> Self {
         let now = db.now_ms();
-        Keyspace { db, guards, now }
+        Keyspace {
+            db,
+            guards,
+            now,
+            waited,
+        }
     }
 
     /// A view of one shard whose lock the caller holds, at the time it was taken
-    /// (see [`HeldShard`](super::HeldShard)).
-    pub(super) fn resumed(db: &'a Db, index: u8, shard: &'a mut Shard, now: u64) -> Self {
+    /// (see [`HeldShard`](super::HeldShard)); `waited` if taking it just now meant
+    /// waiting.
+    pub(super) fn resumed(
+        db: &'a Db,
+        index: u8,
+        shard: &'a mut Shard,
+        now: u64,
+        waited: bool,
+    ) -> Self {
         let mut guards = Guards::new();
         guards.push((index, Locked::Held(shard)));
-        Keyspace { db, guards, now }
+        Keyspace {
+            db,
+            guards,
+            now,
+            waited,
+        }
+    }
+
+    /// Did taking this view's locks mean waiting for another thread (another event
+    /// loop) to let go of one? A connection that keeps meeting such contention on
+    /// one slot moves to that slot's loop (see `node::affinity`).
+    pub fn waited(&self) -> bool {
+        self.waited
     }
 
     /// The time this command runs at (Unix ms), fixed for the whole command as in Redis

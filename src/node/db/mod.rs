@@ -99,13 +99,24 @@ impl Db {
         for k in keys {
             want[Self::shard_of(k)] = true;
         }
+        let mut waited = false;
         let guards = want
             .iter()
             .enumerate()
             .filter(|(_, w)| **w)
-            .map(|(i, _)| (i as u8, Locked::Own(self.shards[i].lock())))
+            .map(|(i, _)| (i as u8, Locked::Own(self.lock_noting_wait(i, &mut waited))))
             .collect();
-        Keyspace::new(self, guards)
+        Keyspace::new(self, guards, waited)
+    }
+
+    /// Lock shard `i`, setting `waited` if another thread held it: contention is
+    /// noticed wherever a lock is taken, for every command alike (see
+    /// [`Keyspace::waited`]).
+    fn lock_noting_wait(&self, i: usize, waited: &mut bool) -> MutexGuard<'_, Shard> {
+        self.shards[i].try_lock().unwrap_or_else(|| {
+            *waited = true;
+            self.shards[i].lock()
+        })
     }
 
     /// Lock one key's shard.
@@ -115,25 +126,24 @@ impl Db {
 
     /// Lock every shard (KEYS, SCAN, EXEC, FLUSHALL, scripts…).
     pub fn lock_all(&self) -> Keyspace<'_> {
-        let guards = self
-            .shards
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (i as u8, Locked::Own(s.lock())))
+        let mut waited = false;
+        let guards = (0..SHARDS)
+            .map(|i| (i as u8, Locked::Own(self.lock_noting_wait(i, &mut waited))))
             .collect();
-        Keyspace::new(self, guards)
+        Keyspace::new(self, guards, waited)
     }
 
     /// A view with nothing locked, for commands that touch no keys.
     pub fn lock_none(&self) -> Keyspace<'_> {
-        Keyspace::new(self, Guards::new())
+        Keyspace::new(self, Guards::new(), false)
     }
 
     /// Lock shard `i` alone (one-key commands; expiry and eviction walk shard by shard).
     pub fn lock_shard(&self, i: usize) -> Keyspace<'_> {
+        let mut waited = false;
         let mut guards = Guards::new();
-        guards.push((i as u8, Locked::Own(self.shards[i].lock())));
-        Keyspace::new(self, guards)
+        guards.push((i as u8, Locked::Own(self.lock_noting_wait(i, &mut waited))));
+        Keyspace::new(self, guards, waited)
     }
 
     /// Approximate bytes used by the dataset (keys, values, per-key overhead). One
@@ -184,8 +194,6 @@ pub struct HeldShard<'a> {
     guard: Option<(u8, MutexGuard<'a, Shard>, u64)>,
     /// Commands served under the current lock.
     uses: u32,
-    /// Some lock taken through this was held by another thread first.
-    waited: bool,
 }
 
 impl<'a> HeldShard<'a> {
@@ -198,12 +206,6 @@ impl<'a> HeldShard<'a> {
         self.guard.as_ref().map(|(i, _, _)| *i as usize)
     }
 
-    /// Did a lock taken through this have to wait for another thread (another event
-    /// loop) to let go of it? (See `node::affinity`.)
-    pub fn waited(&self) -> bool {
-        self.waited
-    }
-
     /// Unlock now.
     pub fn release(&mut self) {
         self.guard = None;
@@ -214,6 +216,7 @@ impl<'a> HeldShard<'a> {
     /// and has served fewer than [`MAX_USES`](Self::MAX_USES) commands; otherwise the
     /// kept lock is released and shard `i`'s taken (and kept).
     pub fn lock<'s>(&'s mut self, db: &'a Db, i: usize) -> Keyspace<'s> {
+        let mut waited = false;
         if self.shard() != Some(i) || self.uses >= Self::MAX_USES {
             // A fair unlock at the limit: a plain one would let this thread take the
             // lock straight back ahead of the connections waiting for it.
@@ -221,14 +224,55 @@ impl<'a> HeldShard<'a> {
                 MutexGuard::unlock_fair(guard);
             }
             self.release();
-            let guard = db.shards[i].try_lock().unwrap_or_else(|| {
-                self.waited = true;
-                db.shards[i].lock()
-            });
+            let guard = db.lock_noting_wait(i, &mut waited);
             self.guard = Some((i as u8, guard, db.now_ms()));
         }
         self.uses += 1;
         let (index, guard, now) = self.guard.as_mut().expect("locked above");
-        Keyspace::resumed(db, *index, guard, *now)
+        Keyspace::resumed(db, *index, guard, *now, waited)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Db, HeldShard};
+    use std::time::Duration;
+
+    /// Every way of locking notes whether it had to wait for another thread: the
+    /// signal that moves a connection to a slot's event loop (`node::affinity`).
+    #[test]
+    fn every_lock_path_notes_waiting_for_another_thread() {
+        let db = Db::new();
+        let (k, other) = (&b"k"[..], &b"other"[..]);
+        assert_ne!(Db::shard_of(k), Db::shard_of(other));
+        type Waited<'a> = &'a dyn Fn(&Db) -> bool;
+        let ways: [(&str, Waited); 4] = [
+            ("lock_key", &|db| db.lock_key(k).waited()),
+            ("lock_keys", &|db| db.lock_keys([k, other]).waited()),
+            ("lock_all", &|db| db.lock_all().waited()),
+            ("HeldShard", &|db| {
+                HeldShard::default().lock(db, Db::shard_of(k)).waited()
+            }),
+        ];
+        for (name, lock) in ways {
+            assert!(!lock(&db), "{name}: nobody held the shard");
+            // Another thread holds k's shard for `hold`, taken before `lock` runs. How
+            // soon `lock` tries it is not observable, so the hold grows (bounded).
+            let waited = (0..10).any(|i| {
+                let hold = Duration::from_millis(1 << i);
+                std::thread::scope(|s| {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let db = &db;
+                    s.spawn(move || {
+                        let _held = db.lock_key(k);
+                        tx.send(()).unwrap();
+                        std::thread::sleep(hold);
+                    });
+                    rx.recv().unwrap();
+                    lock(db)
+                })
+            });
+            assert!(waited, "{name}: never noted the wait");
+        }
     }
 }
