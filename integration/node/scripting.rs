@@ -229,6 +229,93 @@ async fn call_raises_and_pcall_returns() {
     node.stop().await;
 }
 
+/// `redis.call` copies its arguments into a per-thread buffer that the next call
+/// reuses: every value a call stored must survive the calls after it, including ones
+/// past the size at which the buffer is dropped (a 70 KB value, 1,100 arguments).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_call_arguments_stay_intact_as_their_buffers_are_reused() {
+    const N: usize = 500;
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let script = "
+        for i = 1, 500 do
+            local v = string.rep(string.char(97 + i % 26), i % 97 + 1) .. i
+            redis.call('SET', 'k' .. i, v)
+            redis.call('HSET', 'h', 'f' .. i, v)
+            redis.call('RPUSH', 'l', v)
+            redis.call('SET', 'n' .. i, i * 0.5)
+            if i == 250 then
+                redis.call('SET', 'big', string.rep('x', 70000))
+                local many = {}
+                for j = 1, 1100 do many[j] = 'm' .. j end
+                redis.call('RPUSH', 'many', unpack(many))
+            end
+        end
+        return 'done'";
+    assert_eq!(eval(&mut c, script, &["0"]).await, "$4\r\ndone\r\n");
+    let value = |i: usize| {
+        let mut v = vec![b'a' + (i % 26) as u8; i % 97 + 1];
+        v.extend_from_slice(i.to_string().as_bytes());
+        v
+    };
+    let bulk = |v: &[u8]| {
+        let mut b = format!("${}\r\n", v.len()).into_bytes();
+        b.extend_from_slice(v);
+        b.extend_from_slice(b"\r\n");
+        b
+    };
+    let array = |items: &mut dyn Iterator<Item = Vec<u8>>| {
+        let items: Vec<Vec<u8>> = items.collect();
+        let mut b = format!("*{}\r\n", items.len()).into_bytes();
+        for item in &items {
+            b.extend_from_slice(&bulk(item));
+        }
+        b
+    };
+    for i in 1..=N {
+        let k = format!("k{i}");
+        assert_eq!(
+            cmd(&mut c, &[b"GET", k.as_bytes()]).await,
+            bulk(&value(i)),
+            "{k}"
+        );
+        let f = format!("f{i}");
+        assert_eq!(
+            cmd(&mut c, &[b"HGET", b"h", f.as_bytes()]).await,
+            bulk(&value(i)),
+            "{f}"
+        );
+        let n = format!("n{i}");
+        let half = if i % 2 == 0 {
+            (i / 2).to_string()
+        } else {
+            format!("{}.5", i / 2)
+        };
+        assert_eq!(
+            cmd(&mut c, &[b"GET", n.as_bytes()]).await,
+            bulk(half.as_bytes()),
+            "{n}"
+        );
+    }
+    assert_eq!(
+        cmd(&mut c, &[b"LRANGE", b"l", b"0", b"-1"]).await,
+        array(&mut (1..=N).map(value))
+    );
+    assert_eq!(
+        cmd(&mut c, &[b"LRANGE", b"many", b"0", b"-1"]).await,
+        array(&mut (1..=1100).map(|j| format!("m{j}").into_bytes()))
+    );
+    assert_eq!(cmd(&mut c, &[b"GET", b"big"]).await, bulk(&[b'x'; 70000]));
+    // The GETs' own arguments go through the same buffer.
+    let read_back =
+        "local r = {} for i = 1, 500 do r[i] = redis.call('GET', 'k' .. i) end return r";
+    assert_eq!(
+        eval(&mut c, read_back, &["0"]).await.into_bytes(),
+        array(&mut (1..=N).map(value))
+    );
+    node.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numkeys_errors() {
     let node = start_node().await;

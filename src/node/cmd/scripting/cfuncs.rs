@@ -5,7 +5,7 @@
 
 use super::convert::{self, ScriptCall};
 use crate::command::args::format_g17;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use mlua::ffi::{self, lua_State};
 use std::cell::Cell;
 use std::ffi::c_int;
@@ -32,38 +32,87 @@ pub fn with_call<R>(call: &mut ScriptCall<'_, '_>, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The arguments of `redis.call`, copied off the Lua stack into one buffer; `Err` is
-/// Redis's script-side complaint about them. Raises no Lua error.
-unsafe fn script_args(l: *mut lua_State) -> Result<Vec<Bytes>, &'static str> {
-    let n = ffi::lua_gettop(l);
-    if n == 0 {
-        return Err("Please specify at least one argument for this redis lib call");
-    }
-    let mut arena = Vec::new();
-    let mut ends = Vec::with_capacity(n as usize);
-    for i in 1..=n {
-        match ffi::lua_type(l, i) {
-            ffi::LUA_TSTRING => {
+/// Where `redis.call` copies its arguments, kept per thread between calls so a call
+/// allocates nothing once the buffers have grown to its size.
+///
+/// Each argument is split off `buf` as its own `Bytes`; `buf` reuses its allocation
+/// only once every `Bytes` split from it has been dropped (the `bytes` crate checks
+/// the refcount), so an argument a command keeps stays intact, and the next call
+/// copies into a fresh buffer instead. (Commands copy what they store, see
+/// `db::owned`, so normally the buffer is reused.)
+#[derive(Default)]
+struct ArgArena {
+    buf: BytesMut,
+    args: Vec<Bytes>,
+    /// Number formatting (`format_g17` writes to a `Vec`).
+    num: Vec<u8>,
+}
+
+/// Past either of these a call's arena is dropped after it rather than kept: one huge
+/// call should not leave its buffers pinned to the thread.
+const ARENA_KEEP_BYTES: usize = 64 * 1024;
+const ARENA_KEEP_ARGS: usize = 1024;
+
+/// Longest `%.17g` text of a double ("-2.2250738585072014e-308" is 24).
+const NUM_MAX: usize = 32;
+
+thread_local! {
+    /// This thread's [`ArgArena`]; taken out while a call uses it (`None` then, so
+    /// a nested call would just use a fresh one).
+    static ARENA: Cell<Option<ArgArena>> = const { Cell::new(None) };
+}
+
+impl ArgArena {
+    /// Copy the arguments of `redis.call` off the Lua stack into `self.args`; `Err` is
+    /// Redis's script-side complaint about them. Raises no Lua error. Returns the
+    /// bytes the arguments take, for [`Self::recycle`].
+    unsafe fn fill(&mut self, l: *mut lua_State) -> Result<usize, &'static str> {
+        let n = ffi::lua_gettop(l);
+        if n == 0 {
+            return Err("Please specify at least one argument for this redis lib call");
+        }
+        // First check the types and size them, so the buffer is reserved once (and
+        // reclaimed from its start when the previous call's arguments are gone).
+        let mut total = 0;
+        for i in 1..=n {
+            total += match ffi::lua_type(l, i) {
+                ffi::LUA_TSTRING => {
+                    let mut len = 0;
+                    ffi::lua_tolstring(l, i, &mut len);
+                    len
+                }
+                ffi::LUA_TNUMBER => NUM_MAX,
+                _ => return Err("Lua redis lib command arguments must be strings or integers"),
+            };
+        }
+        self.buf.reserve(total);
+        self.args.reserve(n as usize);
+        for i in 1..=n {
+            if ffi::lua_type(l, i) == ffi::LUA_TSTRING {
                 let mut len = 0;
                 let p = ffi::lua_tolstring(l, i, &mut len);
-                arena.extend_from_slice(std::slice::from_raw_parts(p.cast::<u8>(), len));
+                self.buf
+                    .extend_from_slice(std::slice::from_raw_parts(p.cast::<u8>(), len));
+            } else {
+                // Redis formats numbers with %.17g (Lua's own tostring loses precision).
+                self.num.clear();
+                format_g17(ffi::lua_tonumber(l, i), &mut self.num);
+                self.buf.extend_from_slice(&self.num);
             }
-            // Redis formats numbers with %.17g (Lua's own tostring loses precision).
-            ffi::LUA_TNUMBER => format_g17(ffi::lua_tonumber(l, i), &mut arena),
-            _ => return Err("Lua redis lib command arguments must be strings or integers"),
+            self.args.push(self.buf.split().freeze());
         }
-        ends.push(arena.len());
+        Ok(total)
     }
-    let all = Bytes::from(arena);
-    let mut start = 0;
-    Ok(ends
-        .into_iter()
-        .map(|end| {
-            let arg = all.slice(start..end);
-            start = end;
-            arg
-        })
-        .collect())
+
+    /// Ready for the next call: drop this call's arguments (so the buffer can be
+    /// reused), or the whole arena if the call was a large one.
+    fn recycle(mut self, total: usize) -> Option<Self> {
+        if total > ARENA_KEEP_BYTES || self.args.len() > ARENA_KEEP_ARGS {
+            return None;
+        }
+        self.args.clear();
+        Some(self)
+    }
 }
 
 unsafe fn command(l: *mut lua_State, raise: bool) -> c_int {
@@ -78,9 +127,11 @@ unsafe fn command(l: *mut lua_State, raise: bool) -> c_int {
     // (a longjmp would skip them) — and does not.
     let mut from_command = false;
     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let args = script_args(l);
-        from_command = args.is_ok();
-        convert::call_command(call, args);
+        let mut arena = ARENA.take().unwrap_or_default();
+        let filled = arena.fill(l);
+        from_command = filled.is_ok();
+        convert::call_command(call, filled.map(|_| &arena.args[..]));
+        ARENA.set(arena.recycle(filled.unwrap_or(0)));
     }))
     .is_err()
     {

@@ -31,14 +31,14 @@ pub struct ScriptCall<'c, 'a> {
 /// The body of `redis.call` / `redis.pcall` once the arguments are off the Lua stack
 /// (`Err`: the script-side error about them): run the command, leaving its reply, or
 /// Redis's script-side error, as RESP in `call.reply`.
-pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<Vec<Bytes>, &str>) {
+pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<&[Bytes], &str>) {
     call.reply.buf.clear();
     call.reply.resp3 = call.resp.load(Ordering::Relaxed) == 3;
     let argv = match argv {
         Ok(argv) => argv,
         Err(msg) => return call.reply.error(format!("ERR {msg}")),
     };
-    let (spec, def) = match dispatch::script_lookup(&argv) {
+    let (spec, def) = match dispatch::script_lookup(argv) {
         Ok(found) => found,
         Err(msg) => return call.reply.error(format!("ERR {msg}")),
     };
@@ -64,7 +64,7 @@ pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<Vec<Bytes>, &str
     // back even if the handler panics, or the connection's earlier replies would be lost.
     std::mem::swap(call.ctx.out, &mut call.reply);
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        dispatch::run_and_settle(call.ctx, def, &argv)
+        dispatch::run_and_settle(call.ctx, def, argv)
     }));
     std::mem::swap(call.ctx.out, &mut call.reply);
     if let Err(panic) = ran {
