@@ -3,7 +3,9 @@
 //! before aborting them. Connections run on the accepting runtime, or are spread over
 //! per-core [`EventLoops`].
 
+mod handover;
 mod loops;
+pub use handover::Handover;
 pub use loops::{home_loop, loop_count, EventLoops, LoopStalled};
 
 use std::future::Future;
@@ -37,12 +39,12 @@ pub async fn accept_loop<F, Fut>(
                     None => {
                         conns.spawn(serve(stream));
                     }
-                    Some(loops) => match stream.into_std() {
-                        Ok(std) => {
+                    Some(loops) => match Handover::detach(stream) {
+                        Ok(handover) => {
                             let serve = serve.clone();
                             conns.spawn_on(
                                 async move {
-                                    match TcpStream::from_std(std) {
+                                    match handover.attach() {
                                         Ok(stream) => serve(stream).await,
                                         Err(e) => tracing::warn!(error = %e, "cannot register connection"),
                                     }

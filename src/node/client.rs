@@ -9,6 +9,7 @@ use super::blocking::{BlockState, Parked};
 use super::db::HeldShard;
 use super::dispatch;
 use super::server::{ClientInfo, Server};
+use crate::net::Handover;
 use crate::protocol::{errors, Reply, Request, RequestDecoder};
 use bytes::{Bytes, BytesMut};
 use std::sync::atomic::Ordering;
@@ -175,7 +176,7 @@ struct Connection {
 /// leg at a time exists however often the connection moves.
 async fn serve_connection(server: Arc<Server>, stream: TcpStream, mut conn: Connection) {
     let mut next = conn.serve_leg(&server, stream).await;
-    while let Leg::MoveTo(home, std) = next {
+    while let Leg::MoveTo(home, handover) = next {
         server.stats.moves.fetch_add(1, Ordering::Relaxed);
         crate::metrics::connection_moved();
         tracing::debug!(
@@ -184,7 +185,7 @@ async fn serve_connection(server: Arc<Server>, stream: TcpStream, mut conn: Conn
         );
         let s = server.clone();
         let leg = async move {
-            let next = match TcpStream::from_std(std) {
+            let next = match handover.attach() {
                 Ok(stream) => conn.serve_leg(&s, stream).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot register moved connection");
@@ -208,7 +209,7 @@ enum Leg {
     /// The connection is over.
     Ended,
     /// It is to go on on this event loop, with this socket (out of its old reactor).
-    MoveTo(Handle, std::net::TcpStream),
+    MoveTo(Handle, Handover),
 }
 
 impl Connection {
@@ -217,8 +218,8 @@ impl Connection {
         let Some(home) = self.serve(server, &mut stream).await else {
             return Leg::Ended;
         };
-        match stream.into_std() {
-            Ok(std) => Leg::MoveTo(home, std),
+        match Handover::detach(stream) {
+            Ok(handover) => Leg::MoveTo(home, handover),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot move connection");
                 Leg::Ended
