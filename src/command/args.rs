@@ -78,6 +78,12 @@ pub fn format_g17(v: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
         return;
     }
+    if v.fract() == 0.0 && v.abs() < 1e17 {
+        // A whole number below 1e17 has at most 17 digits: %.17g prints it exactly,
+        // with no exponent. (Scripts pass integers to redis.call all the time.)
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+        return;
+    }
     let sci = format!("{:.16e}", v);
     let (mantissa, exp) = sci.split_once('e').expect("exponent form");
     let exp: i32 = exp.parse().expect("exponent");
@@ -183,6 +189,13 @@ mod tests {
         assert_eq!(g17(123456789012345678.0), "1.2345678901234568e+17");
         assert_eq!(g17(-f64::NAN), "-nan");
         assert_eq!(g17(f64::NAN), "nan");
+        // Whole numbers take a shortcut up to 1e17, where %.17g turns to exponents.
+        assert_eq!(g17(-5.0), "-5");
+        assert_eq!(g17(1e16), "10000000000000000");
+        assert_eq!(g17(4503599627370497.0), "4503599627370497");
+        assert_eq!(g17(99999999999999984.0), "99999999999999984");
+        assert_eq!(g17(-99999999999999984.0), "-99999999999999984");
+        assert_eq!(g17(1e17), "1e+17");
     }
 
     #[test]
