@@ -9,6 +9,7 @@
 use super::library::{self, none, rust_fn, LibError};
 use super::{bit, cfuncs, convert, msgpack, structlib};
 use crate::node::dispatch::Ctx;
+use crate::node::types::KeyHasher;
 use crate::protocol::Reply;
 use bytes::Bytes;
 use convert::ScriptCall;
@@ -112,7 +113,10 @@ pub struct CallState {
 pub struct Engine {
     lua: Lua,
     run: Function,
-    scripts: HashMap<[u8; 40], Function>,
+    scripts: HashMap<[u8; 40], Function, KeyHasher>,
+    /// Body → SHA1 of every cached script, so EVAL finds its function without
+    /// hashing the body with SHA1 again: that was 8 % of a short EVAL's instructions.
+    shas: HashMap<Box<[u8]>, [u8; 40], KeyHasher>,
     hook: Arc<HookState>,
     /// RESP version of nested replies (`redis.setresp`), 2 at every script start.
     resp: Arc<AtomicU8>,
@@ -272,7 +276,8 @@ impl Engine {
         Ok(Engine {
             lua,
             run,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
+            shas: HashMap::default(),
             hook,
             resp,
         })
@@ -280,13 +285,14 @@ impl Engine {
 
     /// Compile and cache `body` (EVAL, SCRIPT LOAD); returns its SHA1 or Redis's error.
     pub fn load(&mut self, body: &[u8]) -> Compiled {
-        let sha = sha1_hex(body);
-        if self.scripts.contains_key(&sha) {
-            return Ok(sha);
+        if let Some(sha) = self.shas.get(body) {
+            return Ok(*sha);
         }
+        let sha = sha1_hex(body);
         match self.lua.load(body).set_name("@user_script").into_function() {
             Ok(f) => {
                 self.scripts.insert(sha, f);
+                self.shas.insert(body.into(), sha);
                 Ok(sha)
             }
             Err(e) => Err(format!(
@@ -304,6 +310,7 @@ impl Engine {
     /// SCRIPT FLUSH.
     pub fn flush(&mut self) {
         self.scripts.clear();
+        self.shas.clear();
         let _ = self.lua.gc_collect();
     }
 
