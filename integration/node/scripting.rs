@@ -395,6 +395,111 @@ async fn sandbox_blocks_os_io_and_require() {
     node.stop().await;
 }
 
+/// Redis's reply for a script that raised `msg` on line `line`.
+fn script_error(script: &str, msg: &str, line: u32) -> String {
+    format!(
+        "-ERR {msg} script: {}, on @user_script:{line}.\r\n",
+        sha(script)
+    )
+}
+
+/// `next` and `pairs` see through the read-only proxies (library tables, `_G`) without
+/// handing out the writable table behind one, and raise their errors at the script's
+/// line. Expected bytes are redis-server 7.0's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_next_and_pairs() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    // The state `pairs` returns is the read-only table itself, as in Redis.
+    for script in [
+        "local f, s = pairs(redis); s.call = nil; return 1",
+        "local f, s = pairs(string); s.foo = 1; return 1",
+        "local f, s = pairs(_G); s.x = 1",
+    ] {
+        assert_eq!(
+            eval(&mut c, script, &["0"]).await,
+            script_error(
+                script,
+                "user_script:1: Attempt to modify a readonly table",
+                1
+            ),
+            "{script}"
+        );
+    }
+    let script = "local f, s = pairs(_G); rawset(s, 'x', 1)";
+    assert_eq!(
+        eval(&mut c, script, &["0"]).await,
+        script_error(script, "Attempt to modify a readonly table", 1)
+    );
+    // Nothing got through.
+    for (script, reply) in [
+        ("return type(redis.call)", "$8\r\nfunction\r\n"),
+        ("return rawget(string, 'foo')", "$-1\r\n"),
+        ("return rawget(_G, 'x')", "$-1\r\n"),
+        ("return select(2, pairs(_G)) == _G", ":1\r\n"),
+    ] {
+        assert_eq!(eval(&mut c, script, &["0"]).await, reply, "{script}");
+    }
+    // Iteration still works: over a proxy, KEYS/ARGV and a script's own table.
+    for (script, args, reply) in [
+        (
+            "for k, v in pairs(string) do if k == 'len' and v == string.len then return 1 end end return 0",
+            &["0"][..],
+            ":1\r\n",
+        ),
+        (
+            "local n = 0 for k, v in pairs(_G) do if v == redis then n = n + 1 end end return n",
+            &["0"],
+            ":1\r\n",
+        ),
+        (
+            "local t = {} for k, v in pairs(KEYS) do t[#t+1] = k .. v end return t",
+            &["2", "a", "b"],
+            "*2\r\n$2\r\n1a\r\n$2\r\n2b\r\n",
+        ),
+        (
+            "local t = {} for k, v in next, ARGV do t[#t+1] = v end return t",
+            &["0", "x", "y"],
+            "*2\r\n$1\r\nx\r\n$1\r\ny\r\n",
+        ),
+        (
+            "local n, s = 0, 0 for k, v in pairs({10, 20, x = 30}) do n = n + 1 s = s + v end return {n, s}",
+            &["0"],
+            "*2\r\n:3\r\n:60\r\n",
+        ),
+    ] {
+        assert_eq!(eval(&mut c, script, args).await, reply, "{script}");
+    }
+    // Errors point at the script's line and name the function as Lua 5.1 does.
+    for (script, msg) in [
+        (
+            "return next(1)",
+            "user_script:1: bad argument #1 to 'next' (table expected, got number)",
+        ),
+        (
+            "local x = 1\nfor k in pairs() do end",
+            "user_script:2: bad argument #1 to 'pairs' (table expected, got no value)",
+        ),
+        (
+            "local f = next; return f(nil)",
+            "user_script:1: bad argument #1 to 'f' (table expected, got nil)",
+        ),
+        ("return next({}, 'nokey')", "invalid key to 'next'"),
+    ] {
+        let line = if script.contains('\n') { 2 } else { 1 };
+        assert_eq!(
+            eval(&mut c, script, &["0"]).await,
+            script_error(script, msg, line),
+            "{script}"
+        );
+    }
+    assert_eq!(
+        eval(&mut c, "return {pcall(pairs)}", &["0"]).await,
+        "*2\r\n$-1\r\n$53\r\nbad argument #1 to '?' (table expected, got no value)\r\n"
+    );
+    node.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_cache_and_evalsha() {
     let node = start_node().await;

@@ -1,7 +1,9 @@
 //! The few sandbox functions that must be C functions, as in Redis: `redis.call` and
 //! `redis.pcall` (a Lua wrapper would lose the script's frame in `return redis.call(…)`
-//! tail calls, and only C can raise a table as the error value) and `math.random`
-//! (Redis's rand48 generator with `luaL_argcheck` error positions).
+//! tail calls, and only C can raise a table as the error value), `math.random`
+//! (Redis's rand48 generator with `luaL_argcheck` error positions), and `next`/`pairs`
+//! (which must see through the read-only proxies without handing out what is behind
+//! them, and raise their argument errors at the script's position).
 
 use super::convert::{self, ScriptCall};
 use crate::command::args::format_g17;
@@ -178,6 +180,60 @@ pub unsafe extern "C-unwind" fn clear_all(l: *mut lua_State) -> c_int {
         ffi::lua_settop(l, 1);
     }
     0
+}
+
+/// `iterators(ro)`: the sandbox's `next` and `pairs`, as closures over `ro`, the weak
+/// table from each read-only proxy to the table it protects. They iterate a proxy's
+/// table as Lua 5.1's `next`/`pairs` iterate a table, but never hand it to the script:
+/// `pairs(proxy)` returns the proxy itself as the state (as Redis, whose read-only
+/// tables are the tables themselves, returns `_G` for `pairs(_G)`), and `next` looks the
+/// protected table up on every call. Being C functions, their argument errors carry the
+/// script's position and name the function as the script called it, as in Redis.
+pub unsafe extern "C-unwind" fn iterators(l: *mut lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::lua_settop(l, 1);
+    ffi::lua_pushvalue(l, 1);
+    ffi::lua_pushcclosure(l, sandbox_next, 1); // `next`, at index 2
+                                               // `pairs` has its own `next` as an upvalue, as in Lua 5.1 (`pairs(t) ~= next`).
+    ffi::lua_pushvalue(l, 1);
+    ffi::lua_pushvalue(l, 1);
+    ffi::lua_pushcclosure(l, sandbox_next, 1);
+    ffi::lua_pushcclosure(l, sandbox_pairs, 2);
+    2
+}
+
+/// Replace the table at `idx` with the table it protects, if it is a read-only proxy
+/// (`ro`, the weak proxy → table map, is the running closure's first upvalue).
+unsafe fn unproxy(l: *mut lua_State, idx: c_int) {
+    ffi::lua_pushvalue(l, idx);
+    ffi::lua_rawget_(l, ffi::lua_upvalueindex(1));
+    if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
+        ffi::lua_replace(l, idx);
+    } else {
+        ffi::lua_pop(l, 1);
+    }
+}
+
+/// Lua 5.1's `luaB_next`, through read-only proxies.
+unsafe extern "C-unwind" fn sandbox_next(l: *mut lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::lua_settop(l, 2); // a nil key if there is none
+    unproxy(l, 1);
+    if ffi::lua_next(l, 1) != 0 {
+        2
+    } else {
+        ffi::lua_pushnil(l);
+        1
+    }
+}
+
+/// Lua 5.1's `luaB_pairs`: `next, t, nil`, with `t` as given (a proxy stays a proxy).
+unsafe extern "C-unwind" fn sandbox_pairs(l: *mut lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(2));
+    ffi::lua_pushvalue(l, 1);
+    ffi::lua_pushnil(l);
+    3
 }
 
 /// rand48 state, process-wide like Redis 7.0's: starts at rand48's default state and is

@@ -228,13 +228,14 @@ impl Engine {
         })?;
         // SAFETY: these C functions only use the Lua C API on their own stack frame and
         // hold no Rust values across calls that may raise.
-        let (ccall, cpcall, crandom, crandomseed, clear_all) = unsafe {
+        let (ccall, cpcall, crandom, crandomseed, clear_all, iterators) = unsafe {
             (
                 lua.create_c_function(cfuncs::redis_call)?,
                 lua.create_c_function(cfuncs::redis_pcall)?,
                 lua.create_c_function(cfuncs::math_random)?,
                 lua.create_c_function(cfuncs::math_randomseed)?,
                 lua.create_c_function(cfuncs::clear_all)?,
+                lua.create_c_function(cfuncs::iterators)?,
             )
         };
         let h = hook.clone();
@@ -270,6 +271,7 @@ impl Engine {
                 set_repl,
                 killed,
                 clear_all,
+                iterators,
             ))?;
         lua.set_globals(globals)?;
         install_hook(&lua, hook.clone(), HOOK_EVERY)?;

@@ -3,9 +3,9 @@
 -- state's globals are replaced by the read-only proxy `G` this chunk returns.
 -- Frames of this chunk are skipped by the error handler (like C frames in Redis), so
 -- errors point at the user script's line.
-local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, clear_all = ...
+local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, clear_all, iterators = ...
 local type, tostring, tonumber, error, xpcall, pcall, select = type, tostring, tonumber, error, xpcall, pcall, select
-local rawget, rawset, setmetatable, getmetatable, next, pairs = rawget, rawset, setmetatable, getmetatable, next, pairs
+local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
 local floor, ceil, sub, find, unpack = math.floor, math.ceil, string.sub, string.find, unpack
 local loadstring, load, maxn = loadstring, load, table.maxn
 
@@ -81,12 +81,9 @@ real.setmetatable = function(t, mt)
   return setmetatable(t, mt)
 end
 real.rawget = function(t, k) return rawget(ro[t] or t, k) end
-real.next = function(t, k) return next(ro[t] or t, k) end
-real.pairs = function(t)
-  local r = ro[t]
-  if r then return next, r, nil end
-  return pairs(t)
-end
+-- C functions (see cfuncs.rs): they iterate what a proxy protects without ever
+-- returning it (`pairs(p)` gives `p` as the state), and their errors point at the script.
+real.next, real.pairs = iterators(ro)
 -- No bytecode: precompiled chunks can break out of any Lua sandbox.
 real.loadstring = function(s, name)
   if type(s) == 'string' and sub(s, 1, 1) == '\27' then return nil, 'binary chunks are not allowed' end
