@@ -500,6 +500,50 @@ async fn sandbox_next_and_pairs() {
     node.stop().await;
 }
 
+/// `rawget`, `rawset` and `setmetatable` raise at the script's line too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_raw_functions_raise_at_the_script() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    for (script, msg) in [
+        (
+            "return rawget()",
+            "user_script:1: bad argument #1 to 'rawget' (table expected, got no value)",
+        ),
+        (
+            "return rawget(_G)",
+            "user_script:1: bad argument #2 to 'rawget' (value expected)",
+        ),
+        (
+            "return rawset(_G, 'x')",
+            "user_script:1: bad argument #3 to 'rawset' (value expected)",
+        ),
+        (
+            "return rawset(string, 'x', 1)",
+            "Attempt to modify a readonly table",
+        ),
+        (
+            "return setmetatable(_G)",
+            "user_script:1: bad argument #2 to 'setmetatable' (nil or table expected)",
+        ),
+        (
+            "return setmetatable(_G, nil)",
+            "Attempt to modify a readonly table",
+        ),
+        (
+            "return setmetatable(setmetatable({}, {__metatable=1}), {})",
+            "user_script:1: cannot change a protected metatable",
+        ),
+    ] {
+        assert_eq!(
+            eval(&mut c, script, &["0"]).await,
+            script_error(script, msg, 1),
+            "{script}"
+        );
+    }
+    node.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_cache_and_evalsha() {
     let node = start_node().await;

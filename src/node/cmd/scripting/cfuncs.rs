@@ -1,9 +1,10 @@
 //! The few sandbox functions that must be C functions, as in Redis: `redis.call` and
 //! `redis.pcall` (a Lua wrapper would lose the script's frame in `return redis.call(…)`
 //! tail calls, and only C can raise a table as the error value), `math.random`
-//! (Redis's rand48 generator with `luaL_argcheck` error positions), and `next`/`pairs`
-//! (which must see through the read-only proxies without handing out what is behind
-//! them, and raise their argument errors at the script's position).
+//! (Redis's rand48 generator with `luaL_argcheck` error positions), and `next`, `pairs`,
+//! `rawget`, `rawset` and `setmetatable` (which must see through, or refuse, the
+//! read-only proxies without handing out what is behind them, and raise their argument
+//! errors at the script's position).
 
 use super::convert::{self, ScriptCall};
 use crate::command::args::format_g17;
@@ -234,6 +235,79 @@ unsafe extern "C-unwind" fn sandbox_pairs(l: *mut lua_State) -> c_int {
     ffi::lua_pushvalue(l, 1);
     ffi::lua_pushnil(l);
     3
+}
+
+/// `raw_functions(ro)`: the sandbox's `rawget`, `rawset` and `setmetatable`, as closures
+/// over `ro` (see [`iterators`]). `rawget` reads what a proxy protects; `rawset` and
+/// `setmetatable` refuse a proxy with Redis's read-only error. Otherwise they are Lua
+/// 5.1's, argument checks and error texts included.
+pub unsafe extern "C-unwind" fn raw_functions(l: *mut lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::lua_settop(l, 1);
+    let funcs: [ffi::lua_CFunction; 3] = [sandbox_rawget, sandbox_rawset, sandbox_setmetatable];
+    for f in funcs {
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_pushcclosure(l, f, 1);
+    }
+    3
+}
+
+/// Is the value at `idx` a read-only proxy?
+unsafe fn is_proxy(l: *mut lua_State, idx: c_int) -> bool {
+    ffi::lua_pushvalue(l, idx);
+    ffi::lua_rawget_(l, ffi::lua_upvalueindex(1));
+    let proxy = ffi::lua_type(l, -1) != ffi::LUA_TNIL;
+    ffi::lua_pop(l, 1);
+    proxy
+}
+
+/// Redis's error for a write to a read-only table: the text alone, no position.
+unsafe fn readonly_error(l: *mut lua_State) -> c_int {
+    ffi::lua_pushstring(l, c"Attempt to modify a readonly table".as_ptr());
+    ffi::lua_error(l)
+}
+
+/// Lua 5.1's `luaB_rawget`, through read-only proxies.
+unsafe extern "C-unwind" fn sandbox_rawget(l: *mut lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::luaL_checkany(l, 2);
+    ffi::lua_settop(l, 2);
+    unproxy(l, 1);
+    ffi::lua_rawget_(l, 1);
+    1
+}
+
+/// Lua 5.1's `luaB_rawset`; a proxy is read-only.
+unsafe extern "C-unwind" fn sandbox_rawset(l: *mut lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::luaL_checkany(l, 2);
+    ffi::luaL_checkany(l, 3);
+    if is_proxy(l, 1) {
+        return readonly_error(l);
+    }
+    ffi::lua_settop(l, 3);
+    ffi::lua_rawset(l, 1);
+    1
+}
+
+/// Lua 5.1's `luaB_setmetatable`; a proxy is read-only. Redis checks that (in
+/// `lua_setmetatable`) after the `__metatable` field, but its read-only tables have
+/// none, while every proxy here has one: so the proxy check comes first.
+unsafe extern "C-unwind" fn sandbox_setmetatable(l: *mut lua_State) -> c_int {
+    let t = ffi::lua_type(l, 2);
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    if t != ffi::LUA_TNIL && t != ffi::LUA_TTABLE {
+        return ffi::luaL_argerror(l, 2, c"nil or table expected".as_ptr());
+    }
+    if is_proxy(l, 1) {
+        return readonly_error(l);
+    }
+    if ffi::luaL_getmetafield_(l, 1, c"__metatable".as_ptr()) != 0 {
+        return ffi::luaL_error(l, c"cannot change a protected metatable".as_ptr());
+    }
+    ffi::lua_settop(l, 2);
+    ffi::lua_setmetatable(l, 1);
+    1
 }
 
 /// rand48 state, process-wide like Redis 7.0's: starts at rand48's default state and is

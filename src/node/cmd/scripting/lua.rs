@@ -228,7 +228,7 @@ impl Engine {
         })?;
         // SAFETY: these C functions only use the Lua C API on their own stack frame and
         // hold no Rust values across calls that may raise.
-        let (ccall, cpcall, crandom, crandomseed, clear_all, iterators) = unsafe {
+        let (ccall, cpcall, crandom, crandomseed, clear_all, iterators, raw_functions) = unsafe {
             (
                 lua.create_c_function(cfuncs::redis_call)?,
                 lua.create_c_function(cfuncs::redis_pcall)?,
@@ -236,6 +236,7 @@ impl Engine {
                 lua.create_c_function(cfuncs::math_randomseed)?,
                 lua.create_c_function(cfuncs::clear_all)?,
                 lua.create_c_function(cfuncs::iterators)?,
+                lua.create_c_function(cfuncs::raw_functions)?,
             )
         };
         let h = hook.clone();
@@ -272,6 +273,7 @@ impl Engine {
                 killed,
                 clear_all,
                 iterators,
+                raw_functions,
             ))?;
         lua.set_globals(globals)?;
         install_hook(&lua, hook.clone(), HOOK_EVERY)?;

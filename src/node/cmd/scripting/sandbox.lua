@@ -3,7 +3,7 @@
 -- state's globals are replaced by the read-only proxy `G` this chunk returns.
 -- Frames of this chunk are skipped by the error handler (like C frames in Redis), so
 -- errors point at the user script's line.
-local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, clear_all, iterators = ...
+local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, clear_all, iterators, raw_functions = ...
 local type, tostring, tonumber, error, xpcall, pcall, select = type, tostring, tonumber, error, xpcall, pcall, select
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
 local floor, ceil, sub, find, unpack = math.floor, math.ceil, string.sub, string.find, unpack
@@ -71,19 +71,12 @@ redis.REDIS_VERSION_NUM = 458767
 real.math.random = crandom
 real.math.randomseed = crandomseed
 
--- Functions that could reach around the read-only proxies.
-real.rawset = function(t, k, v)
-  if ro[t] then error('Attempt to modify a readonly table', 0) end
-  return rawset(t, k, v)
-end
-real.setmetatable = function(t, mt)
-  if ro[t] then error('Attempt to modify a readonly table', 0) end
-  return setmetatable(t, mt)
-end
-real.rawget = function(t, k) return rawget(ro[t] or t, k) end
--- C functions (see cfuncs.rs): they iterate what a proxy protects without ever
--- returning it (`pairs(p)` gives `p` as the state), and their errors point at the script.
+-- Functions that could reach around the read-only proxies: C functions (see cfuncs.rs)
+-- that see through them (`next`, `pairs`, `rawget`) without ever returning what they
+-- protect (`pairs(p)` gives `p` as the state) or refuse them (`rawset`, `setmetatable`);
+-- as C functions, their errors point at the script, as in Redis.
 real.next, real.pairs = iterators(ro)
+real.rawget, real.rawset, real.setmetatable = raw_functions(ro)
 -- No bytecode: precompiled chunks can break out of any Lua sandbox.
 real.loadstring = function(s, name)
   if type(s) == 'string' and sub(s, 1, 1) == '\27' then return nil, 'binary chunks are not allowed' end
