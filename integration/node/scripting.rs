@@ -379,20 +379,35 @@ async fn sandbox_blocks_os_io_and_require() {
         .await,
         "$3\r\nnil\r\n"
     );
-    // Nothing a script did leaks into the next one.
-    assert_eq!(
-        eval(&mut c, "table.insert(_G, 'x'); return 1", &["0"]).await,
-        ":1\r\n"
-    );
+    // table.insert is refused on read-only tables, as in Redis: nothing a script did
+    // leaks into the next one.
+    for script in [
+        "table.insert(_G, 'x'); return 1",
+        "table.insert(cjson, 'x'); return 1",
+    ] {
+        assert_eq!(
+            eval(&mut c, script, &["0"]).await,
+            script_error(script, "Attempt to modify a readonly table", 1)
+        );
+    }
     assert_eq!(eval(&mut c, "return #_G", &["0"]).await, ":0\r\n");
-    // Library tables are proxies too: cleaned the same way.
-    let _ = eval(&mut c, "table.insert(cjson, 'x'); return 1", &["0"]).await;
     assert_eq!(eval(&mut c, "return #cjson", &["0"]).await, ":0\r\n");
     assert_eq!(
         eval(&mut c, "return type(rawget(_G, 1))", &["0"]).await,
         "$3\r\nnil\r\n"
     );
     node.stop().await;
+}
+
+/// Assert that each script (run with no keys) raises its message on line 1.
+async fn assert_raise_on_line_1(c: &mut Raw, cases: &[(&str, &str)]) {
+    for (script, msg) in cases {
+        assert_eq!(
+            eval(c, script, &["0"]).await,
+            script_error(script, msg, 1),
+            "{script}"
+        );
+    }
 }
 
 /// Redis's reply for a script that raised `msg` on line `line`.
@@ -505,41 +520,88 @@ async fn sandbox_next_and_pairs() {
 async fn sandbox_raw_functions_raise_at_the_script() {
     let node = start_node().await;
     let mut c = raw(&node).await;
-    for (script, msg) in [
+    assert_raise_on_line_1(
+        &mut c,
+        &[
+            (
+                "return rawget()",
+                "user_script:1: bad argument #1 to 'rawget' (table expected, got no value)",
+            ),
+            (
+                "return rawget(_G)",
+                "user_script:1: bad argument #2 to 'rawget' (value expected)",
+            ),
+            (
+                "return rawset(_G, 'x')",
+                "user_script:1: bad argument #3 to 'rawset' (value expected)",
+            ),
+            (
+                "return rawset(string, 'x', 1)",
+                "Attempt to modify a readonly table",
+            ),
+            (
+                "return setmetatable(_G)",
+                "user_script:1: bad argument #2 to 'setmetatable' (nil or table expected)",
+            ),
+            (
+                "return setmetatable(_G, nil)",
+                "Attempt to modify a readonly table",
+            ),
+            (
+                "return setmetatable(setmetatable({}, {__metatable=1}), {})",
+                "user_script:1: cannot change a protected metatable",
+            ),
+        ],
+    )
+    .await;
+    node.stop().await;
+}
+
+/// Neither `getmetatable` nor `table.insert` reaches a read-only table: the first shows
+/// what Redis shows (nothing for a library table), the second is refused, and later
+/// scripts see every library unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_getmetatable_and_table_insert_leave_read_only_tables_alone() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_raise_on_line_1(
+        &mut c,
+        &[
+            (
+                "getmetatable(redis).__index.call = nil",
+                "user_script:1: attempt to index a nil value",
+            ),
+            (
+                "rawget(getmetatable(string), '__index').len = nil",
+                "user_script:1: bad argument #1 to 'rawget' (table expected, got nil)",
+            ),
+            (
+                "getmetatable('').__index.len = nil",
+                "user_script:1: Attempt to modify a readonly table",
+            ),
+            (
+                "table.insert(_G, 'x')",
+                "Attempt to modify a readonly table",
+            ),
+            (
+                "table.insert(string, 1, 'x')",
+                "Attempt to modify a readonly table",
+            ),
+        ],
+    )
+    .await;
+    for (script, reply) in [
+        ("return type(redis.call)", "$8\r\nfunction\r\n"),
+        ("return type(string.len)", "$8\r\nfunction\r\n"),
+        ("return rawget(_G, 1)", "$-1\r\n"),
+        ("return rawget(string, 1)", "$-1\r\n"),
+        ("return #string", ":0\r\n"),
         (
-            "return rawget()",
-            "user_script:1: bad argument #1 to 'rawget' (table expected, got no value)",
-        ),
-        (
-            "return rawget(_G)",
-            "user_script:1: bad argument #2 to 'rawget' (value expected)",
-        ),
-        (
-            "return rawset(_G, 'x')",
-            "user_script:1: bad argument #3 to 'rawset' (value expected)",
-        ),
-        (
-            "return rawset(string, 'x', 1)",
-            "Attempt to modify a readonly table",
-        ),
-        (
-            "return setmetatable(_G)",
-            "user_script:1: bad argument #2 to 'setmetatable' (nil or table expected)",
-        ),
-        (
-            "return setmetatable(_G, nil)",
-            "Attempt to modify a readonly table",
-        ),
-        (
-            "return setmetatable(setmetatable({}, {__metatable=1}), {})",
-            "user_script:1: cannot change a protected metatable",
+            "return {type(getmetatable(redis)), type(getmetatable(''))}",
+            "*2\r\n$3\r\nnil\r\n$5\r\ntable\r\n",
         ),
     ] {
-        assert_eq!(
-            eval(&mut c, script, &["0"]).await,
-            script_error(script, msg, 1),
-            "{script}"
-        );
+        assert_eq!(eval(&mut c, script, &["0"]).await, reply, "{script}");
     }
     node.stop().await;
 }

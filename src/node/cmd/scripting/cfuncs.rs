@@ -160,29 +160,6 @@ pub unsafe extern "C-unwind" fn redis_pcall(l: *mut lua_State) -> c_int {
     command(l, false)
 }
 
-/// `clear_all(tables)`: empty every table in the array `tables`. The sandbox runs it
-/// over its read-only proxies after each script (a script can slip values into one
-/// with `rawset` or `table.insert`); in C it costs a fraction of the Lua loop over
-/// `next`, which was a quarter of a short EVAL's instructions.
-pub unsafe extern "C-unwind" fn clear_all(l: *mut lua_State) -> c_int {
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    let n = ffi::lua_objlen(l, 1);
-    for i in 1..=n {
-        ffi::lua_rawgeti_(l, 1, i as c_int); // the table, at index 2
-        if ffi::lua_type(l, 2) == ffi::LUA_TTABLE {
-            ffi::lua_pushnil(l);
-            while ffi::lua_next(l, 2) != 0 {
-                ffi::lua_pop(l, 1); // the value; the key stays for `lua_next`
-                ffi::lua_pushvalue(l, -1);
-                ffi::lua_pushnil(l);
-                ffi::lua_rawset(l, 2); // clearing a field during traversal is allowed
-            }
-        }
-        ffi::lua_settop(l, 1);
-    }
-    0
-}
-
 /// `iterators(ro)`: the sandbox's `next` and `pairs`, as closures over `ro`, the weak
 /// table from each read-only proxy to the table it protects. They iterate a proxy's
 /// table as Lua 5.1's `next`/`pairs` iterate a table, but never hand it to the script:
@@ -237,19 +214,29 @@ unsafe extern "C-unwind" fn sandbox_pairs(l: *mut lua_State) -> c_int {
     3
 }
 
-/// `raw_functions(ro)`: the sandbox's `rawget`, `rawset` and `setmetatable`, as closures
-/// over `ro` (see [`iterators`]). `rawget` reads what a proxy protects; `rawset` and
-/// `setmetatable` refuse a proxy with Redis's read-only error. Otherwise they are Lua
-/// 5.1's, argument checks and error texts included.
+/// `raw_functions(ro)`: the sandbox's `rawget`, `rawset`, `setmetatable`,
+/// `getmetatable` and `table.insert`, as closures over `ro` (see [`iterators`]): the
+/// functions that could otherwise reach around a read-only proxy. `rawget` reads what
+/// a proxy protects; `rawset`, `setmetatable` and `table.insert` refuse a proxy with
+/// Redis's read-only error; `getmetatable` never returns a proxy's own metatable (whose
+/// `__index` is the protected table). Otherwise they are Lua 5.1's, argument checks
+/// and error texts included. With every writer guarded, nothing a script does can
+/// leave a value in a proxy for the next script to see.
 pub unsafe extern "C-unwind" fn raw_functions(l: *mut lua_State) -> c_int {
     ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
     ffi::lua_settop(l, 1);
-    let funcs: [ffi::lua_CFunction; 3] = [sandbox_rawget, sandbox_rawset, sandbox_setmetatable];
+    let funcs: [ffi::lua_CFunction; 5] = [
+        sandbox_rawget,
+        sandbox_rawset,
+        sandbox_setmetatable,
+        sandbox_getmetatable,
+        sandbox_table_insert,
+    ];
     for f in funcs {
         ffi::lua_pushvalue(l, 1);
         ffi::lua_pushcclosure(l, f, 1);
     }
-    3
+    5
 }
 
 /// Is the value at `idx` a read-only proxy?
@@ -308,6 +295,53 @@ unsafe extern "C-unwind" fn sandbox_setmetatable(l: *mut lua_State) -> c_int {
     ffi::lua_settop(l, 2);
     ffi::lua_setmetatable(l, 1);
     1
+}
+
+/// Lua 5.1's `luaB_getmetatable`, except that a proxy shows the `__metatable` field of
+/// its own metatable, or nothing: Redis's read-only tables are the tables themselves,
+/// and `getmetatable(redis)` is nil there, while a proxy's metatable has the protected
+/// table as its `__index`.
+unsafe extern "C-unwind" fn sandbox_getmetatable(l: *mut lua_State) -> c_int {
+    ffi::luaL_checkany(l, 1);
+    if ffi::lua_getmetatable(l, 1) == 0 {
+        ffi::lua_pushnil(l);
+        return 1;
+    }
+    if is_proxy(l, 1) {
+        ffi::lua_pushstring(l, c"__metatable".as_ptr());
+        ffi::lua_rawget_(l, -2);
+        return 1;
+    }
+    ffi::luaL_getmetafield_(l, 1, c"__metatable".as_ptr());
+    1
+}
+
+/// Lua 5.1's `tinsert` (`table.insert`); a proxy is read-only. Redis checks that in
+/// `lua_rawseti`, so the argument errors come first, as here; every path writes.
+unsafe extern "C-unwind" fn sandbox_table_insert(l: *mut lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    let mut end = ffi::lua_objlen(l, 1) as c_int + 1; // the first empty element
+    let pos = match ffi::lua_gettop(l) {
+        2 => end,
+        3 => {
+            let pos = ffi::luaL_checkinteger(l, 2) as c_int;
+            end = end.max(pos);
+            pos
+        }
+        _ => return ffi::luaL_error(l, c"wrong number of arguments to 'insert'".as_ptr()),
+    };
+    if is_proxy(l, 1) {
+        return readonly_error(l);
+    }
+    // Move elements up to make room (`t[i] = t[i-1]`), then `t[pos] = v`.
+    let mut i = end;
+    while i > pos {
+        ffi::lua_rawgeti_(l, 1, i - 1);
+        ffi::lua_rawseti_(l, 1, i);
+        i -= 1;
+    }
+    ffi::lua_rawseti_(l, 1, pos);
+    0
 }
 
 /// rand48 state, process-wide like Redis 7.0's: starts at rand48's default state and is

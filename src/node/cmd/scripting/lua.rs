@@ -228,13 +228,12 @@ impl Engine {
         })?;
         // SAFETY: these C functions only use the Lua C API on their own stack frame and
         // hold no Rust values across calls that may raise.
-        let (ccall, cpcall, crandom, crandomseed, clear_all, iterators, raw_functions) = unsafe {
+        let (ccall, cpcall, crandom, crandomseed, iterators, raw_functions) = unsafe {
             (
                 lua.create_c_function(cfuncs::redis_call)?,
                 lua.create_c_function(cfuncs::redis_pcall)?,
                 lua.create_c_function(cfuncs::math_random)?,
                 lua.create_c_function(cfuncs::math_randomseed)?,
-                lua.create_c_function(cfuncs::clear_all)?,
                 lua.create_c_function(cfuncs::iterators)?,
                 lua.create_c_function(cfuncs::raw_functions)?,
             )
@@ -271,7 +270,6 @@ impl Engine {
                 log,
                 set_repl,
                 killed,
-                clear_all,
                 iterators,
                 raw_functions,
             ))?;

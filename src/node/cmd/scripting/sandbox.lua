@@ -3,26 +3,23 @@
 -- state's globals are replaced by the read-only proxy `G` this chunk returns.
 -- Frames of this chunk are skipped by the error handler (like C frames in Redis), so
 -- errors point at the user script's line.
-local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, clear_all, iterators, raw_functions = ...
+local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, iterators, raw_functions = ...
 local type, tostring, tonumber, error, xpcall, pcall, select = type, tostring, tonumber, error, xpcall, pcall, select
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
 local floor, ceil, sub, find, unpack = math.floor, math.ceil, string.sub, string.find, unpack
 local loadstring, load, maxn = loadstring, load, table.maxn
 
+-- Read-only tables are empty proxies: reads go through `__index` to the protected table,
+-- writes through `__newindex` fail, and the C functions from `iterators` and
+-- `raw_functions` (the only ones that could write to a table or reach a metatable
+-- around those two) treat a proxy as its table, read-only.
 -- proxy -> protected table (weak keys)
 local ro = setmetatable({}, { __mode = 'k' })
--- Every proxy, as an array: `run` checks them all after each script.
-local proxies = {}
 local function deny() error('Attempt to modify a readonly table', 2) end
-local function protect(t, index)
-  local p, mt, mp = {}, { __index = index or t, __newindex = deny }, {}
+local function protect(t)
+  local p = {}
   ro[p] = t
-  ro[mp] = mt
-  proxies[#proxies + 1] = p
-  proxies[#proxies + 1] = mp
-  setmetatable(mp, { __index = mt, __newindex = deny, __metatable = false })
-  mt.__metatable = mp
-  return setmetatable(p, mt)
+  return setmetatable(p, { __index = t, __newindex = deny })
 end
 
 -- Redis's error-table text: "-CODE msg" keeps its code, anything else gets "ERR ".
@@ -76,7 +73,7 @@ real.math.randomseed = crandomseed
 -- protect (`pairs(p)` gives `p` as the state) or refuse them (`rawset`, `setmetatable`);
 -- as C functions, their errors point at the script, as in Redis.
 real.next, real.pairs = iterators(ro)
-real.rawget, real.rawset, real.setmetatable = raw_functions(ro)
+real.rawget, real.rawset, real.setmetatable, real.getmetatable, real.table.insert = raw_functions(ro)
 -- No bytecode: precompiled chunks can break out of any Lua sandbox.
 real.loadstring = function(s, name)
   if type(s) == 'string' and sub(s, 1, 1) == '\27' then return nil, 'binary chunks are not allowed' end
@@ -120,14 +117,14 @@ for _, name in ipairs({ 'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 
 end
 real.redis = protect(redis)
 
--- Strings' metatable: methods through the read-only string proxy, metatable hidden.
+-- Strings' metatable: methods through the read-only string proxy; scripts see a
+-- read-only table holding just that `__index`, as in Redis.
 local smt = dbg.getmetatable('')
 smt.__index = real.string
-smt.__metatable = protect(smt)
+smt.__metatable = protect({ __index = real.string })
 
 local G = {}
 ro[G] = real
-proxies[#proxies + 1] = G
 local gmt = {
   __index = function(_, k)
     local v = rawget(real, k)
@@ -138,8 +135,8 @@ local gmt = {
   end,
   __newindex = deny,
 }
-local gmp = protect(gmt)
-gmt.__metatable = gmp
+-- What getmetatable(_G) shows: Redis's global-protection metatable holds just `__index`.
+gmt.__metatable = protect({ __index = gmt.__index })
 setmetatable(G, gmt)
 real._G = G
 
@@ -170,10 +167,7 @@ real.__redis__err__handler = handler
 local function run(f, keys, argv)
   rawset(real, 'KEYS', keys)
   rawset(real, 'ARGV', argv)
-  local ok, v = xpcall(f, handler)
-  -- Anything a script slipped into a proxy (e.g. table.insert(_G, x)) is dropped.
-  clear_all(proxies)
-  return ok, v
+  return xpcall(f, handler)
 end
 
 return G, run
