@@ -323,6 +323,9 @@ impl Connection {
                 broken = true;
             }
             session.tally.flush(server);
+            if !out.is_empty() {
+                let_ready_connections_run_first().await;
+            }
             if !flush(server, stream, out).await {
                 break;
             }
@@ -416,6 +419,29 @@ fn run_batch<'a>(
             }
         }
     }
+}
+
+/// Step back once behind the connections of this event loop that are ready to run, so
+/// that the loop writes its replies together at the end of its turn, as redis-server
+/// does in `beforeSleep`. Writing each connection's replies as soon as they are made
+/// wakes the client once per connection: redis-benchmark -c 50 -P 16 context-switched
+/// ~12,000 times per 400k requests against the node (against redis-server ~1,000), and
+/// the node spent 12 % of its CPU in the kernel's wake-up path.
+///
+/// Not `tokio::task::yield_now`: that waits for the runtime's next I/O poll, one more
+/// `epoll_wait` per request for a lone connection. Waking itself puts the task at the
+/// back of the loop's (single-threaded) run queue, behind the tasks already woken.
+async fn let_ready_connections_run_first() {
+    let mut stepped_back = false;
+    std::future::poll_fn(|cx| {
+        if stepped_back {
+            return std::task::Poll::Ready(());
+        }
+        stepped_back = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// Write the replies gathered so far; false if the connection is gone.
