@@ -8,7 +8,7 @@
 -- through a C frame (`wrap`, cfuncs.rs's library_call) that raises the text as
 -- lua-cjson's C code would: after the caller's position (how = true, luaL_error) or
 -- as "bad argument #how to 'f' (text)" (how = a number, luaL_argerror).
-local null, wrap = ...
+local null, wrap, see_through = ...
 local type, next, ipairs, error, pcall, tostring, tonumber = type, next, ipairs, error, pcall, tostring, tonumber
 local rawget, select, unpack = rawget, select, unpack
 local format, sub, find, gsub, char, lower, byte = string.format, string.sub, string.find, string.gsub, string.char, string.lower, string.byte
@@ -70,6 +70,7 @@ end
 local encode_value
 
 local function encode_table(t, depth, out)
+  t = see_through(t) -- a read-only library table encodes as the table it protects
   depth = depth + 1
   if depth > cfg.encode_depth then
     error(format('Cannot serialise, excessive nesting (%d)', depth), 0)

@@ -28,6 +28,21 @@ const MEMORY_LIMIT: usize = 512 << 20;
 /// Source name of the sandbox chunk; the error handler skips its frames.
 const SANDBOX: &str = "=redis_sandbox";
 
+/// Registry name of the sandbox's weak map from each read-only proxy to the table it
+/// protects (see sandbox.lua), for [`see_through`].
+const READ_ONLY_PROXIES: &str = "ringcache.read_only_proxies";
+
+/// The table a read-only proxy protects, or `t` itself: what the serialisers (cjson,
+/// cmsgpack) walk, so `cjson.encode(math)` sees math's functions and fails as in
+/// Redis instead of encoding an empty proxy as `{}`. They only read it.
+pub fn see_through(lua: &Lua, t: Table) -> mlua::Result<Table> {
+    let proxies: Table = lua.named_registry_value(READ_ONLY_PROXIES)?;
+    Ok(match proxies.raw_get::<Value>(&t)? {
+        Value::Table(real) => real,
+        _ => t,
+    })
+}
+
 /// Shared between the running script (its hook) and `SCRIPT KILL` on other connections.
 #[derive(Default)]
 pub struct HookState {
@@ -243,18 +258,20 @@ impl Engine {
         let dbg: Table = real.get("debug")?;
         // Redis's extra libraries: cjson (Lua, see cjson.lua), bit and cmsgpack (Rust).
         let wrap = lua.create_function(|lua, f: Function| library::through_c(lua, f))?;
+        let see_through = lua.create_function(|lua, t: Table| see_through(lua, t))?;
         let cjson: Table = lua
             .load(include_str!("cjson.lua"))
             .set_name(SANDBOX)
             .call((
                 Value::LightUserData(mlua::LightUserData(std::ptr::null_mut())),
                 wrap,
+                see_through,
             ))?;
         real.set("cjson", cjson)?;
         real.set("bit", bit::module(&lua)?)?;
         real.set("cmsgpack", msgpack::module(&lua)?)?;
         real.set("struct", structlib::module(&lua)?)?;
-        let (globals, run): (Table, Function) = lua
+        let (globals, run, read_only): (Table, Function, Table) = lua
             .load(include_str!("sandbox.lua"))
             .set_name(SANDBOX)
             .call((
@@ -273,6 +290,7 @@ impl Engine {
                 iterators,
                 raw_functions,
             ))?;
+        lua.set_named_registry_value(READ_ONLY_PROXIES, read_only)?;
         lua.set_globals(globals)?;
         install_hook(&lua, hook.clone(), HOOK_EVERY)?;
         Ok(Engine {

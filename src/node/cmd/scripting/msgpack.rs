@@ -102,7 +102,7 @@ fn array_len(t: &Table) -> Result<Option<usize>> {
     Ok((max == count as f64).then_some(count))
 }
 
-fn pack_value(out: &mut Vec<u8>, v: &Value, level: usize) -> Result<()> {
+fn pack_value(lua: &Lua, out: &mut Vec<u8>, v: &Value, level: usize) -> Result<()> {
     match v {
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
         Value::Integer(_) | Value::Number(_) => pack_number(out, number_of(v).unwrap_or(0.0)),
@@ -117,22 +117,26 @@ fn pack_value(out: &mut Vec<u8>, v: &Value, level: usize) -> Result<()> {
             }
             out.extend_from_slice(&b);
         }
-        Value::Table(t) if level < MAX_NESTING => match array_len(t)? {
-            Some(n) => {
-                pack_len(out, n, 0x90, 15, 0xdc, 0xdd);
-                for i in 1..=n {
-                    pack_value(out, &t.raw_get::<Value>(i)?, level + 1)?;
+        Value::Table(t) if level < MAX_NESTING => {
+            // A read-only library table packs as the table it protects.
+            let t = &super::lua::see_through(lua, t.clone())?;
+            match array_len(t)? {
+                Some(n) => {
+                    pack_len(out, n, 0x90, 15, 0xdc, 0xdd);
+                    for i in 1..=n {
+                        pack_value(lua, out, &t.raw_get::<Value>(i)?, level + 1)?;
+                    }
+                }
+                None => {
+                    let pairs: Vec<(Value, Value)> = t.pairs().collect::<Result<_>>()?;
+                    pack_len(out, pairs.len(), 0x80, 15, 0xde, 0xdf);
+                    for (k, v) in &pairs {
+                        pack_value(lua, out, k, level + 1)?;
+                        pack_value(lua, out, v, level + 1)?;
+                    }
                 }
             }
-            None => {
-                let pairs: Vec<(Value, Value)> = t.pairs().collect::<Result<_>>()?;
-                pack_len(out, pairs.len(), 0x80, 15, 0xde, 0xdf);
-                for (k, v) in &pairs {
-                    pack_value(out, k, level + 1)?;
-                    pack_value(out, v, level + 1)?;
-                }
-            }
-        },
+        }
         _ => out.push(0xc0),
     }
     Ok(())
@@ -298,7 +302,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
         }
         let mut out = Vec::new();
         for v in args.iter() {
-            pack_value(&mut out, v, 0)?;
+            pack_value(lua, &mut out, v, 0)?;
         }
         Ok(MultiValue::from_iter([Value::String(
             lua.create_string(&out)?,

@@ -170,4 +170,5 @@ local function run(f, keys, argv)
   return xpcall(f, handler)
 end
 
-return G, run
+-- `ro` goes to the registry, for the serialisers (see `see_through` in lua.rs).
+return G, run, ro
