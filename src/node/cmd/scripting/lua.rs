@@ -243,10 +243,11 @@ impl Engine {
         })?;
         // SAFETY: these C functions only use the Lua C API on their own stack frame and
         // hold no Rust values across calls that may raise.
-        let (ccall, cpcall, crandom, crandomseed, iterators, raw_functions) = unsafe {
+        let (ccall, cpcall, acl_check, crandom, crandomseed, iterators, raw_functions) = unsafe {
             (
                 lua.create_c_function(cfuncs::redis_call)?,
                 lua.create_c_function(cfuncs::redis_pcall)?,
+                lua.create_c_function(cfuncs::redis_acl_check_cmd)?,
                 lua.create_c_function(cfuncs::math_random)?,
                 lua.create_c_function(cfuncs::math_randomseed)?,
                 lua.create_c_function(cfuncs::iterators)?,
@@ -281,6 +282,7 @@ impl Engine {
                 sha,
                 ccall,
                 cpcall,
+                acl_check,
                 crandom,
                 crandomseed,
                 set_resp,

@@ -3,7 +3,7 @@
 -- state's globals are replaced by the read-only proxy `G` this chunk returns.
 -- Frames of this chunk are skipped by the error handler (like C frames in Redis), so
 -- errors point at the user script's line.
-local real, dbg, errmsg, sha1hex, ccall, cpcall, crandom, crandomseed, set_resp, log, set_repl, killed, iterators, raw_functions = ...
+local real, dbg, errmsg, sha1hex, ccall, cpcall, acl_check, crandom, crandomseed, set_resp, log, set_repl, killed, iterators, raw_functions = ...
 local type, tostring, tonumber, error, xpcall, pcall, select = type, tostring, tonumber, error, xpcall, pcall, select
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
 local floor, ceil, sub, find, unpack = math.floor, math.ceil, string.sub, string.find, unpack
@@ -36,6 +36,7 @@ end
 local redis = {}
 redis.call = ccall
 redis.pcall = cpcall
+redis.acl_check_cmd = acl_check
 redis.error_reply = function(...)
   local s = ...
   if select('#', ...) ~= 1 or type(s) ~= 'string' then
