@@ -329,5 +329,7 @@ pub fn module(lua: &Lua) -> Result<Table> {
     t.set("unpack_limit", unpack_limit)?;
     t.set("_NAME", "cmsgpack")?;
     t.set("_VERSION", "lua-cmsgpack 0.4.0")?;
+    t.set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;
+    t.set("_DESCRIPTION", "MessagePack C implementation for Lua")?;
     Ok(t)
 }
