@@ -722,6 +722,30 @@ async fn runaway_script_is_aborted_at_the_time_limit() {
     node.stop().await;
 }
 
+/// A loop in C (table.insert shifting 2^31 slots) stops at the time limit too, where
+/// Lua's instruction hook cannot reach it.
+#[tokio::test]
+async fn a_long_loop_in_c_stops_at_the_time_limit() {
+    let node = start_node_with(|s| s.script_time_limit_ms = 200).await;
+    let mut c = raw(&node).await;
+    let s = "local t = {} table.insert(t, -2147483647, 1) return #t";
+    let reply = eval(&mut c, s, &["0"]).await;
+    assert!(
+        reply.starts_with(
+            "-ERR Script killed: it ran longer than the node's 200 ms script time limit script: "
+        ),
+        "{reply}"
+    );
+    // A short shift is untouched, and the node answers.
+    let s = "local t = {1, 2, 3} table.insert(t, 1, 0) return t";
+    assert_eq!(
+        eval(&mut c, s, &["0"]).await,
+        "*4\r\n:0\r\n:1\r\n:2\r\n:3\r\n"
+    );
+    assert_eq!(q(&mut c, "SET a b").await, "+OK\r\n");
+    node.stop().await;
+}
+
 /// SCRIPT KILL until it answers +OK: NOTBUSY until the script has started. Bounded, so
 /// a starved killer fails the test.
 async fn kill_script(killer: &mut Raw) {

@@ -384,15 +384,37 @@ unsafe extern "C-unwind" fn sandbox_table_insert(l: *mut lua_State) -> c_int {
     if is_proxy(l, 1) {
         return readonly_error(l);
     }
-    // Move elements up to make room (`t[i] = t[i-1]`), then `t[pos] = v`.
+    // Move elements up to make room (`t[i] = t[i-1]`), then `t[pos] = v`. A far-off
+    // `pos` (`table.insert(t, -2^31, v)`) makes this a loop of 2^31 steps, in C, where
+    // the instruction hook never runs: check the script's time limit along the way.
     let mut i = end;
+    let mut steps: u32 = 0;
     while i > pos {
         ffi::lua_rawgeti_(l, 1, i - 1);
         ffi::lua_rawseti_(l, 1, i);
         i -= 1;
+        steps = steps.wrapping_add(1);
+        if steps.is_multiple_of(1 << 16) && script_over_time_limit(l) {
+            ffi::lua_error(l);
+        }
     }
     ffi::lua_rawseti_(l, 1, pos);
     0
+}
+
+/// Has the running script passed its time limit (or been killed)? If so, pushes the
+/// message the instruction hook raises, for the caller to raise. For loops in C, where
+/// that hook does not run.
+unsafe fn script_over_time_limit(l: *mut lua_State) -> bool {
+    let call = CALL.with(Cell::get).cast::<ScriptCall<'static, 'static>>();
+    if call.is_null() || !(*call).hook.expired() {
+        return false;
+    }
+    {
+        let msg = super::lua::abort_message((*call).hook);
+        ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
+    } // dropped before the error unwinds the C stack
+    true
 }
 
 /// rand48 state, process-wide like Redis 7.0's: starts at rand48's default state and is

@@ -75,14 +75,14 @@ impl HookState {
     pub fn kill(&self) {
         self.kill.store(true, Ordering::Release);
     }
-    fn expired(&self) -> bool {
+    pub(super) fn expired(&self) -> bool {
         let d = self.deadline.load(Ordering::Acquire);
         d != 0 && (self.kill.load(Ordering::Acquire) || now_ns() > d)
     }
 }
 
 /// The error a script gets when it is aborted.
-fn abort_message(st: &HookState) -> String {
+pub(super) fn abort_message(st: &HookState) -> String {
     if st.kill.load(Ordering::Acquire) {
         "Script killed by user with SCRIPT KILL...".into()
     } else {
