@@ -410,6 +410,13 @@ async fn assert_raise_on_line_1(c: &mut Raw, cases: &[(&str, &str)]) {
     }
 }
 
+/// Assert each script's (run with no keys) exact reply.
+async fn assert_replies(c: &mut Raw, cases: &[(&str, &str)]) {
+    for (script, reply) in cases {
+        assert_eq!(eval(c, script, &["0"]).await, *reply, "{script}");
+    }
+}
+
 /// Redis's reply for a script that raised `msg` on line `line`.
 fn script_error(script: &str, msg: &str, line: u32) -> String {
     format!(
@@ -426,35 +433,31 @@ async fn sandbox_next_and_pairs() {
     let node = start_node().await;
     let mut c = raw(&node).await;
     // The state `pairs` returns is the read-only table itself, as in Redis.
-    for script in [
-        "local f, s = pairs(redis); s.call = nil; return 1",
-        "local f, s = pairs(string); s.foo = 1; return 1",
-        "local f, s = pairs(_G); s.x = 1",
-    ] {
-        assert_eq!(
-            eval(&mut c, script, &["0"]).await,
-            script_error(
-                script,
-                "user_script:1: Attempt to modify a readonly table",
-                1
+    let written = "user_script:1: Attempt to modify a readonly table";
+    assert_raise_on_line_1(
+        &mut c,
+        &[
+            ("local f, s = pairs(redis); s.call = nil; return 1", written),
+            ("local f, s = pairs(string); s.foo = 1; return 1", written),
+            ("local f, s = pairs(_G); s.x = 1", written),
+            (
+                "local f, s = pairs(_G); rawset(s, 'x', 1)",
+                "Attempt to modify a readonly table",
             ),
-            "{script}"
-        );
-    }
-    let script = "local f, s = pairs(_G); rawset(s, 'x', 1)";
-    assert_eq!(
-        eval(&mut c, script, &["0"]).await,
-        script_error(script, "Attempt to modify a readonly table", 1)
-    );
+        ],
+    )
+    .await;
     // Nothing got through.
-    for (script, reply) in [
-        ("return type(redis.call)", "$8\r\nfunction\r\n"),
-        ("return rawget(string, 'foo')", "$-1\r\n"),
-        ("return rawget(_G, 'x')", "$-1\r\n"),
-        ("return select(2, pairs(_G)) == _G", ":1\r\n"),
-    ] {
-        assert_eq!(eval(&mut c, script, &["0"]).await, reply, "{script}");
-    }
+    assert_replies(
+        &mut c,
+        &[
+            ("return type(redis.call)", "$8\r\nfunction\r\n"),
+            ("return rawget(string, 'foo')", "$-1\r\n"),
+            ("return rawget(_G, 'x')", "$-1\r\n"),
+            ("return select(2, pairs(_G)) == _G", ":1\r\n"),
+        ],
+    )
+    .await;
     // Iteration still works: over a proxy, KEYS/ARGV and a script's own table.
     for (script, args, reply) in [
         (
@@ -590,19 +593,21 @@ async fn sandbox_getmetatable_and_table_insert_leave_read_only_tables_alone() {
         ],
     )
     .await;
-    for (script, reply) in [
-        ("return type(redis.call)", "$8\r\nfunction\r\n"),
-        ("return type(string.len)", "$8\r\nfunction\r\n"),
-        ("return rawget(_G, 1)", "$-1\r\n"),
-        ("return rawget(string, 1)", "$-1\r\n"),
-        ("return #string", ":0\r\n"),
-        (
-            "return {type(getmetatable(redis)), type(getmetatable(''))}",
-            "*2\r\n$3\r\nnil\r\n$5\r\ntable\r\n",
-        ),
-    ] {
-        assert_eq!(eval(&mut c, script, &["0"]).await, reply, "{script}");
-    }
+    assert_replies(
+        &mut c,
+        &[
+            ("return type(redis.call)", "$8\r\nfunction\r\n"),
+            ("return type(string.len)", "$8\r\nfunction\r\n"),
+            ("return rawget(_G, 1)", "$-1\r\n"),
+            ("return rawget(string, 1)", "$-1\r\n"),
+            ("return #string", ":0\r\n"),
+            (
+                "return {type(getmetatable(redis)), type(getmetatable(''))}",
+                "*2\r\n$3\r\nnil\r\n$5\r\ntable\r\n",
+            ),
+        ],
+    )
+    .await;
     node.stop().await;
 }
 

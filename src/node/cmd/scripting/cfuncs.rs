@@ -1,10 +1,11 @@
 //! The few sandbox functions that must be C functions, as in Redis: `redis.call` and
 //! `redis.pcall` (a Lua wrapper would lose the script's frame in `return redis.call(…)`
-//! tail calls, and only C can raise a table as the error value), `math.random`
-//! (Redis's rand48 generator with `luaL_argcheck` error positions), and `next`, `pairs`,
-//! `rawget`, `rawset` and `setmetatable` (which must see through, or refuse, the
-//! read-only proxies without handing out what is behind them, and raise their argument
-//! errors at the script's position).
+//! tail calls, and only C can raise a table as the error value), `redis.acl_check_cmd`,
+//! `math.random` (Redis's rand48 generator with `luaL_argcheck` error positions), and
+//! `next`, `pairs`, `rawget`, `rawset`, `setmetatable`, `getmetatable` and
+//! `table.insert` (which must see through, or refuse, the read-only proxies without
+//! handing out what is behind them, and raise their argument errors at the script's
+//! position).
 
 use super::convert::{self, ScriptCall};
 use crate::command::args::format_g17;
@@ -118,14 +119,21 @@ impl ArgArena {
     }
 }
 
+/// The running script's call context, if a script is running on this thread.
+///
+/// # Safety
+/// `with_call` set the pointer for the duration of the running script, on this thread;
+/// the caller must not keep the reference past the current C function.
+unsafe fn running_call() -> Option<&'static mut ScriptCall<'static, 'static>> {
+    CALL.with(Cell::get)
+        .cast::<ScriptCall<'static, 'static>>()
+        .as_mut()
+}
+
 unsafe fn command(l: *mut lua_State, raise: bool) -> c_int {
-    let call = CALL.with(Cell::get).cast::<ScriptCall<'static, 'static>>();
-    if call.is_null() {
+    let Some(call) = running_call() else {
         return ffi::luaL_error(l, c"redis.call is only available inside a script".as_ptr());
-    }
-    // SAFETY: `with_call` set the pointer for the duration of the running script, on
-    // this thread, and nothing else uses the context meanwhile.
-    let call = &mut *call;
+    };
     // The Rust part: owns values with destructors, so it must not raise a Lua error
     // (a longjmp would skip them) — and does not.
     let mut from_command = false;
@@ -156,18 +164,16 @@ unsafe fn command(l: *mut lua_State, raise: bool) -> c_int {
 /// Redis's `lookupCommand` resolves it), Redis's error otherwise; the arguments are
 /// checked as `redis.call` checks them.
 pub unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut lua_State) -> c_int {
-    let verdict = {
-        let mut arena = ARENA.take().unwrap_or_default();
-        arena.fill(l).and_then(|total| {
-            let known = is_known_command(&arena.args);
-            ARENA.set(arena.recycle(total));
-            if known {
-                Ok(())
-            } else {
-                Err("Invalid command passed to redis.acl_check_cmd()")
-            }
-        })
-    };
+    let mut arena = ARENA.take().unwrap_or_default();
+    let filled = arena.fill(l);
+    let verdict = filled.and_then(|_| {
+        if is_known_command(&arena.args) {
+            Ok(())
+        } else {
+            Err("Invalid command passed to redis.acl_check_cmd()")
+        }
+    });
+    ARENA.set(arena.recycle(filled.unwrap_or(0)));
     ffi::lua_settop(l, 0);
     match verdict {
         Ok(()) => {
@@ -234,13 +240,19 @@ pub unsafe extern "C-unwind" fn iterators(l: *mut lua_State) -> c_int {
 /// Replace the table at `idx` with the table it protects, if it is a read-only proxy
 /// (`ro`, the weak proxy → table map, is the running closure's first upvalue).
 unsafe fn unproxy(l: *mut lua_State, idx: c_int) {
-    ffi::lua_pushvalue(l, idx);
-    ffi::lua_rawget_(l, ffi::lua_upvalueindex(1));
-    if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
+    if push_protected(l, idx) {
         ffi::lua_replace(l, idx);
     } else {
         ffi::lua_pop(l, 1);
     }
+}
+
+/// Push `ro[v]` for the value at `idx` (`ro` being the running closure's first
+/// upvalue): the table it protects if it is a read-only proxy (true), else nil.
+unsafe fn push_protected(l: *mut lua_State, idx: c_int) -> bool {
+    ffi::lua_pushvalue(l, idx);
+    ffi::lua_rawget_(l, ffi::lua_upvalueindex(1));
+    ffi::lua_type(l, -1) != ffi::LUA_TNIL
 }
 
 /// Lua 5.1's `luaB_next`, through read-only proxies.
@@ -292,9 +304,7 @@ pub unsafe extern "C-unwind" fn raw_functions(l: *mut lua_State) -> c_int {
 
 /// Is the value at `idx` a read-only proxy?
 unsafe fn is_proxy(l: *mut lua_State, idx: c_int) -> bool {
-    ffi::lua_pushvalue(l, idx);
-    ffi::lua_rawget_(l, ffi::lua_upvalueindex(1));
-    let proxy = ffi::lua_type(l, -1) != ffi::LUA_TNIL;
+    let proxy = push_protected(l, idx);
     ffi::lua_pop(l, 1);
     proxy
 }
@@ -329,8 +339,9 @@ unsafe extern "C-unwind" fn sandbox_rawset(l: *mut lua_State) -> c_int {
 }
 
 /// Lua 5.1's `luaB_setmetatable`; a proxy is read-only. Redis checks that (in
-/// `lua_setmetatable`) after the `__metatable` field, but its read-only tables have
-/// none, while every proxy here has one: so the proxy check comes first.
+/// `lua_setmetatable`) after the `__metatable` field, but `_G`'s proxy has one (what
+/// `getmetatable(_G)` shows) where Redis's read-only `_G` answers the read-only
+/// error: so the proxy check comes first.
 unsafe extern "C-unwind" fn sandbox_setmetatable(l: *mut lua_State) -> c_int {
     let t = ffi::lua_type(l, 2);
     ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
@@ -406,12 +417,11 @@ unsafe extern "C-unwind" fn sandbox_table_insert(l: *mut lua_State) -> c_int {
 /// message the instruction hook raises, for the caller to raise. For loops in C, where
 /// that hook does not run.
 unsafe fn script_over_time_limit(l: *mut lua_State) -> bool {
-    let call = CALL.with(Cell::get).cast::<ScriptCall<'static, 'static>>();
-    if call.is_null() || !(*call).hook.expired() {
+    let Some(call) = running_call().filter(|call| call.hook.expired()) else {
         return false;
-    }
+    };
     {
-        let msg = super::lua::abort_message((*call).hook);
+        let msg = super::lua::abort_message(call.hook);
         ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
     } // dropped before the error unwinds the C stack
     true

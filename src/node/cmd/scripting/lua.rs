@@ -155,8 +155,8 @@ unsafe fn push_string_array(l: *mut ffi::lua_State, items: &[Bytes]) {
 
 /// Lower-case hex SHA1 of a script body.
 pub fn sha1_hex(body: &[u8]) -> [u8; 40] {
-    // By hand rather than through `Display`: EVAL hashes its body on every call, and
-    // the formatting machinery cost as much as the hashing.
+    // By hand rather than through `Display`: the formatting machinery cost as much as
+    // the hashing. (A repeated EVAL no longer hashes: `Engine::load` finds its body.)
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 40];
     let digest = sha1_smol::Sha1::from(body).digest().bytes();

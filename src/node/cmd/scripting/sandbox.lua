@@ -5,7 +5,7 @@
 -- errors point at the user script's line.
 local real, dbg, errmsg, sha1hex, ccall, cpcall, acl_check, crandom, crandomseed, set_resp, log, set_repl, killed, iterators, raw_functions = ...
 local type, tostring, tonumber, error, xpcall, pcall, select = type, tostring, tonumber, error, xpcall, pcall, select
-local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
+local rawget, rawset, setmetatable = rawget, rawset, setmetatable
 local floor, ceil, sub, find, unpack = math.floor, math.ceil, string.sub, string.find, unpack
 local loadstring, load, maxn = loadstring, load, table.maxn
 
@@ -71,8 +71,9 @@ real.math.randomseed = crandomseed
 
 -- Functions that could reach around the read-only proxies: C functions (see cfuncs.rs)
 -- that see through them (`next`, `pairs`, `rawget`) without ever returning what they
--- protect (`pairs(p)` gives `p` as the state) or refuse them (`rawset`, `setmetatable`);
--- as C functions, their errors point at the script, as in Redis.
+-- protect (`pairs(p)` gives `p` as the state), refuse them (`rawset`, `setmetatable`,
+-- `table.insert`) or hide their metatables (`getmetatable`); as C functions, their
+-- errors point at the script, as in Redis.
 real.next, real.pairs = iterators(ro)
 real.rawget, real.rawset, real.setmetatable, real.getmetatable, real.table.insert = raw_functions(ro)
 -- No bytecode: precompiled chunks can break out of any Lua sandbox.
