@@ -8,7 +8,7 @@ use std::time::Duration;
 /// Put a one-element list under `key` directly (the list commands live elsewhere).
 fn put_list(node: &ringcache::node::NodeHandle, key: &str) {
     let mut l = ListValue::new();
-    l.push_back(bytes::Bytes::from_static(b"x"));
+    l.push_back(b"x");
     node.server
         .db
         .lock_key(key.as_bytes())

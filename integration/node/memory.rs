@@ -241,7 +241,7 @@ async fn rss_child() {
         let k = format!("list:{i}");
         let mut l = ListValue::new();
         for e in 0..50 {
-            l.push_back(format!("element-{e}-{i}").into());
+            l.push_back(format!("element-{e}-{i}").as_bytes());
         }
         node.server
             .db

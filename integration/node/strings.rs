@@ -9,7 +9,7 @@ use ringcache::node::NodeHandle;
 /// Store a list under `key` directly (the list commands live in another family).
 fn put_list(node: &NodeHandle, key: &str) {
     let mut l = ListValue::new();
-    l.push_back(bytes::Bytes::from_static(b"x"));
+    l.push_back(b"x");
     node.server
         .db
         .lock_key(key.as_bytes())

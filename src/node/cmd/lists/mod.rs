@@ -7,7 +7,7 @@ mod moves;
 mod search;
 
 use crate::command::args::parse_i64;
-use crate::node::db::{owned, EntryMut, Keyspace};
+use crate::node::db::{EntryMut, Keyspace};
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{ListValue, Value};
 use crate::protocol::{errors, Reply};
@@ -45,7 +45,7 @@ pub(crate) enum End {
 }
 
 impl ListValue {
-    fn push(&mut self, end: End, v: Bytes) {
+    fn push(&mut self, end: End, v: &[u8]) {
         match end {
             End::Left => self.push_front(v),
             End::Right => self.push_back(v),
@@ -121,7 +121,7 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, create: bool) {
     };
     let l = list_of(&mut e);
     for v in &args[2..] {
-        l.push(end, owned(v));
+        l.push(end, v);
     }
     ctx.out.int(l.len() as i64);
 }
@@ -245,7 +245,7 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         None => ctx.out.array(0),
         Some((a, b)) => {
             ctx.out.array(b - a + 1);
-            for v in l.items().range(a..=b) {
+            for v in l.range(a, b - a + 1) {
                 ctx.out.bulk(v);
             }
         }
@@ -279,7 +279,7 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let l = list_of(&mut e);
     match index(i, l.len()) {
         Some(i) => {
-            l.set(i, owned(&args[3]));
+            l.set(i, &args[3]);
             ctx.out.ok();
         }
         None => ctx.out.error(errors::INDEX_OUT_OF_RANGE),
@@ -335,9 +335,10 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Err(()) => return,
     };
     let l = list_of(&mut e);
-    match l.items().iter().position(|v| v[..] == args[3][..]) {
+    let pivot = l.iter().position(|v| v == &args[3][..]);
+    match pivot {
         Some(i) => {
-            l.insert(i + after as usize, owned(&args[4]));
+            l.insert(i + after as usize, &args[4]);
             ctx.out.int(l.len() as i64);
         }
         None => {

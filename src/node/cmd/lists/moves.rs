@@ -61,7 +61,7 @@ pub(crate) fn move_one(
         let mut e = ctx.ks.get_mut(src).expect("checked above");
         let l = list_of(&mut e);
         let v = l.pop(from).expect("lists are never empty");
-        l.push(to, v.clone());
+        l.push(to, &v);
         ctx.out.bulk(&v);
         return Some(v);
     }
@@ -72,7 +72,7 @@ pub(crate) fn move_one(
     let mut d = ctx
         .ks
         .get_or_insert_with(dst, || Value::list(ListValue::new()));
-    list_of(&mut d).push(to, v.clone());
+    list_of(&mut d).push(to, &v);
     ctx.out.bulk(&v);
     Some(v)
 }

@@ -57,11 +57,11 @@ pub(super) fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut matches: i64 = 0;
     let mut found = None;
     let mut scanned: i64 = 0;
-    let mut visit = |v: &Bytes| -> bool {
+    let mut visit = |v: &[u8]| -> bool {
         if maxlen != 0 && scanned >= maxlen {
             return false;
         }
-        if v[..] == *want {
+        if v == want {
             matches += 1;
             let at = if from_tail {
                 len - scanned - 1
@@ -87,13 +87,13 @@ pub(super) fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         true
     };
     if from_tail {
-        for v in l.items().iter().rev() {
+        for v in l.iter().rev() {
             if !visit(v) {
                 break;
             }
         }
     } else {
-        for v in l.items() {
+        for v in l.iter() {
             if !visit(v) {
                 break;
             }
