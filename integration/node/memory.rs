@@ -232,7 +232,10 @@ async fn rss_child() {
         let k = format!("hash:{i}");
         let mut h = HashValue::new();
         for f in 0..50 {
-            h.insert(format!("field:{f}").into(), format!("value-{f}-{i}").into());
+            h.insert(
+                format!("field:{f}").as_bytes(),
+                format!("value-{f}-{i}").as_bytes(),
+            );
         }
         node.server
             .db

@@ -8,8 +8,7 @@
 //! (O(n) `shift_remove`, n ≤ 128); after, deletes are O(1) `swap_remove`, and HSCAN
 //! walks with a real cursor instead of replying everything at once.
 
-use super::heap_cost;
-use bytes::Bytes;
+use super::{compact, compact_cost, CompactBytes};
 use indexmap::IndexMap;
 
 /// Redis 7.0's `hash-max-listpack-entries` default.
@@ -17,10 +16,15 @@ pub const LISTPACK_MAX_ENTRIES: usize = 128;
 /// Redis 7.0's `hash-max-listpack-value` default.
 pub const LISTPACK_MAX_VALUE: usize = 64;
 
+/// The field table. Fields and values are [`CompactBytes`]: a short field
+/// (`element:12345`) or value (a counter) lives inside the table's bucket, and
+/// overwriting a value reuses its allocation when it fits.
+pub type Fields = IndexMap<CompactBytes, CompactBytes, super::KeyHasher>;
+
 /// A Redis hash.
 #[derive(Debug, Clone)]
 pub struct HashValue {
-    fields: IndexMap<Bytes, Bytes, super::KeyHasher>,
+    fields: Fields,
     mem: usize,
     /// Still what Redis would keep as a listpack (see the module doc).
     compact: bool,
@@ -59,27 +63,34 @@ impl HashValue {
         self.compact
     }
     /// Read access to the fields.
-    pub fn fields(&self) -> &IndexMap<Bytes, Bytes, super::KeyHasher> {
+    pub fn fields(&self) -> &Fields {
         &self.fields
     }
     /// Value of a field.
-    pub fn get(&self, f: &[u8]) -> Option<&Bytes> {
-        self.fields.get(f)
+    pub fn get(&self, f: &[u8]) -> Option<&[u8]> {
+        self.fields.get(f).map(|v| &v[..])
     }
     /// Set a field; true if it is new.
-    pub fn insert(&mut self, f: Bytes, v: Bytes) -> bool {
+    pub fn insert(&mut self, f: &[u8], v: &[u8]) -> bool {
         if f.len() > LISTPACK_MAX_VALUE || v.len() > LISTPACK_MAX_VALUE {
             self.compact = false;
         }
-        self.mem += heap_cost(&v);
-        let new = match self.fields.get_mut(&f) {
+        let new = match self.fields.get_mut(f) {
             Some(old) => {
-                self.mem -= heap_cost(old);
-                *old = v;
+                self.mem -= compact_cost(old);
+                if old.spilled() && old.capacity() >= v.len() && old.capacity() <= 2 * v.len() {
+                    // Same-sized values (HSET in a loop) rewrite in place.
+                    old.clear();
+                    old.extend_from_slice(v);
+                } else {
+                    *old = compact(v);
+                }
+                self.mem += compact_cost(old);
                 false
             }
             None => {
-                self.mem += heap_cost(&f);
+                let (f, v) = (compact(f), compact(v));
+                self.mem += compact_cost(&f) + compact_cost(&v);
                 self.fields.insert(f, v);
                 true
             }
@@ -92,13 +103,13 @@ impl HashValue {
     /// Remove a field. A compact hash keeps the order of the rest (as a listpack
     /// does); a big one swaps the last field into the hole (O(1); order is
     /// unspecified in Redis then, and HSCAN's cursor relies on only the last moving).
-    pub fn remove(&mut self, f: &[u8]) -> Option<Bytes> {
+    pub fn remove(&mut self, f: &[u8]) -> Option<CompactBytes> {
         let (k, v) = if self.compact {
             self.fields.shift_remove_entry(f)?
         } else {
             self.fields.swap_remove_entry(f)?
         };
-        self.mem -= heap_cost(&k) + heap_cost(&v);
+        self.mem -= compact_cost(&k) + compact_cost(&v);
         Some(v)
     }
 }
@@ -107,8 +118,8 @@ impl HashValue {
 mod tests {
     use super::*;
 
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
+    fn b(s: &str) -> &[u8] {
+        s.as_bytes()
     }
 
     #[test]
@@ -119,7 +130,7 @@ mod tests {
         }
         assert!(!h.insert(b("x"), b("22")));
         h.remove(b"y");
-        let keys: Vec<_> = h.fields().keys().cloned().collect();
+        let keys: Vec<&[u8]> = h.fields().keys().map(|k| &k[..]).collect();
         assert_eq!(keys, [b("z"), b("x"), b("a")]);
         for f in ["z", "x", "a"] {
             h.remove(f.as_bytes());
@@ -129,14 +140,29 @@ mod tests {
     }
 
     #[test]
+    fn overwriting_values_of_any_size_keeps_the_memory_count() {
+        let mut h = HashValue::new();
+        let sizes = [64, 64, 40, 3, 100, 30, 0, 64];
+        for (i, n) in sizes.into_iter().enumerate() {
+            let v = vec![b'a' + i as u8; n];
+            assert_eq!(h.insert(b("field"), &v), i == 0);
+            assert_eq!(h.get(b"field"), Some(&v[..]));
+            let stored = &h.fields()[&b"field"[..]];
+            assert_eq!(h.mem, compact_cost(stored), "after {n} bytes");
+        }
+        h.remove(b"field");
+        assert_eq!(h.mem, 0);
+    }
+
+    #[test]
     fn long_values_or_many_fields_leave_compact_for_good() {
         let mut h = HashValue::new();
-        h.insert(b("f"), Bytes::from(vec![b'x'; 65]));
+        h.insert(b("f"), &[b'x'; 65]);
         h.remove(b"f");
         assert!(!h.is_compact());
         let mut h = HashValue::new();
         for i in 0..=LISTPACK_MAX_ENTRIES {
-            h.insert(b(&i.to_string()), b("v"));
+            h.insert(i.to_string().as_bytes(), b("v"));
         }
         assert!(!h.is_compact());
     }

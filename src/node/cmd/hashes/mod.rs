@@ -8,7 +8,7 @@ mod numeric;
 mod random;
 mod scan;
 
-use crate::node::db::{owned, EntryMut, Keyspace};
+use crate::node::db::{EntryMut, Keyspace};
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{HashValue, Value};
 use crate::protocol::{errors, Reply};
@@ -102,7 +102,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str) -> Option<i64> {
     let h = hash_of(&mut e);
     let mut added = 0;
     for pair in args[2..].chunks_exact(2) {
-        added += h.insert(owned(&pair[0]), owned(&pair[1])) as i64;
+        added += h.insert(&pair[0], &pair[1]) as i64;
     }
     Some(added)
 }
@@ -128,7 +128,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         e.unchanged();
         return ctx.out.int(0);
     }
-    h.insert(owned(&args[2]), owned(&args[3]));
+    h.insert(&args[2], &args[3]);
     ctx.out.int(1);
 }
 

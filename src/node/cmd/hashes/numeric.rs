@@ -3,7 +3,6 @@
 use super::{hash_of, write};
 use crate::command::args::parse_i64;
 use crate::command::long_double;
-use crate::node::db::owned;
 use crate::node::dispatch::Ctx;
 use crate::protocol::errors;
 use bytes::Bytes;
@@ -38,7 +37,7 @@ pub(super) fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.error(errors::OVERFLOW);
     };
     let mut buf = itoa::Buffer::new();
-    h.insert(owned(&args[2]), owned(buf.format(new).as_bytes()));
+    h.insert(&args[2], buf.format(new).as_bytes());
     ctx.out.int(new);
 }
 
@@ -67,7 +66,6 @@ pub(super) fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     let mut text = Vec::with_capacity(32);
     long_double::format_human(new, &mut text);
-    let text = Bytes::from(text);
-    h.insert(owned(&args[2]), text.clone());
+    h.insert(&args[2], &text);
     ctx.out.bulk(&text);
 }

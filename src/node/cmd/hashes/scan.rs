@@ -6,7 +6,7 @@ use crate::command::args::parse_scan_cursor;
 use crate::command::args::{eq_ignore_case, parse_i64};
 use crate::command::glob::glob_match;
 use crate::node::dispatch::Ctx;
-use crate::node::types::HashValue;
+use crate::node::types::{CompactBytes, HashValue};
 use crate::protocol::{errors, Reply};
 use bytes::Bytes;
 
@@ -78,7 +78,7 @@ fn reply_page(out: &mut Reply, h: &HashValue, cursor: u64, count: usize, pat: Op
     out.bulk(buf.format(next).as_bytes());
     out.array(n * 2);
     let page = (from..to).map(|i| fields.get_index(i).expect("in range"));
-    let visit = |(k, v): (&Bytes, &Bytes), out: &mut Reply| {
+    let visit = |(k, v): (&CompactBytes, &CompactBytes), out: &mut Reply| {
         if keep(k) {
             out.bulk(k);
             out.bulk(v);
