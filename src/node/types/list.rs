@@ -16,6 +16,7 @@
 use super::alloc_cost;
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::ops::Range;
 
 /// Element bytes per chunk. An element longer than this gets a chunk of its own,
 /// sized to fit. Offsets inside a chunk must fit a `u16`.
@@ -129,18 +130,19 @@ impl Chunk {
         true
     }
 
-    fn pop_front(&mut self) -> Option<Bytes> {
-        let v = Bytes::copy_from_slice(self.get(0));
+    /// Remove the head element; returns where its bytes are (still in `data`).
+    fn pop_front(&mut self) -> Range<usize> {
+        let start = self.lo;
         self.starts.pop_front();
-        self.lo += v.len();
-        Some(v)
+        self.lo = self.starts.front().map_or(self.hi, |&s| s as usize);
+        start..self.lo
     }
 
-    fn pop_back(&mut self) -> Option<Bytes> {
-        let start = self.starts.pop_back()? as usize;
-        let v = Bytes::copy_from_slice(&self.data[start..self.hi]);
-        self.hi = start;
-        Some(v)
+    /// Remove the tail element; returns where its bytes are (still in `data`).
+    fn pop_back(&mut self) -> Range<usize> {
+        let start = self.starts.pop_back().expect("chunks are never empty") as usize;
+        let end = std::mem::replace(&mut self.hi, start);
+        start..end
     }
 }
 
@@ -286,27 +288,33 @@ impl ListValue {
         }
     }
 
-    /// Pop from the head.
-    pub fn pop_front(&mut self) -> Option<Bytes> {
+    /// Pop from the head or the tail, handing the element to `f` before its bytes
+    /// can be reused (so LPOP writes it into the reply without a copy of its own).
+    pub fn pop_with<R>(&mut self, at_head: bool, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         if self.len == 0 {
             return None;
         }
-        let v = self.with_chunk(0, Chunk::pop_front);
-        self.drop_if_empty(0);
+        let c = if at_head { 0 } else { self.chunks.len() - 1 };
+        let chunk = &mut self.chunks[c];
+        let at = if at_head {
+            chunk.pop_front()
+        } else {
+            chunk.pop_back()
+        };
+        let r = f(&chunk.data[at]);
+        self.drop_if_empty(c);
         self.len -= 1;
-        v
+        Some(r)
+    }
+
+    /// Pop from the head.
+    pub fn pop_front(&mut self) -> Option<Bytes> {
+        self.pop_with(true, Bytes::copy_from_slice)
     }
 
     /// Pop from the tail.
     pub fn pop_back(&mut self) -> Option<Bytes> {
-        if self.len == 0 {
-            return None;
-        }
-        let last = self.chunks.len() - 1;
-        let v = self.with_chunk(last, Chunk::pop_back);
-        self.drop_if_empty(last);
-        self.len -= 1;
-        v
+        self.pop_with(false, Bytes::copy_from_slice)
     }
 
     /// Element at `i` (0-based from the head).

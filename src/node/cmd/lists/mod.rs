@@ -165,16 +165,16 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
     };
     let l = list_of(&mut e);
     match count {
-        None => match l.pop(end) {
-            Some(v) => ctx.out.bulk(&v),
-            None => ctx.out.null(),
-        },
+        None => {
+            if l.pop_with(end == End::Left, |v| ctx.out.bulk(v)).is_none() {
+                ctx.out.null();
+            }
+        }
         Some(n) => {
             let n = n.min(l.len() as u64) as usize;
             ctx.out.array(n);
             for _ in 0..n {
-                let v = l.pop(end).expect("counted");
-                ctx.out.bulk(&v);
+                l.pop_with(end == End::Left, |v| ctx.out.bulk(v));
             }
             if n == 0 {
                 e.unchanged();
