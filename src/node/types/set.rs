@@ -7,18 +7,21 @@
 //! the `IndexSet` (O(n) inserts, as in Redis, bounded by 512). The flag is sticky, like
 //! Redis's encoding: once a set converted to a hashtable it never converts back.
 
-use super::heap_cost;
+use super::{compact, compact_cost, CompactBytes};
 use crate::command::args::parse_i64;
-use bytes::Bytes;
 use indexmap::IndexSet;
 
 /// Redis's `set-max-intset-entries` default.
 pub const INTSET_MAX: usize = 512;
 
+/// The member table. Members are [`CompactBytes`]: a short one (`element:12345`, an
+/// id) lives inside the table's bucket, with no allocation of its own.
+pub type Members = IndexSet<CompactBytes, super::KeyHasher>;
+
 /// A Redis set.
 #[derive(Debug, Clone)]
 pub struct SetValue {
-    members: IndexSet<Bytes, super::KeyHasher>,
+    members: Members,
     /// True while Redis would still use the intset encoding (see the module docs).
     intset: bool,
     mem: usize,
@@ -63,7 +66,7 @@ impl SetValue {
     }
     /// Read access to the members, in the order Redis replies them for intsets
     /// (numeric) and insertion-ish order otherwise (Redis's is undefined then).
-    pub fn members(&self) -> &IndexSet<Bytes, super::KeyHasher> {
+    pub fn members(&self) -> &Members {
         &self.members
     }
     /// True if `m` is a member.
@@ -71,15 +74,16 @@ impl SetValue {
         self.members.contains(m)
     }
     /// The member at position `i` (random picks, scans).
-    pub fn get_index(&self, i: usize) -> Option<&Bytes> {
-        self.members.get_index(i)
+    pub fn get_index(&self, i: usize) -> Option<&[u8]> {
+        self.members.get_index(i).map(|m| &m[..])
     }
-    /// Add a member; true if new.
-    pub fn insert(&mut self, m: Bytes) -> bool {
-        if self.members.contains(&m[..]) {
+    /// Add a member (copied in only when new); true if new.
+    pub fn insert(&mut self, m: &[u8]) -> bool {
+        if self.members.contains(m) {
             return false;
         }
-        self.mem += heap_cost(&m);
+        let m = compact(m);
+        self.mem += compact_cost(&m);
         if self.intset {
             match parse_i64(&m) {
                 Some(v) if self.members.len() < INTSET_MAX => {
@@ -108,13 +112,13 @@ impl SetValue {
     }
     /// Remove the member at position `i` (keeps an intset's order; a hashtable's
     /// order does not matter, so the cheap swap-remove is used there).
-    pub fn remove_index(&mut self, i: usize) -> Option<Bytes> {
+    pub fn remove_index(&mut self, i: usize) -> Option<CompactBytes> {
         let m = if self.intset {
             self.members.shift_remove_index(i)?
         } else {
             self.members.swap_remove_index(i)?
         };
-        self.mem -= heap_cost(&m);
+        self.mem -= compact_cost(&m);
         Some(m)
     }
 }
@@ -126,7 +130,7 @@ mod tests {
     fn set_of(items: &[&str]) -> SetValue {
         let mut s = SetValue::new();
         for i in items {
-            s.insert(Bytes::copy_from_slice(i.as_bytes()));
+            s.insert(i.as_bytes());
         }
         s
     }
@@ -138,8 +142,8 @@ mod tests {
         let got: Vec<_> = s.members().iter().map(|m| &m[..]).collect();
         assert_eq!(got, [&b"-1"[..], b"3", b"5", b"10"]);
         s.remove(b"3");
-        assert_eq!(s.get_index(1).map(|m| &m[..]), Some(&b"5"[..]));
-        s.insert(Bytes::from_static(b"01"));
+        assert_eq!(s.get_index(1), Some(&b"5"[..]));
+        s.insert(b"01");
         assert!(!s.is_intset());
         s.remove(b"01");
         assert!(!s.is_intset(), "the encoding never converts back");
@@ -149,10 +153,10 @@ mod tests {
     fn big_integer_sets_become_hashtables() {
         let mut s = SetValue::new();
         for i in 0..INTSET_MAX {
-            s.insert(Bytes::from(i.to_string()));
+            s.insert(i.to_string().as_bytes());
         }
         assert!(s.is_intset());
-        s.insert(Bytes::from_static(b"100000"));
+        s.insert(b"100000");
         assert!(!s.is_intset());
         assert_eq!(s.len(), INTSET_MAX + 1);
     }

@@ -5,9 +5,8 @@
 
 use super::{reply_members, Lookup};
 use crate::command::args::{eq_ignore_case, parse_i64};
-use crate::node::db::owned;
 use crate::node::dispatch::Ctx;
-use crate::node::types::{SetValue, Value};
+use crate::node::types::{CompactBytes, SetValue, Value};
 use crate::protocol::errors;
 use bytes::Bytes;
 
@@ -51,13 +50,13 @@ fn intersect(
     keys: &[Bytes],
     sizes: &[Option<usize>],
     limit: usize,
-) -> Vec<Bytes> {
+) -> Vec<CompactBytes> {
     if sizes.iter().any(Option::is_none) {
         return Vec::new();
     }
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by_key(|&i| sizes[i]);
-    let mut found: Vec<Bytes> = set_of(ctx, &keys[order[0]])
+    let mut found: Vec<CompactBytes> = set_of(ctx, &keys[order[0]])
         .map(|s| s.members().iter().cloned().collect())
         .unwrap_or_default();
     for &i in &order[1..] {
@@ -81,14 +80,14 @@ fn compute(ctx: &mut Ctx<'_>, keys: &[Bytes], op: Op) -> Option<SetValue> {
     match op {
         Op::Inter => {
             for m in intersect(ctx, keys, &sizes, 0) {
-                res.insert(m);
+                res.insert(&m);
             }
         }
         Op::Union => {
             for k in keys {
                 if let Some(s) = set_of(ctx, k) {
                     for m in s.members() {
-                        res.insert(m.clone());
+                        res.insert(m);
                     }
                 }
             }
@@ -98,7 +97,7 @@ fn compute(ctx: &mut Ctx<'_>, keys: &[Bytes], op: Op) -> Option<SetValue> {
                 return Some(res);
             };
             for m in first.members() {
-                res.insert(m.clone());
+                res.insert(m);
             }
             for k in &keys[1..] {
                 if res.is_empty() {
@@ -226,7 +225,7 @@ pub fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         .ks
         .get_or_insert_with(dst, || Value::set(SetValue::new()));
     if let Value::Set(s) = &mut e.value {
-        s.insert(owned(m));
+        s.insert(m);
     }
     ctx.out.int(1);
 }

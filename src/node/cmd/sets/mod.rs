@@ -6,7 +6,7 @@ pub mod random;
 pub mod scan;
 
 use super::Lookup;
-use crate::node::db::{owned, Keyspace};
+use crate::node::db::Keyspace;
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{SetValue, Value};
 use crate::protocol::{errors, Reply};
@@ -53,7 +53,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let Value::Set(s) = &mut e.value else {
         return ctx.out.error(errors::WRONGTYPE);
     };
-    let added = args[2..].iter().filter(|m| s.insert(owned(m))).count();
+    let added = args[2..].iter().filter(|m| s.insert(m)).count();
     if added == 0 {
         e.unchanged();
     }
@@ -141,7 +141,7 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
         return;
     }
-    let mut found: Vec<&Bytes> = Vec::new();
+    let mut found: Vec<&[u8]> = Vec::new();
     let next = scan::index_scan(s.len(), cursor, opts.count, |i| {
         let m = s.get_index(i).expect("in range");
         if opts.matches(m) {
