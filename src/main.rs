@@ -43,7 +43,28 @@ fn tune_allocator() {
 /// Exit code for bad usage or configuration (BSD `EX_USAGE`).
 const EXIT_USAGE: u8 = 64;
 
+/// Turn transparent huge pages off for this process, as redis-server does (its
+/// `disable-thp yes`, which CONFIG GET reports here too).
+///
+/// mimalloc reserves its arena with `madvise(MADV_HUGEPAGE)`, and with the common
+/// kernel setting `defrag = madvise` a page fault there may compact memory
+/// synchronously to find a free 2 MB page: LPUSH -P 16 stalled ~5 ms once or twice per
+/// 200k requests (p99 5.2 ms against redis-server's 1.0 ms), and a huge page commits 2 MB
+/// where a few KB were touched. With THP off the same runs' p99 is 0.7–0.9 ms.
+fn disable_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments only sets a flag on the calling process.
+    if unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0 {
+        // Not fatal: only latency and memory use suffer. Logging is not set up yet.
+        eprintln!(
+            "warning: could not disable transparent huge pages: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 fn main() -> ExitCode {
+    disable_transparent_huge_pages();
     tune_allocator();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -335,5 +356,14 @@ mod tests {
         // SAFETY: reads a mimalloc option.
         let default = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
         assert_eq!(default, 10);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn transparent_huge_pages_end_up_disabled() {
+        disable_transparent_huge_pages();
+        // SAFETY: prctl with integer arguments only reads a flag of this process.
+        let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+        assert_eq!(disabled, 1);
     }
 }
