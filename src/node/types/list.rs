@@ -416,26 +416,33 @@ impl ListValue {
     pub fn keep_range(&mut self, start: usize, end: usize) {
         let end = end.min(self.len);
         let start = start.min(end);
-        let mut drop_tail = self.len - end;
-        let mut drop_head = start;
-        // Whole chunks first, then element by element.
-        while let Some(c) = self.chunks.back().filter(|c| c.len() <= drop_tail) {
-            drop_tail -= c.len();
+        self.drop_from_end(self.len - end, false);
+        self.drop_from_end(start, true);
+    }
+
+    /// Drop `n` elements from the head or the tail: whole chunks while they fit, then
+    /// element by element.
+    fn drop_from_end(&mut self, mut n: usize, at_head: bool) {
+        loop {
+            let chunk = if at_head {
+                self.chunks.front()
+            } else {
+                self.chunks.back()
+            };
+            let Some(c) = chunk.filter(|c| c.len() <= n) else {
+                break;
+            };
+            n -= c.len();
             self.len -= c.len();
             self.mem -= c.cost();
-            self.chunks.pop_back();
+            if at_head {
+                self.chunks.pop_front();
+            } else {
+                self.chunks.pop_back();
+            }
         }
-        while let Some(c) = self.chunks.front().filter(|c| c.len() <= drop_head) {
-            drop_head -= c.len();
-            self.len -= c.len();
-            self.mem -= c.cost();
-            self.chunks.pop_front();
-        }
-        for _ in 0..drop_tail {
-            self.pop_back();
-        }
-        for _ in 0..drop_head {
-            self.pop_front();
+        for _ in 0..n {
+            self.pop_with(at_head, |_| ());
         }
     }
 }
