@@ -393,14 +393,39 @@ async fn binary_used_memory_tracks_rss() {
         }),
     )
     .await;
+    pipeline(
+        &mut c,
+        (0..2000).map(|i| {
+            let mut a = vec![b"SADD".to_vec(), format!("set:{i}").into_bytes()];
+            a.extend((0..50).map(|m| format!("member-{m}-{i}").into_bytes()));
+            a
+        }),
+    )
+    .await;
+    pipeline(
+        &mut c,
+        (0..2000).map(|i| {
+            let mut a = vec![b"ZADD".to_vec(), format!("zset:{i}").into_bytes()];
+            for m in 0..50 {
+                a.push(format!("{}.5", m * 3).into_bytes());
+                a.push(format!("member-{m}-{i}").into_bytes());
+            }
+            a
+        }),
+    )
+    .await;
     let (used2, rss2) = (info_used_memory(&mut c).await.unwrap(), pid_rss(pid));
     let strings = (used1 - used0) as f64 / (rss1 - rss0) as f64;
     let aggregates = (used2 - used1) as f64 / (rss2 - rss1) as f64;
     let total = (used2 - used0) as f64 / (rss2 - rss0) as f64;
     println!(
-        "binary: used_memory +{} B, RSS +{} B; ratio strings {strings:.3}, hashes+lists {aggregates:.3}, total {total:.3}",
+        "binary: used_memory +{} B, RSS +{} B; ratio strings {strings:.3}, hashes+lists+sets+zsets {aggregates:.3}, total {total:.3}",
         used2 - used0,
         rss2 - rss0
     );
     assert!((0.6..=1.5).contains(&total), "ratio {total:.3}");
+    assert!(
+        (0.6..=1.5).contains(&aggregates),
+        "aggregates ratio {aggregates:.3}"
+    );
 }
