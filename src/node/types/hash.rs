@@ -2,17 +2,17 @@
 //! (listpack encoding) reply in insertion order, and clients can see it.
 //!
 //! Redis converts a hash to a hashtable for good once it holds more than
-//! `hash-max-listpack-entries` (128) fields or any field or value longer than
+//! `hash-max-listpack-entries` (512) fields or any field or value longer than
 //! `hash-max-listpack-value` (64) bytes; from then on its order is unspecified. We mirror
 //! that with the `compact` flag: while compact, deletes keep the order of the rest
-//! (O(n) `shift_remove`, n ≤ 128); after, deletes are O(1) `swap_remove`, and HSCAN
+//! (O(n) `shift_remove`, n ≤ 512); after, deletes are O(1) `swap_remove`, and HSCAN
 //! walks with a real cursor instead of replying everything at once.
 
 use super::{compact, compact_cost, CompactBytes};
 use indexmap::IndexMap;
 
 /// Redis 7.0's `hash-max-listpack-entries` default.
-pub const LISTPACK_MAX_ENTRIES: usize = 128;
+pub const LISTPACK_MAX_ENTRIES: usize = 512;
 /// Redis 7.0's `hash-max-listpack-value` default.
 pub const LISTPACK_MAX_VALUE: usize = 64;
 
