@@ -30,7 +30,30 @@ Usage:
 Environment: RINGCACHE_BIN (default target/release/ringcache), RINGCACHE_CMD, REDIS_SERVER as in
 differential.py, whose RESP reader, server start/stop and compare helpers are reused.
 
+    --families LIST   comma-separated families to generate (default all): strings, keys,
+                      hashes, lists, sets, zsets (data types), tx (MULTI/EXEC/DISCARD/WATCH/
+                      UNWATCH scripts, incl. a second connection pair that writes watched keys),
+                      expiry (EXPIRE*/PEXPIRE* with NX/XX/GT/LT, PERSIST, GETEX, SET KEEPTTL,
+                      EXPIRETIME/PEXPIRETIME), conn (PING, ECHO, SELECT, CLIENT SETNAME/GETNAME/ID,
+                      TIME, CONFIG GET/SET, unknown commands/subcommands, wrong arity)
+    --shape-share F   share of commands given an argument-shape mutation after the key (an
+                      argument repeated, two swapped, one dropped, a number made non-numeric);
+                      default 0.04. Mutations that could create a short TTL are dropped.
+    --known-mismatches  also generate the inputs of the known ringcache mismatches below
+
 Exit status: 0 clean, 1 mismatch(es), 2 setup problem.
+
+Known mismatches (reported; not generated unless --known-mismatches):
+  * SELECT <int64 outside the int32 range>: Redis "-ERR value is out of range, value must
+    between -2147483648 and 2147483647", ringcache "-ERR DB index is out of range".
+  * WATCH k (k missing), then FLUSHALL/FLUSHDB (any connection), MULTI, ..., EXEC: Redis runs
+    the transaction (it only invalidates watched keys that exist), ringcache returns nil.
+  * WATCH k (k missing), another connection SET k v EXAT/PXAT <past>, EXEC: Redis returns nil
+    (the SET touched k), ringcache runs the transaction.
+  * PEXPIREAT k 9223372036854775806 (or GETEX k PXAT ...), EXPIRETIME k: Redis
+    :9223372036854776, ringcache :-9223372036854775.
+  * CONFIG SET p v P v with P = p in other casing: Redis names P (as typed) in the
+    "duplicate parameter" error, ringcache the lowercase name.
 
 Normalisation (conservative: a false alarm costs more than a skipped comparison):
   * SMEMBERS / SSCAN: exact if the reference says OBJECT ENCODING intset, else sorted.
@@ -50,6 +73,13 @@ Normalisation (conservative: a false alarm costs more than a skipped comparison)
   * ZRANGEBYLEX / ZLEXCOUNT / ZRANGE BYLEX on a sorted set whose scores are not all equal:
     Redis leaves the result unspecified, so only "error vs. non-error" (errors exactly).
   * HELLO: map keys exact, values by shape (server id/version differ).
+  * CLIENT ID, TIME: shape only. CONFIG GET: sorted (name, value) pairs, without bind,
+    databases, dir, port, protected-mode (set up differently); CONFIG SET is always followed by
+    CONFIG GET and a restore of the start value (encoding thresholds must not drift apart).
+  * EXPIRETIME / PEXPIRETIME: exact when the reference's time is one of the far-future
+    absolute times the expiry family sent (int(t0) + 3000*j + 1500 s), else the class only.
+  * Inside MULTI only exactly-compared commands are queued (no random picks / SCAN / TTL).
+    The second connection (tx family) is RESP2; replays (--minimize) use one too.
   * SET ... EXAT/PXAT <time in the past>: Redis 7.0 keeps the (logically expired) key until
     it is looked up or the active expire cycle finds it, so DBSIZE right after it is timing
     dependent; the fuzzer sends EXISTS key right after every SET with EXAT/PXAT.
@@ -116,12 +146,64 @@ TTL_BAD = ["0", "-1", "-100", "9223372036854775807", "9223372036854775808", "abc
 # (no small positive numbers: appended after a dangling EX/PX they would make a short TTL)
 EXTRA = ["x", "NX", "", "WITHSCORES", "LIMIT", "0", "-5"]
 
+CLIENT_NAMES = ["foo", "a-b_c", "", "a b", "x\ny", "\xc3\xa9", "~!", "\x7f", "\t", LONG1,
+                "a:b", "\"q\"", "N" * 300]
+UNKNOWN_CMDS = [["FOO"], ["foo", "a", "b"], ["GETX", "a"], ["", "a"], ["X" * 200],
+                ["FOO", "y" * 200, "z"], ["FOO", "a\r\nb"], ["NOSUCH", "", "x"],
+                ["FOO"] + ["a%d" % i for i in range(40)], ["\x00"], ["g\xc3\xa9t", "k"]]
+FIXED_ARITY = [("GET", 2), ("STRLEN", 2), ("TYPE", 2), ("TTL", 2), ("PTTL", 2), ("PERSIST", 2),
+               ("INCR", 2), ("DECR", 2), ("GETDEL", 2), ("HLEN", 2), ("LLEN", 2), ("SCARD", 2),
+               ("ZCARD", 2), ("HGETALL", 2), ("HKEYS", 2), ("SMEMBERS", 2), ("EXPIRETIME", 2),
+               ("PEXPIRETIME", 2), ("ECHO", 2), ("SELECT", 2), ("APPEND", 3), ("GETSET", 3),
+               ("SETNX", 3), ("INCRBY", 3), ("DECRBY", 3), ("INCRBYFLOAT", 3), ("HGET", 3),
+               ("HEXISTS", 3), ("HSTRLEN", 3), ("RENAME", 3), ("RENAMENX", 3), ("LINDEX", 3),
+               ("SISMEMBER", 3), ("ZSCORE", 3), ("ZRANK", 3), ("RPOPLPUSH", 3), ("SETEX", 4),
+               ("PSETEX", 4), ("HSETNX", 4), ("HINCRBY", 4), ("LSET", 4), ("LRANGE", 4),
+               ("LTRIM", 4), ("LREM", 4), ("GETRANGE", 4), ("SETRANGE", 4), ("SMOVE", 4),
+               ("ZINCRBY", 4), ("ZCOUNT", 4), ("LINSERT", 5), ("LMOVE", 5), ("DBSIZE", 1),
+               ("TIME", 1), ("RANDOMKEY", 1), ("UNWATCH", 1), ("DISCARD", 1)]
+MIN_ARITY = [("DEL", 2), ("UNLINK", 2), ("EXISTS", 2), ("TOUCH", 2), ("MGET", 2), ("MSET", 3),
+             ("MSETNX", 3), ("HSET", 4), ("HMSET", 4), ("HDEL", 3), ("HMGET", 3), ("LPUSH", 3),
+             ("RPUSH", 3), ("LPUSHX", 3), ("LPOP", 2), ("SADD", 3), ("SREM", 3), ("SINTER", 2),
+             ("SUNIONSTORE", 3), ("SINTERCARD", 3), ("ZADD", 4), ("ZREM", 3), ("ZRANGE", 4),
+             ("ZRANGEBYSCORE", 4), ("EXPIRE", 3), ("PEXPIREAT", 3), ("SET", 3), ("GETEX", 2),
+             ("COPY", 3), ("CONFIG", 2), ("CLIENT", 2), ("WATCH", 2), ("KEYS", 2), ("SCAN", 2),
+             ("HSCAN", 3), ("LPOS", 3), ("SPOP", 2), ("ZPOPMIN", 2), ("ZMSCORE", 3)]
+CONFIG_PATTERNS = ["maxmemory*", "hash-max-*", "*lazy*", "lazyfree-lazy-user-del", "MAXMEMORY-POLICY",
+                   "*-max-*-entries", "zset*", "nosuch", "*", "[hl]*", "?z*", "save", "appendonly",
+                   "list-max-*", "set-max-intset-entries", "", "maxmemory-policy", "*[", "timeout",
+                   "Lazyfree-*", "*ziplist*"]
+# harmless parameters (no eviction with maxmemory 0; encoding thresholds are restored at once)
+CONFIG_SET = {
+    "maxmemory-policy": ["allkeys-lru", "volatile-ttl", "noeviction", "ALLKEYS-LFU", "foo", "",
+                         "allkeys-lru noeviction"],
+    "lazyfree-lazy-user-del": ["yes", "no", "YES", "maybe", "", "1"],
+    "lazyfree-lazy-user-flush": ["yes", "no", "No", "true"],
+    "hash-max-listpack-entries": ["64", "0", "-1", "abc", "1k", "99999999999999999999", "1.5", "128"],
+    "hash-max-ziplist-entries": ["64", "256", "abc"],
+    "list-max-listpack-size": ["-2", "-1", "-5", "-6", "0", "8", "abc", "2147483648"],
+    "set-max-intset-entries": ["512", "16", "-1", "abc", "1gb"],
+    "maxmemory-samples": ["5", "10", "0", "abc", "-3"],
+    "zset-max-listpack-value": ["64", "32", "1mb", "abc"],
+}
+# CONFIG GET values that differ between the two servers by setup, not behaviour
+CONFIG_DIFFER = {b"bind", b"databases", b"dir", b"port", b"protected-mode"}
+DATA_FAMILIES = {"strings", "keys", "hashes", "lists", "sets", "zsets"}
+ALL_FAMILIES = ["strings", "keys", "hashes", "lists", "sets", "zsets", "tx", "expiry", "conn"]
+FAMILY_WEIGHTS = {"strings": 20, "keys": 14, "hashes": 16, "lists": 16, "sets": 16, "zsets": 20,
+                  "tx": 6, "expiry": 8, "conn": 6}
+
 RANDOM_CMDS = {"SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER", "RANDOMKEY", "SPOP",
                "SCAN", "SSCAN", "HSCAN", "ZSCAN"}
 
 
 class ServerDied(Exception):
     """A server process exited (crash, or killed from outside the fuzzer)."""
+
+
+class Script(list):
+    """A generated multi-command item: steps (conn, args, spec, mutable), conn 0 = the
+    session, 1 = a second RESP2 connection pair (WATCH invalidation)."""
 
 
 class Unsafe(Exception):
@@ -136,7 +218,11 @@ class Gen:
         self.o = oracle
         self.t0 = t0
         self.used_ttl = set()
+        self.abs_used = set()  # absolute expire times (s) issued by abs_exp()
         self.bulk_ok = True
+        self.families = list(ALL_FAMILIES)
+        self.cfg_orig = {}  # CONFIG SET parameter -> value at start (reference)
+        self.known = False  # also generate the known (reported) mismatches
 
     # ---- small helpers
     def pick(self, seq):
@@ -211,14 +297,240 @@ class Gen:
 
     # ---- families
     def gen(self):
+        """One generated item: (args, spec), or a Script of steps (see Script)."""
         r = self.r.random()
-        if r < 0.008 and self.bulk_ok:
+        if r < 0.008 and self.bulk_ok and DATA_FAMILIES & set(self.families):
             return self.bulk()
-        fam = self.r.choices(["strings", "keys", "hashes", "lists", "sets", "zsets"],
-                             weights=[20, 14, 16, 16, 16, 20])[0]
-        if fam != "keys" and self.r.random() < 0.03:  # give the key back to its family
-            return ["DEL", self.key(fam)], ("exact",)
-        return getattr(self, "g_" + fam)()
+        fam = self.r.choices(self.families, weights=[FAMILY_WEIGHTS[f] for f in self.families])[0]
+        if fam in DATA_FAMILIES and fam != "keys" and self.r.random() < 0.03:
+            return ["DEL", self.key(fam)], ("exact",)  # give the key back to its family
+        res = getattr(self, "g_" + fam)()
+        return (res, None) if isinstance(res, Script) else res
+
+    def data_cmd(self, exact_only=False):
+        """A command from the data-type families (for queueing inside MULTI: exact
+        specs only, as the replies come back inside the EXEC array)."""
+        fams = [f for f in ("strings", "keys", "hashes", "lists", "sets", "zsets", "expiry")]
+        for _ in range(30):
+            res = getattr(self, "g_" + self.pick(fams))()
+            if isinstance(res, Script):
+                continue
+            args, spec = res
+            if not self.known and self.past_set(args):
+                continue  # known mismatch (WATCH + SET ... EXAT <past>)
+            if not exact_only or (spec == ("exact",) and args[0].upper() not in RANDOM_CMDS
+                                  and args[0].upper() not in ("FLUSHALL", "FLUSHDB")):
+                return args, spec
+        return ["GET", self.pick(KEYS)], ("exact",)
+
+    def past_set(self, args):
+        if args[0].upper() != "SET":
+            return False
+        for i in range(3, len(args) - 1):
+            u = args[i].upper()
+            if u in ("EXAT", "PXAT"):
+                try:
+                    v = int(args[i + 1])
+                except ValueError:
+                    continue
+                if (v / 1000.0 if u == "PXAT" else v) < self.t0 + 3000:
+                    return True
+        return False
+
+    # ---- transactions
+    def g_tx(self):
+        """MULTI / EXEC / DISCARD / WATCH / UNWATCH scripts. Steps: (conn, args, spec,
+        mutable); conn 1 is a second connection pair (RESP2)."""
+        r = self.r.random()
+        st = Script()
+        if r < 0.15:  # control commands outside MULTI (incl. wrong arity)
+            c = self.pick(["EXEC", "DISCARD", "UNWATCH", "EXEC", "DISCARD"])
+            args = [self.kw(c)] + (["x"] if self.r.random() < 0.2 else [])
+            st.append((0, args, ("exact",), False))
+            return st
+        watched = []
+        if r < 0.6:  # WATCH flavours
+            watched = [self.pick(KEYS + ["zz"]) for _ in range(self.r.randint(1, 3))]
+            st.append((0, [self.kw("WATCH")] + watched, ("exact",), False))
+            if self.r.random() < 0.05:
+                st.append((0, ["WATCH"], ("exact",), False))
+            x = self.r.random()
+            if x < 0.35:  # a write (or no-op write) from a second connection
+                if self.r.random() < 0.05 and (self.known or all(
+                        self.oq("EXISTS", k)[2] == b"1" for k in watched)):
+                    # (known mismatch: FLUSHALL with a watched key that does not exist)
+                    st.append((1, [self.pick(["FLUSHALL", "FLUSHDB"])], ("exact",), False))
+                for _ in range(self.r.randint(1, 2)):
+                    args, spec = self.data_cmd(exact_only=True)
+                    if self.r.random() < 0.5:
+                        args = [args[0], self.pick(watched)] + args[2:] if len(args) > 1 else args
+                    st.append((1, args, spec, False))
+            elif x < 0.5:  # a write from the same connection
+                args, spec = self.data_cmd(exact_only=True)
+                st.append((0, args, spec, False))
+            elif x < 0.6:
+                st.append((0, [self.kw("UNWATCH")], ("exact",), False))
+                if self.r.random() < 0.5:
+                    args, spec = self.data_cmd(exact_only=True)
+                    st.append((1, args, spec, False))
+        st.append((0, [self.kw("MULTI")], ("exact",), False))
+        for _ in range(self.r.randint(0, 5)):
+            y = self.r.random()
+            if y < 0.05:
+                st.append((0, self.pick([["MULTI"], ["WATCH", "a"], ["MULTI", "x"]]), ("exact",), False))
+            elif y < 0.09:
+                st.append((0, self.pick([["FOO"], ["foo", "a"], ["GET"], ["SET", "a"], ["HSET", "b", "f"],
+                                         ["SELECT", "1"], ["PING"], ["ECHO", "e"], ["DBSIZE"],
+                                         ["CONFIG", "FOO"], ["CLIENT", "GETNAME"]]), ("exact",), False))
+            elif y < 0.12:
+                st.append((0, ["UNWATCH"], ("exact",), False))
+            else:
+                args, spec = self.data_cmd(exact_only=True)
+                st.append((0, args, spec, True))  # mutable: wrong arity -> EXECABORT
+        end = "DISCARD" if self.r.random() < 0.2 else "EXEC"
+        st.append((0, [self.kw(end)] + (["x"] if self.r.random() < 0.03 else []), ("exact",), False))
+        if end == "EXEC" or st[-1][1][1:]:
+            # EXEC x / DISCARD x inside MULTI: make sure no MULTI is left open
+            st.append((0, ["DISCARD"], ("exact",), False))
+        return st
+
+    # ---- expiry (no timing dependence)
+    def abs_exp(self, unit):
+        """A far-future absolute time, int(t0) + 3000*j + 1500 s: distinct from every
+        relative expire and every other absolute one by >= 1380 s; EXPIRETIME/PEXPIRETIME
+        replies equal to one of them are compared exactly."""
+        v = int(self.t0) + self.ttl_s() + 1500
+        self.abs_used.add(v)
+        return str(v * 1000 if unit == "ms" else v)
+
+    def exp_value(self, c):
+        x = self.r.random()
+        unit = "ms" if c.startswith("P") else "s"
+        if x < 0.12:
+            extra = ["9223372036854775806"] if self.known else []  # known: EXPIRETIME overflow
+            return self.pick(TTL_BAD + ["-9223372036854775807", "1e3", "+3000000", "03000000"] + extra)
+        if c.endswith("AT"):
+            if x < 0.2:  # in the past: the key is deleted at once
+                v = int(self.t0) - self.r.randint(100, 10 ** 6)
+                return str(v * 1000 if unit == "ms" else v)
+            return self.abs_exp(unit)
+        return self.rel(unit)
+
+    def g_expiry(self):
+        k = self.pick(KEYS + ["zz"])
+        c = self.pick(["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "EXPIREAT", "PEXPIREAT",
+                       "PERSIST", "GETEX", "SETKEEP", "EXPIRETIME", "PEXPIRETIME", "EXPIRETIME",
+                       "PEXPIRETIME", "TTL", "PTTL", "SETABS"])
+        if c in ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"):
+            args = [c, k, self.exp_value(c)]
+            for _ in range(self.r.choice([0, 1, 1, 2, 2, 3])):
+                args.append(self.kw(self.pick(["NX", "XX", "GT", "LT", "NX", "XX", "GT", "LT", "FOO", ""])))
+            return args, ("exact",)
+        if c == "PERSIST":
+            return [c, k] + (["x"] if self.r.random() < 0.05 else []), ("exact",)
+        if c == "GETEX":
+            args = [c, k]
+            opts = []
+            for _ in range(self.r.choice([0, 1, 1, 1, 2])):
+                o = self.pick(["EX", "PX", "EXAT", "PXAT", "PERSIST"])
+                if o == "PERSIST":
+                    opts.append([self.kw(o)])
+                elif o in ("EX", "PX"):
+                    opts.append([self.kw(o), self.exp_value("P" if o == "PX" else "E")])
+                else:
+                    opts.append([self.kw(o), self.exp_value(("P" if o == "PXAT" else "E") + "AT")])
+            if self.r.random() < 0.08:
+                opts.append(self.pick([["EX"], ["PXAT"], ["FOO"], ["EX", "0"], ["PX", "-1"]]))
+            for o in opts:
+                args += o
+            return args, ("exact",)
+        if c == "SETKEEP":
+            args = ["SET", self.pick(FAMILY_KEYS["strings"] + ["b"]), self.val(), self.kw("KEEPTTL")]
+            if self.r.random() < 0.3:
+                args.append(self.kw(self.pick(["NX", "XX", "GET"])))
+            if self.r.random() < 0.1:
+                args += self.pick([["EX", str(self.ttl_s())], ["KEEPTTL"], ["PXAT", self.abs_exp("ms")],
+                                   ["PERSIST"]])
+            return args, ("exact",)
+        if c == "SETABS":
+            o = self.pick(["EXAT", "PXAT"])
+            return ["SET", self.pick(KEYS), self.val(), self.kw(o),
+                    self.abs_exp("ms" if o == "PXAT" else "s")], ("exact",)
+        if c in ("EXPIRETIME", "PEXPIRETIME"):
+            return [c, k], ("exptime", "ms" if c[0] == "P" else "s", self.abs_used)
+        return [c, k], ("ttl",)
+
+    # ---- connection / server commands with deterministic replies
+    def g_conn(self):
+        c = self.pick(["PING", "ECHO", "SELECT", "DBSIZE", "CLIENT", "CLIENT", "CLIENT", "TIME",
+                       "UNKNOWN", "UNKNOWN", "SUBCMD", "ARITY", "ARITY", "ARITY", "CFGGET",
+                       "CFGGET", "CFGSET", "CFGSET"])
+        if c == "PING":
+            return [self.kw("PING")] + [self.val() for _ in range(self.r.choice([0, 1, 1, 2]))], ("exact",)
+        if c == "ECHO":
+            return [self.kw("ECHO")] + [self.val() for _ in range(self.r.choice([0, 1, 1, 1, 2]))], ("exact",)
+        if c == "SELECT":
+            vals = ["0", "0", "1", "-1", "16", "abc", "", "00", "-0", "9223372036854775808", " 0", "0.0",
+                    "2147483647", "-2147483648"]
+            if self.known:  # known mismatch: int64 values outside the int32 range
+                vals += ["2147483648", "-2147483649", "4294967296"]
+            return ["SELECT", self.pick(vals)], ("exact",)
+        if c == "DBSIZE":
+            return ["DBSIZE"], ("exact",)
+        if c == "TIME":
+            return ["TIME"], ("shape",)
+        if c == "CLIENT":
+            x = self.r.random()
+            if x < 0.4:
+                return ["CLIENT", self.kw("SETNAME"), self.pick(CLIENT_NAMES)], ("exact",)
+            if x < 0.75:
+                return ["CLIENT", self.kw("GETNAME")], ("exact",)
+            if x < 0.85:
+                return ["CLIENT", self.kw("ID")], ("shape",)
+            return self.pick([["CLIENT"], ["CLIENT", "SETNAME"], ["CLIENT", "SETNAME", "a", "b"],
+                              ["CLIENT", "GETNAME", "x"], ["CLIENT", "ID", "x"],
+                              ["CLIENT", "NOSUCH"], ["CLIENT", "nosuch", "a"]]), ("exact",)
+        if c == "UNKNOWN":
+            return self.pick(UNKNOWN_CMDS), ("exact",)
+        if c == "SUBCMD":
+            return [self.kw(self.pick(["CONFIG", "CLIENT", "COMMAND"])),
+                    self.pick(["FOO", "nosuch", "", "GET_", LONG2])] + \
+                [self.val() for _ in range(self.r.randint(0, 2))], ("exact",)
+        if c == "ARITY":
+            return self.arity(), ("exact",)
+        if c == "CFGGET":
+            args = ["CONFIG", self.kw("GET")] + [self.pick(CONFIG_PATTERNS)
+                                                 for _ in range(self.r.choice([0, 1, 1, 1, 2, 3]))]
+            return args, ("config",)
+        return self.cfgset()
+
+    def arity(self):
+        if self.r.random() < 0.5:
+            cmd, n = self.pick(FIXED_ARITY)
+            m = self.r.choice([x for x in range(1, n + 3) if x != n])
+        else:
+            cmd, n = self.pick(MIN_ARITY)
+            m = self.r.randint(1, n - 1)
+        return [self.kw(cmd)] + [self.pick(KEYS) for _ in range(m - 1)]
+
+    def cfgset(self):
+        st = Script()
+        params = []
+        args = ["CONFIG", self.kw("SET")]
+        for _ in range(self.r.choice([1, 1, 1, 2])):
+            p = self.pick(list(CONFIG_SET))
+            odd = self.r.random() < 0.1 and (self.known or p not in params)  # known mismatch:
+            args += [self.kw(p) if odd else p, self.pick(CONFIG_SET[p])]  # dup name in odd case
+            params.append(p)
+        if self.r.random() < 0.05:
+            args += self.pick([["nosuch", "1"], ["maxmemory-policy"], [params[0], "no"]])
+        if self.r.random() < 0.05:
+            args = ["CONFIG", "SET", self.pick(["nosuch", "", "maxmemory-policyx"]), "1"]
+        st.append((0, args, ("exact",), False))
+        st.append((0, ["CONFIG", "GET"] + params, ("config",), False))
+        for p in params:  # restore (encoding thresholds must not drift apart)
+            st.append((0, ["CONFIG", "SET", p, self.cfg_orig[p]], ("exact",), False))
+        return st
 
     def bulk(self):
         """Rare big writes that cross the encoding thresholds (intset 512, listpack 128)."""
@@ -315,7 +627,13 @@ class Gen:
         k = self.key("keys")
         c = self.pick(["DEL", "UNLINK", "EXISTS", "TYPE", "EXPIRE", "PEXPIRE", "EXPIRE", "PERSIST",
                        "RENAME", "RENAMENX", "TOUCH", "COPY", "TTL", "PTTL", "KEYS", "SCAN",
-                       "RANDOMKEY", "DBSIZE"])
+                       "RANDOMKEY", "DBSIZE", "DELMANY"])
+        if c == "DELMANY" or ("tx" in self.families and self.r.random() < 0.01):
+            if self.r.random() < 0.2:
+                return [self.kw(self.pick(["FLUSHDB", "FLUSHALL"]))] + \
+                    self.pick([[], [], ["ASYNC"], ["SYNC"], ["async"], ["FOO"], ["SYNC", "ASYNC"]]), ("exact",)
+            return [self.pick(["DEL", "UNLINK", "EXISTS", "TOUCH"])] + \
+                [self.pick(KEYS + ["zz"]) for _ in range(self.r.randint(4, 30))], ("exact",)
         if c in ("DEL", "UNLINK", "EXISTS", "TOUCH"):
             n = self.r.randint(0 if self.r.random() < 0.05 else 1, 3)
             return [c] + [self.pick(KEYS + ["zz"]) for _ in range(n)], ("exact",)
@@ -679,8 +997,12 @@ def resolve(spec, args, oracle, resp3):
     if kind in ("exact", "sorted", "pairs", "scan", "scanpairs", "mapkeys"):
         mode["kind"] = kind
         return mode
-    if kind == "ttl":
-        mode["kind"] = "ttl"
+    if kind in ("ttl", "config", "shape"):
+        mode["kind"] = kind
+        return mode
+    if kind == "exptime":
+        mode["kind"] = "exptime"
+        mode["unit"], mode["abs"] = spec[1], spec[2]
         return mode
     cmd = args[0].upper()
     if kind == "hashenc":
@@ -745,6 +1067,48 @@ def resolve(spec, args, oracle, resp3):
     raise AssertionError(spec)
 
 
+def looks_int(a):
+    t = a.strip()
+    return bool(t) and t.lstrip("+-").isdigit()
+
+
+def looks_float(a):
+    try:
+        float(a)
+        return True
+    except ValueError:
+        return False
+
+
+def ttl_safe(args, t0):
+    """False if args could set a short (timing-dependent) expire: a relative time
+    below 3000 s or an absolute time from just before now to 3000 s ahead. Anything that
+    could be read as a number counts (conservative)."""
+    cmd = args[0].upper()
+    checks = []
+    if cmd in ("SETEX", "EXPIRE", "GETEX", "SET", "PSETEX", "PEXPIRE", "EXPIREAT", "PEXPIREAT"):
+        if cmd in ("SETEX", "EXPIRE", "PSETEX", "PEXPIRE", "EXPIREAT", "PEXPIREAT") and len(args) > 2:
+            checks.append((args[2], {"SETEX": "EX", "EXPIRE": "EX", "PSETEX": "PX", "PEXPIRE": "PX",
+                                     "EXPIREAT": "EXAT", "PEXPIREAT": "PXAT"}[cmd]))
+        for i in range(1, len(args) - 1):
+            if args[i].upper() in ("EX", "PX", "EXAT", "PXAT"):
+                checks.append((args[i + 1], args[i].upper()))
+    for v, unit in checks:
+        try:
+            n = float(v.strip())
+        except ValueError:
+            continue
+        if unit in ("PX", "PXAT"):
+            n /= 1000.0
+        if unit in ("EXAT", "PXAT"):
+            n -= t0
+            if n >= -200 and n < 3000:
+                return False
+        elif 0 < n < 3000:
+            return False
+    return True
+
+
 def classify_ttl(raw):
     if isinstance(raw, bytes) and raw.startswith(b":"):
         v = int(raw[1:-2])
@@ -756,9 +1120,37 @@ def is_error(raw):
     return isinstance(raw, bytes) and raw[:1] in (b"-", b"!")
 
 
+def config_pairs(raw):
+    """CONFIG GET reply -> sorted (name, value) pairs without the setup-dependent names."""
+    t = D.parse(raw)[0]
+    if t[0] != "agg":
+        return raw
+    v = t[2]
+    pairs = sorted((D.encode(x), D.encode(y)) for x, y in zip(v[0::2], v[1::2])
+                   if not (x[0] == "bulk" and x[2] in CONFIG_DIFFER))
+    return t[1], len(v) % 2, pairs
+
+
 def compare(mode, a, b):
     if mode["kind"] == "ttl":
         return None if classify_ttl(a) == classify_ttl(b) else "TTL class differs"
+    if mode["kind"] == "exptime":
+        # exact when the reference's time is one of the absolute times the fuzzer sent
+        exact = False
+        if isinstance(a, bytes) and a.startswith(b":"):
+            v = int(a[1:-2])
+            exact = v < 0 or (v in mode["abs"] if mode["unit"] == "s"
+                              else v % 1000 == 0 and v // 1000 in mode["abs"])
+        if exact or is_error(a):
+            return None if a == b else "bytes differ"
+        return None if classify_ttl(a) == classify_ttl(b) else "EXPIRETIME class differs"
+    if mode["kind"] == "config":
+        if isinstance(a, str) or isinstance(b, str) or is_error(a) or is_error(b):
+            return None if a == b else "bytes differ"
+        try:
+            return None if config_pairs(a) == config_pairs(b) else "differ as sorted pairs"
+        except (ValueError, IndexError) as e:
+            return "unparsable reply (%s)" % e
     if mode["kind"] == "errclass":
         if isinstance(a, str) or isinstance(b, str):
             return None if a == b else "connection state differs"
@@ -845,7 +1237,11 @@ class Fuzzer:
         self.oracle = Oracle(self.ports[0])
         self.gen = Gen(self.rng, self.oracle, time.time())
         self.gen.bulk_ok = not opts.no_bulk
+        self.gen.families = list(opts.families)
+        self.gen.known = opts.known_mismatches
+        self.gen.cfg_orig = self.config_originals()
         self.session = None
+        self.session2 = None  # second connection pair (RESP2), for WATCH invalidation
         self.history = deque(maxlen=HISTORY)  # (index, args, ref reply)
         self.segment = []  # (args, spec) since the last FLUSHALL, for --minimize
         self.last_ref = None
@@ -856,12 +1252,30 @@ class Fuzzer:
         self.idx = 0
 
     # -- plumbing
+    def config_originals(self):
+        out = {}
+        for p in CONFIG_SET:
+            t = self.oracle.query("CONFIG", "GET", p)
+            out[p] = t[2][1][2].decode("latin-1")
+        return out
+
+    def restore_config(self):
+        for p, v in self.gen.cfg_orig.items():
+            self.session.roundtrip(["CONFIG", "SET", p, v])
+
+    def second(self):
+        if self.session2 is None:
+            self.session2 = Session(self.ports, False)
+        return self.session2
+
     def new_session(self):
         if self.session:
             self.session.close()
         resp3 = self.rng.random() < self.opts.resp3_share
         self.session = Session(self.ports, resp3)
         if self.rng.random() < 0.5 or len(self.segment) > 1500 or self.force_flush:
+            if self.force_flush and "conn" in self.opts.families:
+                self.restore_config()
             self.force_flush = False
             self.flush()
         if resp3:
@@ -876,20 +1290,22 @@ class Fuzzer:
             raise SystemExit("FLUSHALL failed: %r" % (got,))
         self.segment = []
 
-    def step(self, args, spec, probe=False):
-        """Send one command to both servers and compare. Returns (ok, ref, sut)."""
+    def step(self, args, spec, probe=False, conn=0):
+        """Send one command to both servers and compare. Returns (ok, ref, sut).
+        conn 1: the second connection pair (RESP2)."""
         self.idx += 1
+        sess = self.session if conn == 0 else self.second()
         try:
-            mode = resolve(spec, args, self.oracle, self.session.resp3)
+            mode = resolve(spec, args, self.oracle, sess.resp3)
         except RuntimeError:
             self.check_alive()
             raise
-        a, b = self.session.roundtrip(args)
+        a, b = sess.roundtrip(args)
         self.sent += 1
         if isinstance(a, str) or isinstance(b, str):
             self.check_alive(wait=[i for i, x in enumerate((a, b)) if isinstance(x, str)])
-        if args[0].upper() != "HELLO":  # replays send HELLO 3 themselves
-            self.segment.append((args, spec))
+        if args[0].upper() != "HELLO" or conn:  # replays send HELLO 3 themselves
+            self.segment.append((args, spec) if conn == 0 else (args, spec, conn))
         self.last_ref = a
         self.history.append((self.idx, args, a, b, probe))
         if not probe:
@@ -903,8 +1319,11 @@ class Fuzzer:
             return False
         if isinstance(a, str) or isinstance(b, str):
             # both closed or timed out identically: reconnect
-            self.session.close()
-            self.session = Session(self.ports, False)
+            sess.close()
+            if conn == 0:
+                self.session = Session(self.ports, False)
+            else:
+                self.session2 = None
         return True
 
     def check_alive(self, wait=()):
@@ -950,6 +1369,9 @@ class Fuzzer:
         if self.session:
             self.session.close()
             self.session = None
+        if self.session2:
+            self.session2.close()
+            self.session2 = None
         self.oracle.c.close()
         self.servers = self.restart_servers()
         self.ports = tuple(s.port for s in self.servers)
@@ -979,8 +1401,8 @@ class Fuzzer:
             if mini is None:
                 lines.append("    (did not reproduce on replay)")
             else:
-                for ar, _ in mini:
-                    lines.append("    " + fmt_cmd(ar))
+                for item in mini:
+                    lines.append("    " + ("[conn 2] " if len(item) > 2 else "") + fmt_cmd(item[0]))
                 got = self.replay(mini, self.session.resp3, want=None)
                 if got:
                     lines.append("    -> reference: %s" % short(got[0], 500))
@@ -997,7 +1419,11 @@ class Fuzzer:
         """Replay seq after FLUSHALL on fresh connections. Return (ref, sut) of the last
         command if it mismatches (with signature want, if given), else None."""
         s = Session(self.ports, resp3)
+        s2 = Session(self.ports, False)
         try:
+            if "conn" in self.opts.families:
+                for p, v in self.gen.cfg_orig.items():
+                    s.roundtrip(["CONFIG", "SET", p, v])
             got = s.roundtrip(["FLUSHALL"])
             if got != [b"+OK\r\n", b"+OK\r\n"]:
                 return None
@@ -1005,12 +1431,14 @@ class Fuzzer:
                 s.roundtrip(["HELLO", "3"])
             a = b = None
             mode = None
-            for args, spec in seq:
+            for item in seq:
+                args, spec = item[0], item[1]
+                conn = item[2] if len(item) > 2 else 0
                 try:
-                    mode = resolve(spec, args, self.oracle, resp3)
+                    mode = resolve(spec, args, self.oracle, resp3 if conn == 0 else False)
                 except Unsafe:
                     return None
-                a, b = s.roundtrip(args)
+                a, b = (s if conn == 0 else s2).roundtrip(args)
             if mode is None or isinstance(a, str) or isinstance(b, str) or not compare(mode, a, b):
                 return None
             if want is not None and (seq[-1][0][0].upper(), shape_sig(a), shape_sig(b)) != want:
@@ -1018,6 +1446,7 @@ class Fuzzer:
             return a, b
         finally:
             s.close()
+            s2.close()
 
     def minimize(self, seq, sig, resp3):
         deadline = time.monotonic() + self.opts.minimize_time
@@ -1073,16 +1502,57 @@ class Fuzzer:
 
     def mutate(self, args):
         """Wrong arity / extra argument / odd command casing, now and then."""
-        if args[0] in RANDOM_CMDS:
-            return args
+        if args[0] in RANDOM_CMDS or args[0].upper() in ("COMMAND", "TIME", "CLIENT"):
+            return args  # truncation could make COMMAND / TIME / CLIENT ID (not exact-comparable)
         x = self.rng.random()
         if x < 0.02 and len(args) > 1:
             args = args[:self.rng.randint(1, len(args) - 1)]
         elif x < 0.04:
             args = args + [self.rng.choice(EXTRA)]
+        elif x < 0.04 + self.opts.shape_share and len(args) > 2 and len(args) < 40:
+            m = self.shape_mutate(args)
+            if ttl_safe(m, self.gen.t0):
+                args = m
         if self.rng.random() < 0.15:
             args = ["".join(c.upper() if self.rng.random() < 0.5 else c.lower() for c in args[0])] + args[1:]
         return args
+
+    def shape_mutate(self, args):
+        """Argument-shape mutation after the key: an argument repeated, two swapped, one
+        dropped (missing option value), or a number made non-numeric."""
+        args = list(args)
+        r = self.rng
+        i = r.randrange(2, len(args))
+        c = r.randrange(4)
+        if c == 0:
+            args.insert(i, args[i])
+        elif c == 1 and len(args) > 3:
+            j = r.randrange(2, len(args))
+            args[i], args[j] = args[j], args[i]
+        elif c == 2:
+            del args[i]
+        else:
+            nums = [j for j in range(2, len(args)) if looks_int(args[j]) or looks_float(args[j])]
+            if nums:
+                args[r.choice(nums)] = r.choice(["abc", "1.5", "", " 1", "1e", "0x1", "9223372036854775808",
+                                                 "-", "+", "1abc"])
+        return args
+
+    def run_script(self, st):
+        """Run a Script; returns False on a mismatch."""
+        exists = []
+        for conn, args, spec, mutable in st:
+            if mutable:
+                args = self.mutate(args)
+            if args and args[0].upper() == "SET" and len(args) > 1 and \
+                    any(a.upper() in ("EXAT", "PXAT") for a in args[3:]):
+                exists.append(args[1])
+            if not self.step(args, spec, conn=conn):
+                return False
+        for k in exists:  # see the SET ... EXAT note in run()
+            if not self.step(["EXISTS", k], ("exact",), probe=True):
+                return False
+        return True
 
     def run(self):
         deadline = time.monotonic() + self.opts.time_limit
@@ -1099,8 +1569,12 @@ class Fuzzer:
                         self.new_session()
                         session_left = self.rng.randint(200, 2000)
                     args, spec = self.gen.gen()
-                    args = self.mutate(args)
-                    ok = self.step(args, spec)
+                    if isinstance(args, Script):
+                        ok = self.run_script(args)
+                        args = ["SCRIPT"]
+                    else:
+                        args = self.mutate(args)
+                        ok = self.step(args, spec)
                     if ok and args[0].upper() == "SET" and len(args) > 1 and \
                             any(a.upper() in ("EXAT", "PXAT") for a in args[3:]):
                         # Redis 7.0 stores SET ... EXAT/PXAT <past> and drops it lazily, so
@@ -1156,7 +1630,8 @@ def main():
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
         usage="%(prog)s [--seed N] [--commands N] [--time-limit SEC] [--keep-going] "
-              "[--minimize|--no-minimize] [--resp3-share F] [--no-bulk] [--stats] [--sut {ringcache,redis}]")
+              "[--minimize|--no-minimize] [--resp3-share F] [--no-bulk] [--stats] [--sut {ringcache,redis}] "
+              "[--families LIST] [--shape-share F]")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--commands", type=int, default=20000)
     ap.add_argument("--time-limit", type=float, default=120.0)
@@ -1169,7 +1644,19 @@ def main():
     ap.add_argument("--no-bulk", action="store_true",
                     help="never send the rare big writes that cross the encoding thresholds")
     ap.add_argument("--sut", choices=["ringcache", "redis"], default="ringcache")
+    ap.add_argument("--families", default=",".join(ALL_FAMILIES),
+                    help="comma-separated families to generate (default all: %s)" % ",".join(ALL_FAMILIES))
+    ap.add_argument("--shape-share", type=float, default=0.04,
+                    help="share of commands given an argument-shape mutation (default 0.04)")
+    ap.add_argument("--known-mismatches", action="store_true",
+                    help="also generate inputs of the known, reported ringcache mismatches "
+                         "(see KNOWN MISMATCHES in the docstring)")
     opts = ap.parse_args()
+    fams = [f.strip() for f in opts.families.split(",") if f.strip()]
+    bad = [f for f in fams if f not in ALL_FAMILIES]
+    if bad or not fams:
+        ap.error("unknown families %s (known: %s)" % (bad, ",".join(ALL_FAMILIES)))
+    opts.families = fams
     if opts.seed is None:
         opts.seed = random.SystemRandom().randrange(2 ** 32)
     if opts.minimize is None:
