@@ -1,5 +1,5 @@
-//! HELLO and AUTH argument handling shared by the node and the proxy, so both greet
-//! clients with identical replies and error texts.
+//! HELLO, AUTH and SELECT argument handling shared by the node and the proxy, so both
+//! greet clients with identical replies and error texts.
 
 use super::args::{eq_ignore_case, parse_i64};
 use crate::protocol::{errors, Reply};
@@ -88,5 +88,19 @@ pub fn check_password(
         None => Ok(()),
         Some(p) if p == pass => Ok(()),
         Some(_) => Err(errors::WRONGPASS),
+    }
+}
+
+/// SELECT index: `Ok` for database 0, the only one there is, else Redis's error. Redis
+/// reads the index as a C int first, so an index outside that range gets its range
+/// error rather than the database one.
+pub fn check_select(index: &[u8]) -> Result<(), &'static str> {
+    match parse_i64(index) {
+        None => Err(errors::NOT_INTEGER),
+        Some(0) => Ok(()),
+        Some(n) if i32::try_from(n).is_err() => {
+            Err("ERR value is out of range, value must between -2147483648 and 2147483647")
+        }
+        Some(_) => Err(errors::DB_OUT_OF_RANGE),
     }
 }

@@ -3,9 +3,9 @@
 
 use super::router::{self, Route};
 use super::session::Session;
-use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::command::args::eq_ignore_case;
 use crate::command::hello::{
-    check_password, parse_hello, write_hello_reply, HELLO_NOAUTH, REDIS_VERSION,
+    check_password, check_select, parse_hello, write_hello_reply, HELLO_NOAUTH, REDIS_VERSION,
 };
 use crate::command::{self, introspect, table};
 use crate::protocol::{errors, frame, Reply};
@@ -39,10 +39,9 @@ pub async fn handle(s: &mut Session, name: &str, args: &[Bytes], out: &mut Reply
                 Err(e) => out.error(e),
             }
         }
-        "select" => match parse_i64(&args[1]) {
-            None => out.error(errors::NOT_INTEGER),
-            Some(0) => out.ok(),
-            Some(_) => out.error(errors::DB_OUT_OF_RANGE),
+        "select" => match check_select(&args[1]) {
+            Ok(()) => out.ok(),
+            Err(e) => out.error(e),
         },
         "client" => client(s, args, out),
         "command" => command_cmd(args, out),

@@ -1,7 +1,8 @@
 //! Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT.
 
-use crate::command::args::parse_i64;
-use crate::command::hello::{check_password, parse_hello, write_hello_reply, HELLO_NOAUTH};
+use crate::command::hello::{
+    check_password, check_select, parse_hello, write_hello_reply, HELLO_NOAUTH,
+};
 use crate::node::dispatch::{keyless, CommandDef, Ctx};
 use crate::protocol::errors;
 use bytes::Bytes;
@@ -85,9 +86,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    match parse_i64(&args[1]) {
-        None => ctx.out.error(errors::NOT_INTEGER),
-        Some(0) => ctx.out.ok(),
-        Some(_) => ctx.out.error(errors::DB_OUT_OF_RANGE),
+    match check_select(&args[1]) {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => ctx.out.error(e),
     }
 }

@@ -247,7 +247,11 @@ fn set(ctx: &mut Ctx<'_>, pairs: &[Bytes]) {
             _ => None,
         };
         if let Some(why) = refusal {
-            return ctx.out.error(set_error(p.name, why));
+            // Redis names the argument as sent here (`'DAEMONIZE'`), but the
+            // parameter's own name when a value is refused (below).
+            return ctx
+                .out
+                .error(set_error(&String::from_utf8_lossy(&pair[0]), why));
         }
         chosen.push(p);
     }
