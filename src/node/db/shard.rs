@@ -240,10 +240,17 @@ impl Shard {
         }
     }
 
-    /// Bump every watched key (FLUSHALL).
-    pub(super) fn touch_all(&mut self) {
-        for slot in self.watched.values_mut() {
-            slot.version += 1;
+    /// Bump every watched key that exists, before a FLUSHALL/FLUSHDB empties the
+    /// shard. Like Redis (`touchAllWatchedKeysInDb`), a watched key that was not there
+    /// is not changed by emptying the database, and its EXEC goes through.
+    pub(super) fn touch_all_present(&mut self) {
+        if self.watched.is_empty() {
+            return;
+        }
+        for (k, slot) in self.watched.iter_mut() {
+            if self.map.contains_key(&k[..]) {
+                slot.version += 1;
+            }
         }
     }
 }

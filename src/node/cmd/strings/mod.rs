@@ -172,8 +172,10 @@ fn set_generic(ctx: &mut Ctx<'_>, cmd: &str, key: &[u8], val: &[u8], o: &Opts<'_
             ctx.ks.set(key, value, 0);
         }
     } else if when != 0 && when <= ctx.ks.now() {
-        // EXAT/PXAT in the past: the write happens and expires at once.
+        // EXAT/PXAT in the past: the write happens and expires at once; WATCHers
+        // see a change even if the key was not there before (as in Redis).
         ctx.ks.remove(key);
+        ctx.ks.signal_modified(key);
     } else {
         ctx.ks.set(key, value, when);
     }
