@@ -127,7 +127,10 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ms: bool, absolute: bool) {
     }
     let at = e.expire_at as i64;
     let t = if absolute { at } else { (at - now).max(0) };
-    ctx.out.int(if ms { t } else { (t + 500) / 1000 });
+    // Widened: `t + 500` overflows i64 for expiry times within 500 ms of i64::MAX,
+    // where redis-server 7.0 replies the exact rounded quotient (9223372036854776).
+    let secs = ((t as i128 + 500) / 1000) as i64;
+    ctx.out.int(if ms { t } else { secs });
 }
 
 pub(super) fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) {
