@@ -12,6 +12,7 @@ Usage:
     python3 integration/fuzz_differential.py [--seed N] [--commands N] [--time-limit SEC]
                                              [--keep-going] [--minimize | --no-minimize]
                                              [--resp3-share F] [--no-bulk] [--stats] [--sut redis]
+                                             [--families LIST] [--shape-share F]
 
     --seed N          RNG seed (default: random; always printed at start)
     --commands N      number of generated commands (default 20000; probes not counted)
@@ -26,10 +27,6 @@ Usage:
                       zset members, 100+ list items) that cross the encoding thresholds
     --stats           print, per command, how often the reference answered OK / which error
     --sut redis       run a second redis-server as the SUT (harness self-check: must be clean)
-
-Environment: RINGCACHE_BIN (default target/release/ringcache), RINGCACHE_CMD, REDIS_SERVER as in
-differential.py, whose RESP reader, server start/stop and compare helpers are reused.
-
     --families LIST   comma-separated families to generate (default all): strings, keys,
                       hashes, lists, sets, zsets (data types), tx (MULTI/EXEC/DISCARD/WATCH/
                       UNWATCH scripts, incl. a second connection pair that writes watched keys),
@@ -39,21 +36,17 @@ differential.py, whose RESP reader, server start/stop and compare helpers are re
     --shape-share F   share of commands given an argument-shape mutation after the key (an
                       argument repeated, two swapped, one dropped, a number made non-numeric);
                       default 0.04. Mutations that could create a short TTL are dropped.
-    --known-mismatches  also generate the inputs of the known ringcache mismatches below
+
+Environment: RINGCACHE_BIN (default target/release/ringcache), RINGCACHE_CMD, REDIS_SERVER as in
+differential.py, whose RESP reader, server start/stop and compare helpers are reused.
 
 Exit status: 0 clean, 1 mismatch(es), 2 setup problem.
 
-Known mismatches (reported; not generated unless --known-mismatches):
-  * SELECT <int64 outside the int32 range>: Redis "-ERR value is out of range, value must
-    between -2147483648 and 2147483647", ringcache "-ERR DB index is out of range".
-  * WATCH k (k missing), then FLUSHALL/FLUSHDB (any connection), MULTI, ..., EXEC: Redis runs
-    the transaction (it only invalidates watched keys that exist), ringcache returns nil.
-  * WATCH k (k missing), another connection SET k v EXAT/PXAT <past>, EXEC: Redis returns nil
-    (the SET touched k), ringcache runs the transaction.
-  * PEXPIREAT k 9223372036854775806 (or GETEX k PXAT ...), EXPIRETIME k: Redis
-    :9223372036854776, ringcache :-9223372036854775.
-  * CONFIG SET p v P v with P = p in other casing: Redis names P (as typed) in the
-    "duplicate parameter" error, ringcache the lowercase name.
+Found with it and fixed (each now a case in integration/cases too): hashes kept insertion
+order only to 128 fields instead of 512; SELECT of an index outside the C int range; FLUSHALL /
+FLUSHDB dirtying watched keys that did not exist; SET ... EXAT <past> not dirtying a watched
+missing key; EXPIRETIME wrapping within 500 ms of INT64_MAX; CONFIG SET naming a refused
+parameter in lowercase instead of as sent.
 
 Normalisation (conservative: a false alarm costs more than a skipped comparison):
   * SMEMBERS / SSCAN: exact if the reference says OBJECT ENCODING intset, else sorted.
@@ -222,7 +215,6 @@ class Gen:
         self.bulk_ok = True
         self.families = list(ALL_FAMILIES)
         self.cfg_orig = {}  # CONFIG SET parameter -> value at start (reference)
-        self.known = False  # also generate the known (reported) mismatches
 
     # ---- small helpers
     def pick(self, seq):
@@ -316,28 +308,11 @@ class Gen:
             if isinstance(res, Script):
                 continue
             args, spec = res
-            if not self.known and self.past_set(args):
-                continue  # known mismatch (WATCH + SET ... EXAT <past>)
             if not exact_only or (spec == ("exact",) and args[0].upper() not in RANDOM_CMDS
                                   and args[0].upper() not in ("FLUSHALL", "FLUSHDB")):
                 return args, spec
         return ["GET", self.pick(KEYS)], ("exact",)
 
-    def past_set(self, args):
-        if args[0].upper() != "SET":
-            return False
-        for i in range(3, len(args) - 1):
-            u = args[i].upper()
-            if u in ("EXAT", "PXAT"):
-                try:
-                    v = int(args[i + 1])
-                except ValueError:
-                    continue
-                if (v / 1000.0 if u == "PXAT" else v) < self.t0 + 3000:
-                    return True
-        return False
-
-    # ---- transactions
     def g_tx(self):
         """MULTI / EXEC / DISCARD / WATCH / UNWATCH scripts. Steps: (conn, args, spec,
         mutable); conn 1 is a second connection pair (RESP2)."""
@@ -356,9 +331,7 @@ class Gen:
                 st.append((0, ["WATCH"], ("exact",), False))
             x = self.r.random()
             if x < 0.35:  # a write (or no-op write) from a second connection
-                if self.r.random() < 0.05 and (self.known or all(
-                        self.oq("EXISTS", k)[2] == b"1" for k in watched)):
-                    # (known mismatch: FLUSHALL with a watched key that does not exist)
+                if self.r.random() < 0.05:
                     st.append((1, [self.pick(["FLUSHALL", "FLUSHDB"])], ("exact",), False))
                 for _ in range(self.r.randint(1, 2)):
                     args, spec = self.data_cmd(exact_only=True)
@@ -407,8 +380,10 @@ class Gen:
         x = self.r.random()
         unit = "ms" if c.startswith("P") else "s"
         if x < 0.12:
-            extra = ["9223372036854775806"] if self.known else []  # known: EXPIRETIME overflow
-            return self.pick(TTL_BAD + ["-9223372036854775807", "1e3", "+3000000", "03000000"] + extra)
+            vals = TTL_BAD + ["-9223372036854775807", "1e3", "+3000000", "03000000"]
+            # Within 500 ms of INT64_MAX: EXPIRETIME's rounding must not wrap.
+            vals = vals + ["9223372036854775806", "9223372036854775308"]
+            return self.pick(vals)
         if c.endswith("AT"):
             if x < 0.2:  # in the past: the key is deleted at once
                 v = int(self.t0) - self.r.randint(100, 10 ** 6)
@@ -471,9 +446,7 @@ class Gen:
             return [self.kw("ECHO")] + [self.val() for _ in range(self.r.choice([0, 1, 1, 1, 2]))], ("exact",)
         if c == "SELECT":
             vals = ["0", "0", "1", "-1", "16", "abc", "", "00", "-0", "9223372036854775808", " 0", "0.0",
-                    "2147483647", "-2147483648"]
-            if self.known:  # known mismatch: int64 values outside the int32 range
-                vals += ["2147483648", "-2147483649", "4294967296"]
+                    "2147483647", "-2147483648", "2147483648", "-2147483649", "4294967296"]
             return ["SELECT", self.pick(vals)], ("exact",)
         if c == "DBSIZE":
             return ["DBSIZE"], ("exact",)
@@ -519,8 +492,8 @@ class Gen:
         args = ["CONFIG", self.kw("SET")]
         for _ in range(self.r.choice([1, 1, 1, 2])):
             p = self.pick(list(CONFIG_SET))
-            odd = self.r.random() < 0.1 and (self.known or p not in params)  # known mismatch:
-            args += [self.kw(p) if odd else p, self.pick(CONFIG_SET[p])]  # dup name in odd case
+            odd = self.r.random() < 0.1  # odd casing, also of a repeated name
+            args += [self.kw(p) if odd else p, self.pick(CONFIG_SET[p])]
             params.append(p)
         if self.r.random() < 0.05:
             args += self.pick([["nosuch", "1"], ["maxmemory-policy"], [params[0], "no"]])
@@ -1238,7 +1211,6 @@ class Fuzzer:
         self.gen = Gen(self.rng, self.oracle, time.time())
         self.gen.bulk_ok = not opts.no_bulk
         self.gen.families = list(opts.families)
-        self.gen.known = opts.known_mismatches
         self.gen.cfg_orig = self.config_originals()
         self.session = None
         self.session2 = None  # second connection pair (RESP2), for WATCH invalidation
@@ -1648,9 +1620,6 @@ def main():
                     help="comma-separated families to generate (default all: %s)" % ",".join(ALL_FAMILIES))
     ap.add_argument("--shape-share", type=float, default=0.04,
                     help="share of commands given an argument-shape mutation (default 0.04)")
-    ap.add_argument("--known-mismatches", action="store_true",
-                    help="also generate inputs of the known, reported ringcache mismatches "
-                         "(see KNOWN MISMATCHES in the docstring)")
     opts = ap.parse_args()
     fams = [f.strip() for f in opts.families.split(",") if f.strip()]
     bad = [f for f in fams if f not in ALL_FAMILIES]
