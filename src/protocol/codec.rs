@@ -195,10 +195,12 @@ impl RequestDecoder {
                 return Ok(Check::Incomplete);
             }
             if buf[pos] != b'$' {
-                return Err(ProtocolError::new(format!(
-                    "expected '$', got '{}'",
-                    buf[pos] as char
-                )));
+                // Redis blanks CR and LF in error texts (addReplyErrorFormat).
+                let got = match buf[pos] {
+                    b'\r' | b'\n' => ' ',
+                    other => other as char,
+                };
+                return Err(ProtocolError::new(format!("expected '$', got '{got}'")));
             }
             let Some(eol) = find_crlf(buf, pos) else {
                 if buf.len() - pos > INLINE_MAX {
@@ -334,6 +336,7 @@ mod tests {
             (b"*1\r\n$-1\r\n", "ERR Protocol error: invalid bulk length"),
             (b"*1\r\n:1\r\n", "ERR Protocol error: expected '$', got ':'"),
             (b"*1\r\n*1\r\n", "ERR Protocol error: expected '$', got '*'"),
+            (b"*4\r\n\r\n", "ERR Protocol error: expected '$', got ' '"),
         ];
         for (input, want) in cases {
             assert_eq!(decode_all(input).1.as_deref(), Some(*want), "{:?}", input);

@@ -18,7 +18,10 @@ pub enum Line {
 
 /// Take one line off `buf` and split it into arguments.
 pub fn split_line(buf: &mut BytesMut) -> Result<Line, ProtocolError> {
-    let Some(nl) = memchr::memchr(b'\n', buf) else {
+    // Redis finds the line with strchr, which stops at a NUL byte: a NUL before the
+    // newline means no line yet (and, past 64 KB, a too-big request).
+    let nl = memchr::memchr2(b'\n', 0, buf).filter(|&i| buf[i] == b'\n');
+    let Some(nl) = nl else {
         if buf.len() > INLINE_MAX {
             return Err(ProtocolError(
                 "ERR Protocol error: too big inline request".into(),
@@ -39,40 +42,45 @@ pub fn split_line(buf: &mut BytesMut) -> Result<Line, ProtocolError> {
     Ok(Line::Args(args))
 }
 
-/// `sdssplitargs`: `None` on unbalanced quotes.
-pub fn split_args(mut s: &[u8]) -> Option<Request> {
+/// C's `isspace`: unlike `u8::is_ascii_whitespace` it includes the vertical tab.
+fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// `sdssplitargs`, byte for byte: `None` on unbalanced quotes.
+///
+/// Blanks between arguments are C `isspace`; an unquoted argument ends at a space,
+/// tab, CR or LF only, and a quote inside it opens a quoted part of the same argument
+/// (`a"b c"` is one argument, `ab c`); a closing quote must be followed by `isspace` or
+/// the end of the line.
+pub fn split_args(s: &[u8]) -> Option<Request> {
     let mut out = Request::new();
+    let mut i = 0;
     loop {
-        while let Some((c, rest)) = s.split_first() {
-            if c.is_ascii_whitespace() {
-                s = rest;
-            } else {
-                break;
-            }
+        while i < s.len() && is_c_space(s[i]) {
+            i += 1;
         }
-        if s.is_empty() {
+        if i >= s.len() {
             return Some(out);
         }
         let mut cur = Vec::new();
-        let mut i = 0;
-        match s[0] {
-            b'"' => {
-                i = 1;
-                loop {
-                    if i >= s.len() {
-                        return None;
-                    }
-                    let c = s[i];
-                    if c == b'\\'
-                        && i + 3 < s.len()
-                        && s[i + 1] == b'x'
-                        && is_hex(s[i + 2])
-                        && is_hex(s[i + 3])
+        let (mut in_double, mut in_single) = (false, false);
+        loop {
+            let c = s.get(i).copied();
+            if in_double {
+                match c {
+                    None => return None,
+                    Some(b'\\')
+                        if s.get(i + 1) == Some(&b'x')
+                            && s.get(i + 2).is_some_and(|&h| is_hex(h))
+                            && s.get(i + 3).is_some_and(|&h| is_hex(h)) =>
                     {
                         cur.push(hex(s[i + 2]) * 16 + hex(s[i + 3]));
-                        i += 4;
-                    } else if c == b'\\' && i + 1 < s.len() {
-                        cur.push(match s[i + 1] {
+                        i += 3;
+                    }
+                    Some(b'\\') if i + 1 < s.len() => {
+                        i += 1;
+                        cur.push(match s[i] {
                             b'n' => b'\n',
                             b'r' => b'\r',
                             b't' => b'\t',
@@ -80,50 +88,43 @@ pub fn split_args(mut s: &[u8]) -> Option<Request> {
                             b'a' => 7,
                             other => other,
                         });
-                        i += 2;
-                    } else if c == b'"' {
-                        if i + 1 < s.len() && !s[i + 1].is_ascii_whitespace() {
+                    }
+                    Some(b'"') => {
+                        if s.get(i + 1).is_some_and(|&n| !is_c_space(n)) {
                             return None;
                         }
                         i += 1;
                         break;
-                    } else {
-                        cur.push(c);
-                        i += 1;
                     }
+                    Some(other) => cur.push(other),
                 }
-            }
-            b'\'' => {
-                i = 1;
-                loop {
-                    if i >= s.len() {
-                        return None;
-                    }
-                    let c = s[i];
-                    if c == b'\\' && i + 1 < s.len() && s[i + 1] == b'\'' {
+            } else if in_single {
+                match c {
+                    None => return None,
+                    Some(b'\\') if s.get(i + 1) == Some(&b'\'') => {
+                        i += 1;
                         cur.push(b'\'');
-                        i += 2;
-                    } else if c == b'\'' {
-                        if i + 1 < s.len() && !s[i + 1].is_ascii_whitespace() {
+                    }
+                    Some(b'\'') => {
+                        if s.get(i + 1).is_some_and(|&n| !is_c_space(n)) {
                             return None;
                         }
                         i += 1;
                         break;
-                    } else {
-                        cur.push(c);
-                        i += 1;
                     }
+                    Some(other) => cur.push(other),
+                }
+            } else {
+                match c {
+                    None | Some(b' ' | b'\n' | b'\r' | b'\t') => break,
+                    Some(b'"') => in_double = true,
+                    Some(b'\'') => in_single = true,
+                    Some(other) => cur.push(other),
                 }
             }
-            _ => {
-                while i < s.len() && !s[i].is_ascii_whitespace() {
-                    cur.push(s[i]);
-                    i += 1;
-                }
-            }
+            i += 1;
         }
         out.push(Bytes::from(cur));
-        s = &s[i..];
     }
 }
 
@@ -158,5 +159,17 @@ mod tests {
         assert_eq!(split("ping \"a"), None);
         assert_eq!(split("ping \"a\"b"), None);
         assert_eq!(split("   ").unwrap(), Vec::<String>::new());
+    }
+
+    /// Cases where Redis 7.0's `sdssplitargs` differs from a naive splitter (each one
+    /// checked against redis-server by the protocol fuzzer).
+    #[test]
+    fn quotes_inside_words_and_c_isspace() {
+        assert_eq!(split("ECHO a\"b c\"").unwrap(), vec!["ECHO", "ab c"]);
+        assert_eq!(split("C\"\"").unwrap(), vec!["C"]);
+        assert_eq!(split("y\""), None);
+        assert_eq!(split("ECHO 'a'\x0b").unwrap(), vec!["ECHO", "a"]);
+        assert_eq!(split("ECHO \"a\"\x0b").unwrap(), vec!["ECHO", "a"]);
+        assert_eq!(split("\x0bPING\x0b").unwrap(), vec!["PING\x0b"]);
     }
 }
