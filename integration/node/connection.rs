@@ -41,6 +41,27 @@ async fn requirepass_gates_commands() {
     let node = start_node_with(|s| s.requirepass = Some(b"secret".to_vec())).await;
     let mut c = raw(&node).await;
     assert_eq!(c.q("GET a").await, "-NOAUTH Authentication required.\r\n");
+    // redis-server 7.0.15's replies, byte for byte: wrong arity is reported before
+    // NOAUTH, a refused EXEC is an EXECABORT, HELLO checks a name before auth.
+    assert_eq!(
+        c.q("GET").await,
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        c.q("EXEC").await,
+        "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(
+        c.q("HELLO").await,
+        "-NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+         HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
+         the RESP protocol version at the same time\r\n"
+    );
+    assert_eq!(
+        c.cmd(&[b"HELLO", b"3", b"SETNAME", b"a b", b"AUTH", b"default", b"secret"])
+            .await,
+        b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+    );
     assert_eq!(
         c.q("AUTH wrong").await,
         "-WRONGPASS invalid username-password pair or user is disabled.\r\n"

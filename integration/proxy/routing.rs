@@ -222,6 +222,15 @@ async fn requirepass_on_the_proxy_and_toward_backends() {
     let mut p = raw_proxy(&c).await;
     assert_eq!(p.q("GET a").await, "-NOAUTH Authentication required.\r\n");
     assert_eq!(
+        p.q("EXEC").await,
+        "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(
+        p.cmd(&[b"HELLO", b"3", b"SETNAME", b"a b", b"AUTH", b"default", b"pw"])
+            .await,
+        b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+    );
+    assert_eq!(
         p.q("AUTH nope").await,
         "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
     );

@@ -39,6 +39,9 @@ pub fn parse_hello(args: &[Bytes]) -> Result<Hello, Vec<u8>> {
             h.auth = Some((args[j + 1].clone(), args[j + 2].clone()));
             j += 3;
         } else if eq_ignore_case(&args[j], "setname") && more >= 1 {
+            // Checked here, as Redis does while reading the options: a bad name is
+            // refused before authentication is even looked at.
+            validate_client_name(&args[j + 1]).map_err(|e| e.as_bytes().to_vec())?;
             h.setname = Some(args[j + 1].clone());
             j += 2;
         } else {
@@ -51,8 +54,18 @@ pub fn parse_hello(args: &[Bytes]) -> Result<Hello, Vec<u8>> {
     Ok(h)
 }
 
-/// The error HELLO gives a client that is not authenticated.
-pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+/// The error HELLO gives a client that is not authenticated, in redis-server 7.0.15's
+/// words.
+pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+
+/// CLIENT SETNAME's (and HELLO SETNAME's) rule: no spaces, newlines or other special
+/// characters.
+pub fn validate_client_name(name: &[u8]) -> Result<(), &'static str> {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err("ERR Client names cannot contain spaces, newlines or special characters.");
+    }
+    Ok(())
+}
 
 /// Write HELLO's reply map (after `out.resp3` is set to the new protocol).
 pub fn write_hello_reply(out: &mut Reply, client_id: u64) {

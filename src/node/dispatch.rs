@@ -180,24 +180,7 @@ pub fn dispatch<'a>(
 ) -> Dispatched {
     let (id, def) = match check(args) {
         Checked::Run(id, def) => (id, def),
-        Checked::Reject(msg) => {
-            held.release();
-            if args[0].eq_ignore_ascii_case(b"exec") {
-                if server.scripts.is_running() && !session.watched.is_empty() {
-                    return Dispatched::WaitForScript; // unwatching locks shards
-                }
-                // Redis's execCommandAbort: a rejected EXEC ends the transaction.
-                super::cmd::transactions::abort(server, session);
-                let reason = msg.strip_prefix(b"ERR ").unwrap_or(&msg);
-                let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
-                text.extend_from_slice(reason);
-                out.error(text);
-                return Dispatched::Done;
-            }
-            session.flag_multi_error();
-            out.error(msg);
-            return Dispatched::Done;
-        }
+        Checked::Reject(msg) => return reject(server, session, out, args, &msg, held),
     };
     session.tally.count(id);
     let spec = command::spec(id);
@@ -217,9 +200,7 @@ pub fn dispatch<'a>(
         .last_cmd
         .store(shown as u32, std::sync::atomic::Ordering::Relaxed);
     if !session.authed && !spec.has(flags::NO_AUTH) {
-        session.flag_multi_error();
-        out.error(errors::NOAUTH);
-        return Dispatched::Done;
+        return reject(server, session, out, args, errors::NOAUTH.as_bytes(), held);
     }
     if session.in_multi() && !super::cmd::transactions::runs_inside_multi(spec.name) {
         session.queue(args);
@@ -234,6 +215,35 @@ pub fn dispatch<'a>(
         (_, single) => session.affinity.command(single),
     }
     execute(server, session, out, args, (spec, def, single), held)
+}
+
+/// Refuse a command before it runs (Redis's `rejectCommand`): the error, and a MULTI
+/// in progress will fail at EXEC; a refused EXEC itself ends the transaction with
+/// `EXECABORT` (Redis's `execCommandAbort`), whatever the reason — wrong arity or
+/// NOAUTH alike.
+fn reject(
+    server: &Server,
+    session: &mut Session,
+    out: &mut Reply,
+    args: &[Bytes],
+    msg: &[u8],
+    held: &mut HeldShard,
+) -> Dispatched {
+    held.release();
+    if args[0].eq_ignore_ascii_case(b"exec") {
+        if server.scripts.is_running() && !session.watched.is_empty() {
+            return Dispatched::WaitForScript; // unwatching locks shards
+        }
+        super::cmd::transactions::abort(server, session);
+        let reason = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+        let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+        text.extend_from_slice(reason);
+        out.error(text);
+        return Dispatched::Done;
+    }
+    session.flag_multi_error();
+    out.error(msg);
+    Dispatched::Done
 }
 
 /// Run a request that [`dispatch`] deferred with [`Dispatched::WaitForScript`]. It was

@@ -5,7 +5,8 @@ use super::router::{self, Route};
 use super::session::Session;
 use crate::command::args::eq_ignore_case;
 use crate::command::hello::{
-    check_password, check_select, parse_hello, write_hello_reply, HELLO_NOAUTH, REDIS_VERSION,
+    check_password, check_select, parse_hello, validate_client_name, write_hello_reply,
+    HELLO_NOAUTH, REDIS_VERSION,
 };
 use crate::command::{self, introspect, table};
 use crate::protocol::{errors, frame, Reply};
@@ -103,9 +104,8 @@ fn client(s: &mut Session, args: &[Bytes], out: &mut Reply) {
     if eq_ignore_case(sub, "id") {
         out.int(s.id as i64);
     } else if eq_ignore_case(sub, "setname") && args.len() == 3 {
-        if args[2].iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-            return out
-                .error("ERR Client names cannot contain spaces, newlines or special characters.");
+        if let Err(e) = validate_client_name(&args[2]) {
+            return out.error(e);
         }
         s.name = (!args[2].is_empty()).then(|| args[2].clone());
         out.ok();

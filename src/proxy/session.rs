@@ -162,6 +162,11 @@ impl Session {
             return self.error(out, errors::arity(spec.name));
         }
         if !self.authed && !spec.has(flags::NO_AUTH) {
+            if spec.name == "exec" {
+                // A refused EXEC is an EXECABORT whatever the reason (execCommandAbort).
+                self.flush_pending(out).await;
+                return tx::abort_exec(self, errors::NOAUTH.to_string(), out).await;
+            }
             self.tx.flag_error();
             return self.error(out, errors::NOAUTH);
         }

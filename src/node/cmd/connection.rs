@@ -73,9 +73,6 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.error(HELLO_NOAUTH);
     }
     if let Some(name) = h.setname {
-        if let Err(e) = super::server::validate_client_name(&name) {
-            return ctx.out.error(e);
-        }
         ctx.session.info.state.lock().name = (!name.is_empty()).then_some(name);
     }
     if let Some(v) = h.version {

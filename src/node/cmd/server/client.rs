@@ -5,8 +5,8 @@
 //! Not supported (answered with an explicit error, not "unknown subcommand", since
 //! Redis 7.0 knows them): PAUSE, UNPAUSE, REPLY, TRACKING, UNBLOCK.
 
-use super::validate_client_name;
 use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::command::hello::validate_client_name;
 use crate::command::{self, CommandId};
 use crate::node::dispatch::Ctx;
 use crate::node::server::{ClientInfo, NO_COMMAND};

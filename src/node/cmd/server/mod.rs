@@ -29,14 +29,6 @@ pub const COMMANDS: &[CommandDef] = &[
     keyless("reset", reset),
 ];
 
-/// CLIENT SETNAME's rule: no spaces, newlines or other special characters.
-pub fn validate_client_name(name: &[u8]) -> Result<(), &'static str> {
-    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-        return Err("ERR Client names cannot contain spaces, newlines or special characters.");
-    }
-    Ok(())
-}
-
 /// What INFO reports about the dataset, gathered from the shards.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct DatasetCounts {
