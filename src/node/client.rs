@@ -414,7 +414,7 @@ fn run_batch<'a>(
             },
             Ok(None) => return BatchEnd::Drained,
             Err(e) => {
-                out.error(e.0.as_bytes());
+                out.error(&e.0);
                 return BatchEnd::Broken;
             }
         }

@@ -34,13 +34,17 @@ const UNAUTH_BULK_MAX: i64 = 16384;
 
 /// A protocol violation: the client gets `-ERR <text>` and the connection is closed,
 /// as Redis does.
+///
+/// Bytes, not a `String`: Redis echoes the offending byte raw (`got '\xff'`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ProtocolError(pub String);
+#[error("{}", String::from_utf8_lossy(.0))]
+pub struct ProtocolError(pub Vec<u8>);
 
 impl ProtocolError {
-    fn new(s: impl Into<String>) -> Self {
-        ProtocolError(format!("ERR Protocol error: {}", s.into()))
+    fn new(s: impl AsRef<[u8]>) -> Self {
+        let mut text = b"ERR Protocol error: ".to_vec();
+        text.extend_from_slice(s.as_ref());
+        ProtocolError(text)
     }
 }
 
@@ -121,9 +125,7 @@ impl RequestDecoder {
                 Check::Complete => {}
             }
             self.progress = Progress::default();
-            return match decode_range(buf)
-                .map_err(|e| ProtocolError::new(e.details().to_string()))?
-            {
+            return match decode_range(buf).map_err(|e| ProtocolError::new(e.details()))? {
                 Some((RangeFrame::Array(items), amt)) => Ok(Some(split_request(buf, &items, amt))),
                 Some(_) => Err(ProtocolError::new("expected an array")),
                 None => Err(ProtocolError::new("incomplete frame after header check")),
@@ -167,7 +169,7 @@ impl RequestDecoder {
         authed: bool,
     ) -> Result<Check, ProtocolError> {
         if !self.progress.active {
-            let Some(eol) = find_crlf(buf, 0) else {
+            let Some(eol) = header_end(buf, 0) else {
                 if buf.len() > INLINE_MAX {
                     return Err(ProtocolError::new("too big mbulk count string"));
                 }
@@ -194,20 +196,24 @@ impl RequestDecoder {
             if pos >= buf.len() {
                 return Ok(Check::Incomplete);
             }
-            if buf[pos] != b'$' {
-                // Redis blanks CR and LF in error texts (addReplyErrorFormat).
-                let got = match buf[pos] {
-                    b'\r' | b'\n' => ' ',
-                    other => other as char,
-                };
-                return Err(ProtocolError::new(format!("expected '$', got '{got}'")));
-            }
-            let Some(eol) = find_crlf(buf, pos) else {
+            // Redis looks at the type byte only once the whole line is there.
+            let Some(eol) = header_end(buf, pos) else {
                 if buf.len() - pos > INLINE_MAX {
                     return Err(ProtocolError::new("too big bulk count string"));
                 }
                 return Ok(Check::Incomplete);
             };
+            if buf[pos] != b'$' {
+                // Redis blanks CR and LF in error texts (addReplyErrorFormat) and
+                // writes any other byte as it is.
+                let got = match buf[pos] {
+                    b'\r' | b'\n' => b' ',
+                    other => other,
+                };
+                return Err(ProtocolError::new(
+                    [&b"expected '$', got '"[..], &[got], b"'"].concat(),
+                ));
+            }
             let len = parse_i64(&buf[pos + 1..eol]).filter(|&n| n >= 0 && n <= self.max_bulk_len);
             let Some(len) = len else {
                 return Err(ProtocolError::new("invalid bulk length"));
@@ -221,6 +227,8 @@ impl RequestDecoder {
                 buf.reserve(end - buf.len());
                 return Ok(Check::Incomplete);
             }
+            // Redis skips the two bytes after a payload without looking at them.
+            buf[end - 2..end].copy_from_slice(b"\r\n");
             self.progress.pos = end;
             self.progress.left -= 1;
         }
@@ -258,19 +266,18 @@ enum Check {
     Complete,
 }
 
-fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    let mut start = from;
-    while let Some(i) = memchr::memchr(b'\r', &buf[start..]) {
-        let at = start + i;
-        if at + 1 >= buf.len() {
-            return None;
-        }
-        if buf[at + 1] == b'\n' {
-            return Some(at);
-        }
-        start = at + 1;
+/// Where the `*`/`$` header line starting at `from` ends, found the way Redis's
+/// `processMultibulkBuffer` finds it: at the first `\r` (with `strchr`, so a NUL before
+/// it hides it: no line yet), once one more byte has arrived, which Redis skips without
+/// looking at. That byte is made a `\n` here, so `redis-protocol` reads the frame as
+/// Redis did (`*1\r\n$4\r*PING\r\n` is PING).
+fn header_end(buf: &mut BytesMut, from: usize) -> Option<usize> {
+    let at = from + memchr::memchr2(b'\r', 0, &buf[from..])?;
+    if buf[at] != b'\r' || at + 2 > buf.len() {
+        return None;
     }
-    None
+    buf[at + 1] = b'\n';
+    Some(at)
 }
 
 #[cfg(test)]
@@ -285,7 +292,7 @@ mod tests {
             match d.decode(&mut buf, true) {
                 Ok(Some(r)) => out.push(r.iter().map(|b| b.to_vec()).collect()),
                 Ok(None) => return (out, None),
-                Err(e) => return (out, Some(e.0)),
+                Err(e) => return (out, Some(e.to_string())),
             }
         }
     }
@@ -418,7 +425,7 @@ mod tests {
         let mut d = RequestDecoder::new(1 << 29);
         let mut buf = BytesMut::from(&b"*11\r\n"[..]);
         assert_eq!(
-            d.decode(&mut buf, false).unwrap_err().0,
+            d.decode(&mut buf, false).unwrap_err().to_string(),
             "ERR Protocol error: unauthenticated multibulk length"
         );
     }

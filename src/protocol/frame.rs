@@ -18,10 +18,9 @@ pub fn reply_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
     match decode_range(buf) {
         Ok(Some((_, len))) => Ok(Some(len)),
         Ok(None) => Ok(None),
-        Err(e) => Err(ProtocolError(format!(
-            "ERR Protocol error: {}",
-            e.details()
-        ))),
+        Err(e) => Err(ProtocolError(
+            format!("ERR Protocol error: {}", e.details()).into_bytes(),
+        )),
     }
 }
 

@@ -322,7 +322,7 @@ pub async fn call(s: &mut TcpStream, args: &[&[u8]]) -> Result<Bytes, String> {
 /// Read one complete reply from `s`, buffering in `buf` (left-over bytes stay there).
 pub async fn read_reply(s: &mut TcpStream, buf: &mut BytesMut) -> Result<Bytes, String> {
     loop {
-        if let Some(n) = reply_len(buf).map_err(|e| e.0)? {
+        if let Some(n) = reply_len(buf).map_err(|e| e.to_string())? {
             return Ok(buf.split_to(n).freeze());
         }
         if s.read_buf(buf).await.map_err(|e| e.to_string())? == 0 {

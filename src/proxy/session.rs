@@ -84,7 +84,7 @@ pub async fn serve(proxy: Arc<Proxy>, mut stream: TcpStream, shutdown: Cancellat
                 Ok(None) => break,
                 Err(e) => {
                     s.flush_pending(&mut out).await;
-                    out.error(e.0.as_bytes());
+                    out.error(&e.0);
                     broken = true;
                     break;
                 }
