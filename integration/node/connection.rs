@@ -62,6 +62,14 @@ async fn requirepass_gates_commands() {
             .await,
         b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
     );
+    // Options are taken in order: AUTH succeeds, then the bad option fails the command,
+    // and the connection stays authenticated (RESP2 still).
+    let mut e = raw(&node).await;
+    assert_eq!(
+        e.q("HELLO 3 AUTH default secret BOGUS").await,
+        "-ERR Syntax error in HELLO option 'BOGUS'\r\n"
+    );
+    assert_eq!(e.q("GET a").await, "$-1\r\n");
     assert_eq!(
         c.q("AUTH wrong").await,
         "-WRONGPASS invalid username-password pair or user is disabled.\r\n"

@@ -13,14 +13,19 @@ pub const REDIS_VERSION: &str = "7.0.15";
 pub struct Hello {
     /// Requested protocol version (2 or 3), if given.
     pub version: Option<u8>,
-    /// `AUTH user pass`.
-    pub auth: Option<(Bytes, Bytes)>,
     /// `SETNAME name`.
     pub setname: Option<Bytes>,
 }
 
 /// Parse HELLO's arguments (`args[0]` is `HELLO`); `Err` is the reply text.
-pub fn parse_hello(args: &[Bytes]) -> Result<Hello, Vec<u8>> {
+///
+/// Options are taken in order, as Redis 7.0 does: each `AUTH user pass` is checked by
+/// `auth` when it is reached (so `HELLO 3 AUTH default secret BOGUS` authenticates and
+/// then fails on `BOGUS`), a SETNAME's name is checked when it is reached.
+pub fn parse_hello(
+    args: &[Bytes],
+    mut auth: impl FnMut(&[u8], &[u8]) -> Result<(), &'static str>,
+) -> Result<Hello, Vec<u8>> {
     let mut h = Hello::default();
     let mut j = 1;
     if args.len() >= 2 {
@@ -36,7 +41,7 @@ pub fn parse_hello(args: &[Bytes]) -> Result<Hello, Vec<u8>> {
     while j < args.len() {
         let more = args.len() - 1 - j;
         if eq_ignore_case(&args[j], "auth") && more >= 2 {
-            h.auth = Some((args[j + 1].clone(), args[j + 2].clone()));
+            auth(&args[j + 1], &args[j + 2]).map_err(|e| e.as_bytes().to_vec())?;
             j += 3;
         } else if eq_ignore_case(&args[j], "setname") && more >= 1 {
             // Checked here, as Redis does while reading the options: a bad name is

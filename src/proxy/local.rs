@@ -70,16 +70,17 @@ pub async fn handle(s: &mut Session, name: &str, args: &[Bytes], out: &mut Reply
 }
 
 fn hello(s: &mut Session, args: &[Bytes], out: &mut Reply) {
-    let h = match parse_hello(args) {
+    let required = s.proxy.requirepass.clone();
+    let authed = &mut s.authed;
+    let parsed = parse_hello(args, |user, pass| {
+        check_password(required.as_deref(), Some(user), pass)?;
+        *authed = true;
+        Ok(())
+    });
+    let h = match parsed {
         Ok(h) => h,
         Err(e) => return out.error(e),
     };
-    if let Some((user, pass)) = &h.auth {
-        match check_password(s.proxy.requirepass.as_deref(), Some(user), pass) {
-            Ok(()) => s.authed = true,
-            Err(e) => return out.error(e),
-        }
-    }
     if !s.authed {
         return out.error(HELLO_NOAUTH);
     }

@@ -59,16 +59,17 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let h = match parse_hello(args) {
+    let required = ctx.server.settings().requirepass.clone();
+    let authed = &mut ctx.session.authed;
+    let parsed = parse_hello(args, |user, pass| {
+        check_password(required.as_deref(), Some(user), pass)?;
+        *authed = true;
+        Ok(())
+    });
+    let h = match parsed {
         Ok(h) => h,
         Err(e) => return ctx.out.error(e),
     };
-    if let Some((user, pass)) = &h.auth {
-        match authenticate(ctx, Some(user), pass) {
-            Ok(()) => ctx.session.authed = true,
-            Err(e) => return ctx.out.error(e),
-        }
-    }
     if !ctx.session.authed {
         return ctx.out.error(HELLO_NOAUTH);
     }
