@@ -232,6 +232,24 @@ class Gen:
     def idx(self):
         return self.either(IDX_OK, IDX_BAD)
 
+    def rand_pick(self, c, k, kind, with_word=None):
+        """SRANDMEMBER / HRANDFIELD / ZRANDMEMBER k [count [WITHVALUES|WITHSCORES]]."""
+        args = [c, k]
+        cnt = None
+        if self.r.random() < 0.7:
+            cnt = self.pick(RCOUNTS)
+            args.append(cnt)
+            if with_word and self.r.random() < 0.4:
+                args.append(self.kw(with_word))
+        return args, ("rand", kind, k, cnt)
+
+    def one_page_scan(self, c, k, patterns):
+        """SSCAN / HSCAN / ZSCAN k 0 [MATCH p] COUNT 1000: one page covers everything."""
+        args = [c, k, "0"]
+        if self.r.random() < 0.3:
+            args += [self.kw("MATCH"), self.pick(patterns)]
+        return args + [self.kw("COUNT"), "1000"]
+
     def count(self):
         return self.either(COUNTS_OK, COUNTS_BAD)
 
@@ -671,19 +689,9 @@ class Gen:
         if c == "HINCRBYFLOAT":
             return [c, k, f(), self.pick(FLOATS + INTS + ["abc"])], ("exact",)
         if c == "HRANDFIELD":
-            args = [c, k]
-            cnt = None
-            if self.r.random() < 0.7:
-                cnt = self.pick(RCOUNTS)
-                args.append(cnt)
-                if self.r.random() < 0.4:
-                    args.append(self.kw("WITHVALUES"))
-            return args, ("rand", "hash", k, cnt)
+            return self.rand_pick(c, k, "hash", "WITHVALUES")
         if c == "HSCAN":
-            args = [c, k, "0"]
-            if self.r.random() < 0.3:
-                args += [self.kw("MATCH"), self.pick(["f*", "*", "?", "[a-f]*"])]
-            return args + [self.kw("COUNT"), "1000"], ("hashenc", k)
+            return self.one_page_scan(c, k, ["f*", "*", "?", "[a-f]*"]), ("hashenc", k)
         raise AssertionError(c)
 
     def g_lists(self):
@@ -770,12 +778,7 @@ class Gen:
             n = card + self.r.choice([0, 0, 1, 5])
             return [c, k, str(n)], ("spop", k, str(n))
         if c == "SRANDMEMBER":
-            args = [c, k]
-            cnt = None
-            if self.r.random() < 0.7:
-                cnt = self.pick(RCOUNTS)
-                args.append(cnt)
-            return args, ("rand", "set", k, cnt)
+            return self.rand_pick(c, k, "set")
         if c == "SMOVE":
             return [c, k, self.key("sets"), self.smember()], ("exact",)
         if c in ("SINTER", "SUNION", "SDIFF"):
@@ -790,10 +793,7 @@ class Gen:
                 args += [self.kw("LIMIT"), self.pick(["0", "1", "2", "-1", "abc", "9223372036854775807"])]
             return args, ("exact",)
         if c == "SSCAN":
-            args = [c, k, "0"]
-            if self.r.random() < 0.3:
-                args += [self.kw("MATCH"), self.pick(["1*", "*", "?", "[a-c]"])]
-            return args + [self.kw("COUNT"), "1000"], ("setscan", k)
+            return self.one_page_scan(c, k, ["1*", "*", "?", "[a-c]"]), ("setscan", k)
         raise AssertionError(c)
 
     def zmember(self):
@@ -897,19 +897,9 @@ class Gen:
                 args.append(self.count())
             return args, ("exact",)
         if c == "ZRANDMEMBER":
-            args = [c, k]
-            cnt = None
-            if self.r.random() < 0.7:
-                cnt = self.pick(RCOUNTS)
-                args.append(cnt)
-                if self.r.random() < 0.4:
-                    args.append(self.kw("WITHSCORES"))
-            return args, ("rand", "zset", k, cnt)
+            return self.rand_pick(c, k, "zset", "WITHSCORES")
         if c == "ZSCAN":
-            args = [c, k, "0"]
-            if self.r.random() < 0.3:
-                args += [self.kw("MATCH"), self.pick(["a*", "*", "?", "[a-c]"])]
-            return args + [self.kw("COUNT"), "1000"], ("scanpairs",)
+            return self.one_page_scan(c, k, ["a*", "*", "?", "[a-c]"]), ("scanpairs",)
         raise AssertionError(c)
 
 

@@ -244,9 +244,6 @@ impl Shard {
     /// shard. Like Redis (`touchAllWatchedKeysInDb`), a watched key that was not there
     /// is not changed by emptying the database, and its EXEC goes through.
     pub(super) fn touch_all_present(&mut self) {
-        if self.watched.is_empty() {
-            return;
-        }
         for (k, slot) in self.watched.iter_mut() {
             if self.map.contains_key(&k[..]) {
                 slot.version += 1;
