@@ -1464,8 +1464,10 @@ class Fuzzer:
 
     def mutate(self, args):
         """Wrong arity / extra argument / odd command casing, now and then."""
-        if args[0] in RANDOM_CMDS or args[0].upper() in ("COMMAND", "TIME", "CLIENT"):
-            return args  # truncation could make COMMAND / TIME / CLIENT ID (not exact-comparable)
+        # Truncation could make a valid RANDOMKEY (say) of a wrong-arity probe sent in
+        # odd casing, or COMMAND / TIME / CLIENT ID: none of them exact-comparable.
+        if args[0].upper() in RANDOM_CMDS or args[0].upper() in ("COMMAND", "TIME", "CLIENT"):
+            return args
         x = self.rng.random()
         if x < 0.02 and len(args) > 1:
             args = args[:self.rng.randint(1, len(args) - 1)]
