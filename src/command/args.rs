@@ -122,7 +122,7 @@ pub fn g17(v: f64) -> String {
 /// (an optional sign — `-1` wraps —, no leading space, the whole C string consumed,
 /// no overflow). An empty string is cursor 0, as in Redis.
 pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
-    let s = arg.split(|&c| c == 0).next().unwrap_or_default();
+    let s = crate::protocol::errors::c_str(arg);
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),

@@ -50,10 +50,11 @@ pub fn parse_hello(
             h.setname = Some(args[j + 1].clone());
             j += 2;
         } else {
-            let mut msg = b"ERR Syntax error in HELLO option '".to_vec();
-            msg.extend_from_slice(&args[j]);
-            msg.push(b'\'');
-            return Err(errors::one_line(msg));
+            return Err(errors::with_arg(
+                "ERR Syntax error in HELLO option '",
+                &args[j],
+                "'",
+            ));
         }
     }
     Ok(h)
@@ -70,6 +71,35 @@ pub fn validate_client_name(name: &[u8]) -> Result<(), &'static str> {
         return Err("ERR Client names cannot contain spaces, newlines or special characters.");
     }
     Ok(())
+}
+
+/// Which attribute CLIENT SETINFO sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LibAttr {
+    /// `lib-name`.
+    Name,
+    /// `lib-ver`.
+    Version,
+}
+
+/// CLIENT SETINFO's checks (Redis 7.2's, with its error texts): the attribute is
+/// `lib-name` or `lib-ver`, and the value has no spaces or special characters.
+pub fn check_setinfo(attr: &[u8], value: &[u8]) -> Result<LibAttr, Vec<u8>> {
+    let which = if eq_ignore_case(attr, "lib-name") {
+        LibAttr::Name
+    } else if eq_ignore_case(attr, "lib-ver") {
+        LibAttr::Version
+    } else {
+        return Err(errors::with_arg("ERR Unrecognized option '", attr, "'"));
+    };
+    if value.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err(errors::with_arg(
+            "ERR ",
+            attr,
+            " cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    Ok(which)
 }
 
 /// Write HELLO's reply map (after `out.resp3` is set to the new protocol).

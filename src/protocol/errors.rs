@@ -93,12 +93,23 @@ pub fn unknown_subcommand(sub: &[u8], parent: &str) -> Vec<u8> {
     one_line(msg)
 }
 
-/// The part of an argument C's `%s` prints: up to the first NUL.
-fn c_str(b: &[u8]) -> &[u8] {
+/// The part of an argument C's `%s` (and C string functions) see: up to the first
+/// NUL. Redis formats arguments into its error texts with `%s`.
+pub fn c_str(b: &[u8]) -> &[u8] {
     match memchr::memchr(0, b) {
         Some(i) => &b[..i],
         None => b,
     }
+}
+
+/// An error text quoting a client's argument the way Redis's
+/// `addReplyErrorFormat("…%s…", arg)` does: the argument up to its first NUL, raw
+/// bytes otherwise, CR and LF made spaces.
+pub fn with_arg(before: &str, arg: &[u8], after: &str) -> Vec<u8> {
+    let mut msg = before.as_bytes().to_vec();
+    msg.extend_from_slice(c_str(arg));
+    msg.extend_from_slice(after.as_bytes());
+    one_line(msg)
 }
 
 /// Redis turns CR and LF in error texts into spaces so the reply stays one line.

@@ -116,21 +116,11 @@ fn client(s: &mut Session, args: &[Bytes], out: &mut Reply) {
             None => out.null(),
         }
     } else if eq_ignore_case(sub, "setinfo") && args.len() == 4 {
-        // Redis 7.2's checks, as the node makes them (the values are not kept).
-        let attr = &args[2];
-        if !eq_ignore_case(attr, "lib-name") && !eq_ignore_case(attr, "lib-ver") {
-            return out.error(format!(
-                "ERR Unrecognized option '{}'",
-                String::from_utf8_lossy(attr)
-            ));
+        // The node's checks (the values are not kept here).
+        match crate::command::hello::check_setinfo(&args[2], &args[3]) {
+            Ok(_) => out.ok(),
+            Err(e) => out.error(e),
         }
-        if args[3].iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-            return out.error(format!(
-                "ERR {} cannot contain spaces, newlines or special characters.",
-                String::from_utf8_lossy(attr)
-            ));
-        }
-        out.ok();
     } else if eq_ignore_case(sub, "info") || eq_ignore_case(sub, "list") {
         let line = format!(
             "id={} addr=? laddr=? fd=0 name={} age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|{} user=default redir=-1 resp={}\n",

@@ -38,9 +38,9 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     ctx.session.close = true;
 }
 
+/// Check a password against `requirepass` (AUTH, and HELLO's AUTH option).
 fn authenticate(ctx: &Ctx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
-    let required = ctx.server.settings().requirepass.clone();
-    check_password(required.as_deref(), user, pass)
+    check_password(ctx.server.settings().requirepass.as_deref(), user, pass)
 }
 
 fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) {
@@ -59,13 +59,13 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let required = ctx.server.settings().requirepass.clone();
-    let authed = &mut ctx.session.authed;
+    let mut authed = ctx.session.authed;
     let parsed = parse_hello(args, |user, pass| {
-        check_password(required.as_deref(), Some(user), pass)?;
-        *authed = true;
+        authenticate(ctx, Some(user), pass)?;
+        authed = true;
         Ok(())
     });
+    ctx.session.authed = authed;
     let h = match parsed {
         Ok(h) => h,
         Err(e) => return ctx.out.error(e),

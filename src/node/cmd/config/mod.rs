@@ -235,9 +235,10 @@ fn set(ctx: &mut Ctx<'_>, pairs: &[Bytes]) {
     let mut chosen: Vec<&'static Param> = Vec::with_capacity(pairs.len() / 2);
     for pair in pairs.chunks(2) {
         let Some(p) = find(&pair[0]) else {
-            return ctx.out.error(format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-                String::from_utf8_lossy(&pair[0])
+            return ctx.out.error(errors::with_arg(
+                "ERR Unknown option or number of arguments for CONFIG SET - '",
+                &pair[0],
+                "'",
             ));
         };
         let refusal = match p.kind {

@@ -36,10 +36,8 @@ fn parse_flags(ctx: &mut Ctx<'_>, opts: &[Bytes]) -> Option<u8> {
             _ if eq_ignore_case(o, "gt") => GT,
             _ if eq_ignore_case(o, "lt") => LT,
             _ => {
-                let shown = o.split(|&c| c == 0).next().unwrap_or_default();
-                let mut msg = b"ERR Unsupported option ".to_vec();
-                msg.extend_from_slice(shown);
-                ctx.out.error(errors::one_line(msg));
+                ctx.out
+                    .error(errors::with_arg("ERR Unsupported option ", o, ""));
                 return None;
             }
         };

@@ -76,22 +76,13 @@ fn setname(ctx: &mut Ctx<'_>, name: &Bytes) {
 /// CLIENT SETINFO LIB-NAME|LIB-VER value, as Redis 7.2: names and versions may not
 /// contain spaces or special characters; an empty value clears the attribute.
 fn setinfo(ctx: &mut Ctx<'_>, attr: &Bytes, value: &Bytes) {
-    let is_name = eq_ignore_case(attr, "lib-name");
-    if !is_name && !eq_ignore_case(attr, "lib-ver") {
-        return ctx.out.error(format!(
-            "ERR Unrecognized option '{}'",
-            String::from_utf8_lossy(attr)
-        ));
-    }
-    if value.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
-        return ctx.out.error(format!(
-            "ERR {} cannot contain spaces, newlines or special characters.",
-            String::from_utf8_lossy(attr)
-        ));
-    }
+    let which = match crate::command::hello::check_setinfo(attr, value) {
+        Ok(which) => which,
+        Err(e) => return ctx.out.error(e),
+    };
     let v = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
     let mut st = ctx.session.info.state.lock();
-    if is_name {
+    if which == crate::command::hello::LibAttr::Name {
         st.lib_name = v;
     } else {
         st.lib_ver = v;
@@ -101,14 +92,11 @@ fn setinfo(ctx: &mut Ctx<'_>, attr: &Bytes, value: &Bytes) {
 }
 
 /// Check a `TYPE` option value; every client here is a normal one.
-fn type_matches(t: &[u8]) -> Result<bool, String> {
+fn type_matches(t: &[u8]) -> Result<bool, Vec<u8>> {
     match t.to_ascii_lowercase().as_slice() {
         b"normal" => Ok(true),
         b"master" | b"replica" | b"slave" | b"pubsub" => Ok(false),
-        _ => Err(format!(
-            "ERR Unknown client type '{}'",
-            String::from_utf8_lossy(t)
-        )),
+        _ => Err(errors::with_arg("ERR Unknown client type '", t, "'")),
     }
 }
 

@@ -7,6 +7,7 @@
 //! conflicting ones is a syntax error; names compare as C strings (a NUL ends them).
 
 use crate::command::args::parse_i64;
+use crate::protocol::errors::c_str;
 use bytes::Bytes;
 
 /// Which expiry option was given.
@@ -41,14 +42,6 @@ pub struct Opts<'a> {
     pub expire: Option<(ExpireKind, &'a [u8])>,
     /// `IFEQ expected`: set only if the current value equals it.
     pub ifeq: Option<&'a [u8]>,
-}
-
-/// An option name as C sees it: up to the first NUL.
-fn c_str(b: &[u8]) -> &[u8] {
-    match memchr::memchr(0, b) {
-        Some(i) => &b[..i],
-        None => b,
-    }
 }
 
 impl<'a> Opts<'a> {

@@ -8,6 +8,7 @@
 //! local `strtod` (a candidate to move next to `parse_f64` later).
 
 use crate::node::types::zset::{LexBound, LexRange, ScoreRange};
+use crate::protocol::errors::c_str;
 
 /// Error for a bad ZRANGEBYSCORE-style interval.
 pub const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
@@ -142,14 +143,6 @@ pub fn parse_score(s: &[u8]) -> Option<f64> {
 
 fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// The part of an argument C string functions see: up to the first NUL.
-fn c_str(s: &[u8]) -> &[u8] {
-    match memchr::memchr(0, s) {
-        Some(i) => &s[..i],
-        None => s,
-    }
 }
 
 /// One end of a score interval as `zslParseRange` reads it.
