@@ -19,6 +19,7 @@ use crate::command::args::parse_i64;
 use bytes::{Bytes, BytesMut};
 use redis_protocol::resp2::{decode::decode_range, types::RangeFrame};
 use smallvec::SmallVec;
+use std::collections::VecDeque;
 
 /// One client request: the command name and its arguments, as zero-copy slices of
 /// the read buffer. Handlers must copy what they keep (see `node::db::owned`).
@@ -65,6 +66,10 @@ struct Progress {
 pub struct RequestDecoder {
     max_bulk_len: i64,
     progress: Progress,
+    /// Frames at the front of the buffer that [`peek_keys`](Self::peek_keys) already
+    /// parsed, in order (their items, their size): decoding takes them from here
+    /// instead of parsing them again.
+    ahead: VecDeque<(Vec<RangeFrame>, usize)>,
 }
 
 impl RequestDecoder {
@@ -73,6 +78,7 @@ impl RequestDecoder {
         RequestDecoder {
             max_bulk_len: max_bulk_len.min(i64::MAX as u64) as i64,
             progress: Progress::default(),
+            ahead: VecDeque::new(),
         }
     }
 
@@ -99,6 +105,14 @@ impl RequestDecoder {
         authed: bool,
     ) -> Result<Option<(Request, Option<Bytes>)>, ProtocolError> {
         loop {
+            if let Some((items, amt)) = self.ahead.pop_front() {
+                if self.fast_path_ok(&items, authed) {
+                    return Ok(Some(split_request(buf, &items, amt)));
+                }
+                // Over a limit now (not authenticated): the header check below reads
+                // the frame again, and what follows it is parsed afresh.
+                self.ahead.clear();
+            }
             if buf.is_empty() {
                 return Ok(None);
             }
@@ -131,6 +145,47 @@ impl RequestDecoder {
                 None => Err(ProtocolError::new("incomplete frame after header check")),
             };
         }
+    }
+
+    /// True when no frame parsed by [`peek_keys`](Self::peek_keys) is waiting.
+    pub fn nothing_ahead(&self) -> bool {
+        self.ahead.is_empty()
+    }
+
+    /// Parse up to `max` more whole, well-formed multibulk frames following those
+    /// already parsed ahead at the front of `buf`, pass the second argument of each
+    /// (for most commands, the key) to `f`, and keep the parses for the decoding that
+    /// follows; returns how many frames were added. Consumes nothing and judges nothing:
+    /// it stops at the first frame it cannot take whole (partial, inline, or anything
+    /// the header check must look at), which is decoded the usual way. `buf` must be
+    /// the buffer [`decode`](Self::decode) is given, unchanged but for bytes appended.
+    pub fn peek_keys<'b>(
+        &mut self,
+        buf: &'b [u8],
+        max: usize,
+        mut f: impl FnMut(&'b [u8]),
+    ) -> usize {
+        if self.progress.active {
+            return 0;
+        }
+        let mut pos: usize = self.ahead.iter().map(|(_, amt)| amt).sum();
+        let mut added = 0;
+        while added < max && buf.get(pos) == Some(&b'*') {
+            let Ok(Some((RangeFrame::Array(items), amt))) = decode_range(&buf[pos..]) else {
+                break;
+            };
+            // Within the authenticated limits; `decode` checks again with the client's.
+            if !self.fast_path_ok(&items, true) {
+                break;
+            }
+            if let Some(RangeFrame::BulkString((start, end))) = items.get(1) {
+                f(&buf[pos + start..pos + end]);
+            }
+            self.ahead.push_back((items, amt));
+            pos += amt;
+            added += 1;
+        }
+        added
     }
 
     /// Whether a frame `redis-protocol` parsed whole may skip the header check: a
@@ -428,5 +483,114 @@ mod tests {
             d.decode(&mut buf, false).unwrap_err().to_string(),
             "ERR Protocol error: unauthenticated multibulk length"
         );
+    }
+
+    /// What decoding a stream gave: the requests, the error if any, the keys peeked.
+    type Decoded = (Vec<Vec<Vec<u8>>>, Option<String>, Vec<Vec<u8>>);
+
+    /// Decode `input` fed in `chunks`-sized pieces, with `authed` as given; when
+    /// `peek` is set, `peek_keys` runs before every decode with a random `max`. Returns
+    /// the requests, the error if any, and the keys peeked.
+    fn decode_pieces(
+        input: &[u8],
+        chunk: usize,
+        authed: bool,
+        peek: Option<&mut rand::rngs::StdRng>,
+    ) -> Decoded {
+        use rand::Rng;
+        let mut peek = peek;
+        let mut d = RequestDecoder::new(512 * 1024 * 1024);
+        let mut buf = BytesMut::new();
+        let (mut out, mut keys) = (vec![], vec![]);
+        for piece in input.chunks(chunk.max(1)) {
+            buf.extend_from_slice(piece);
+            loop {
+                if let Some(rng) = peek.as_deref_mut() {
+                    let max = rng.random_range(0..5);
+                    d.peek_keys(&buf, max, |k| keys.push(k.to_vec()));
+                }
+                match d.decode(&mut buf, authed) {
+                    Ok(Some(r)) => out.push(r.iter().map(|b| b.to_vec()).collect()),
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e.to_string()), keys),
+                }
+            }
+        }
+        (out, None, keys)
+    }
+
+    /// Parsing ahead changes nothing: for random pipelines of well-formed, odd and
+    /// malformed frames, inline commands and over-limit frames, arriving whole or in
+    /// pieces, authenticated or not, decoding with `peek_keys` between requests gives
+    /// the same requests and the same error as decoding without; and every key it
+    /// reported is the second argument of a request that was then decoded.
+    #[test]
+    fn parsing_ahead_changes_nothing() {
+        use rand::{Rng, SeedableRng};
+        let seed: u64 = rand::rng().random();
+        println!("seed {seed}");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let pieces: &[&[u8]] = &[
+            b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n",
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n",
+            b"*1\r\n$4\r\nPING\r\n",
+            b"PING\r\n",
+            b"SET a \"b c\"\r\n",
+            b"\r\n",
+            b"*0\r\n",
+            b"*-1\r\n",
+            b"*2\r\n$3\r\nGET\r\n$03\r\nkey\r\n",
+            b"*2\r\n$3\r\nGET\r\n$+3\r\nkey\r\n",
+            b"*1\r\n$4\r*PING\r\n",
+            b"*12\r\n",
+            b"*2\r\n$3\r\nGET\r\n:1\r\n",
+            b"*1\r\n$4\r\nPINGxx",
+            b"*2\r\n$3\r\nGET\r\n$20000\r\n",
+            b"*x\r\n",
+            b"$3\r\nabc\r\n",
+        ];
+        let big_value = vec![b'v'; 20_000];
+        let mut big = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n".to_vec();
+        big.extend_from_slice(&big_value);
+        big.extend_from_slice(b"\r\n");
+        for case in 0..3000 {
+            let mut input = Vec::new();
+            for _ in 0..rng.random_range(1..12) {
+                if rng.random_range(0..40) == 0 {
+                    input.extend_from_slice(&big);
+                } else {
+                    // Mostly well-formed frames, the rest anything in the list.
+                    let i = if rng.random_bool(0.7) {
+                        rng.random_range(0..3)
+                    } else {
+                        rng.random_range(0..pieces.len())
+                    };
+                    input.extend_from_slice(pieces[i]);
+                }
+            }
+            let chunk = if rng.random_bool(0.5) {
+                input.len()
+            } else {
+                rng.random_range(1..40)
+            };
+            let authed = rng.random_bool(0.8);
+            let (want, want_err, _) = decode_pieces(&input, chunk, authed, None);
+            let (got, got_err, keys) = decode_pieces(&input, chunk, authed, Some(&mut rng));
+            let shown = String::from_utf8_lossy(&input[..input.len().min(300)]).into_owned();
+            let ctx =
+                format!("seed {seed}, case {case}, chunk {chunk}, authed {authed}: {shown:?}");
+            assert_eq!(got, want, "{ctx}");
+            assert_eq!(got_err, want_err, "{ctx}");
+            // (A frame the client's limits then refuse may have been peeked at.)
+            if want_err.is_none() {
+                let seconds: Vec<&Vec<u8>> = want.iter().filter_map(|r| r.get(1)).collect();
+                for k in &keys {
+                    assert!(
+                        seconds.contains(&k),
+                        "{ctx}: peeked key {k:?} was no request's"
+                    );
+                }
+            }
+        }
     }
 }

@@ -234,7 +234,7 @@ impl<'a> Keyspace<'a> {
             if expire_at != 0 {
                 shard.volatile.insert(k.clone());
             }
-            shard.map.insert(k, e);
+            shard.map.insert_full(k, e);
             shard.mem += cost;
         }
         shard.touch(key);

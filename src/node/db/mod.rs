@@ -5,6 +5,7 @@
 
 mod keyspace;
 mod shard;
+mod table;
 
 pub use keyspace::{EntryMut, Keyspace};
 use keyspace::{Guards, Locked};
@@ -136,6 +137,35 @@ impl Db {
     /// A view with nothing locked, for commands that touch no keys.
     pub fn lock_none(&self) -> Keyspace<'_> {
         Keyspace::new(self, Guards::new(), false)
+    }
+
+    /// Prefetch hints for `keys`, which requests about to run will look up: three
+    /// passes over them (index slot, entry, long value; see `table.rs`), so the cache
+    /// misses of different keys overlap instead of each lookup waiting for its own.
+    /// Only a hint: a shard another thread holds (or this one, mid-batch) is skipped,
+    /// and nothing is changed. Each shard is locked once for all three passes.
+    pub fn prefetch(&self, keys: &[&[u8]]) {
+        use table::Stage;
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
+        let mut plan: smallvec::SmallVec<[(usize, u64); 16]> = smallvec::SmallVec::new();
+        for key in keys {
+            let i = Self::shard_of(key);
+            if guards[i].is_none() {
+                guards[i] = self.shards[i].try_lock();
+            }
+            if let Some(shard) = &guards[i] {
+                let hash = shard.map.hash(key);
+                shard.map.prefetch(hash, Stage::Index);
+                plan.push((i, hash));
+            }
+        }
+        for stage in [Stage::Entry, Stage::Value] {
+            for &(i, hash) in &plan {
+                if let Some(shard) = &guards[i] {
+                    shard.map.prefetch(hash, stage);
+                }
+            }
+        }
     }
 
     /// Lock shard `i` alone (one-key commands; expiry and eviction walk shard by shard).
@@ -274,5 +304,41 @@ mod tests {
             });
             assert!(waited, "{name}: never noted the wait");
         }
+    }
+
+    /// Prefetching is a hint only: it skips a shard the caller itself holds (no
+    /// deadlock: the batch's held shard may be one of them), leaves every shard
+    /// unlocked and every key as it was.
+    #[test]
+    fn prefetch_skips_held_shards_and_changes_nothing() {
+        use crate::node::types::{compact, Value};
+        let db = Db::new();
+        let keys: Vec<Vec<u8>> = (0..40).map(|i| format!("key:{i}").into_bytes()).collect();
+        for (i, k) in keys.iter().enumerate() {
+            let v = if i % 2 == 0 {
+                vec![b'v'; 100]
+            } else {
+                b"1".to_vec()
+            };
+            db.lock_key(k).set(k, Value::Str(compact(&v)), 0);
+        }
+        let refs: Vec<&[u8]> = keys
+            .iter()
+            .map(|k| &k[..])
+            .chain([&b"absent"[..]])
+            .collect();
+        let held = db.lock_key(&keys[0]);
+        db.prefetch(&refs);
+        drop(held);
+        db.prefetch(&refs);
+        let mut all = db.lock_all();
+        assert!(!all.waited(), "prefetch left a shard locked");
+        for (i, k) in keys.iter().enumerate() {
+            let Some(Value::Str(v)) = all.get_value(k) else {
+                panic!("{k:?} lost");
+            };
+            assert_eq!(v.len(), if i % 2 == 0 { 100 } else { 1 });
+        }
+        assert!(all.get_value(b"absent").is_none());
     }
 }

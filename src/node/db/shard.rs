@@ -2,17 +2,18 @@
 //! sampling by active expiry and volatile eviction), memory accounting and WATCH
 //! versions.
 
+use super::table::KeyTable;
 use crate::node::types::{key_cost, CompactBytes, KeyHasher, Value};
 use bytes::Bytes;
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
 use rand::Rng;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Estimated bytes per key beyond the heap bytes of a long key or value: the IndexMap
-/// bucket (hash + 32-byte key handle + 56-byte `Entry` = 96 B, short keys and values
-/// inline), its hash-index slot, and the spare capacity both keep after doubling (on
-/// average ~1/4 of them empty). Calibrated
+/// Estimated bytes per key beyond the heap bytes of a long key or value: the table
+/// slot (hash + 32-byte key handle + 56-byte `Entry` = 96 B, short keys and values
+/// inline), its 4-byte index slot and control byte, and the spare capacity both keep
+/// after doubling (on average ~1/4 of them empty). Calibrated
 /// against RSS by `integration/node/memory.rs` (200k 100-byte strings: estimate/RSS
 /// ≈ 0.95).
 pub const KEY_OVERHEAD: usize = 112;
@@ -57,7 +58,7 @@ impl Entry {
 /// One shard.
 #[derive(Debug, Default)]
 pub struct Shard {
-    pub(super) map: IndexMap<CompactBytes, Entry, KeyHasher>,
+    pub(super) map: KeyTable,
     /// Keys with a TTL, sampled by the expiry sweep and volatile-* eviction.
     pub(super) volatile: IndexSet<CompactBytes, KeyHasher>,
     /// Approximate bytes used by this shard's keys and values.
