@@ -120,6 +120,80 @@ async fn ten_thousand_pipelined_commands_in_one_write() {
     node.stop().await;
 }
 
+/// A pipelined batch runs exactly as the same commands sent one at a time: the node
+/// parses a batch's requests ahead and prefetches their keys, which must change no
+/// reply. Random commands over a few keys of every type (wrong types included), sent
+/// in random-sized pieces to one node and one by one to another.
+#[tokio::test]
+async fn pipelined_batches_reply_as_commands_sent_one_at_a_time() {
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = rand::rng().random();
+    println!("seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let long = "x".repeat(100);
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for _ in 0..3000 {
+        let k = format!("k{}", rng.random_range(0..12));
+        let v = if rng.random_bool(0.3) {
+            long.clone()
+        } else {
+            rng.random_range(0..50).to_string()
+        };
+        let args: Vec<String> = match rng.random_range(0..16) {
+            0 => vec!["SET".into(), k, v],
+            1 => vec!["GET".into(), k],
+            2 => vec!["INCR".into(), k],
+            3 => vec!["DEL".into(), k],
+            4 => vec!["APPEND".into(), k, v],
+            5 => vec!["LPUSH".into(), k, v],
+            6 => vec!["LRANGE".into(), k, "0".into(), "-1".into()],
+            7 => vec!["HSET".into(), k, "f".into(), v],
+            8 => vec!["HGETALL".into(), k],
+            9 => vec!["SADD".into(), k, v],
+            10 => vec!["SCARD".into(), k],
+            11 => vec!["MGET".into(), k, "k1".into(), "k2".into()],
+            12 => vec!["GETDEL".into(), k],
+            13 => vec!["EXPIRE".into(), k, "1000".into(), "NX".into()],
+            14 => vec!["EXISTS".into(), k, "k3".into()],
+            _ => vec!["PING".into()],
+        };
+        commands.push(args);
+    }
+    let encoded: Vec<Vec<u8>> = commands
+        .iter()
+        .map(|c| encode(&c.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()))
+        .collect();
+
+    let one_by_one = start_node().await;
+    let mut c = raw(&one_by_one).await;
+    let mut want = Vec::new();
+    for e in &encoded {
+        c.send_raw(e).await;
+        want.push(c.read_reply().await);
+    }
+    one_by_one.stop().await;
+
+    let pipelined = start_node().await;
+    let mut c = raw(&pipelined).await;
+    let stream = encoded.concat();
+    let mut at = 0;
+    while at < stream.len() {
+        let n = rng.random_range(1..4096).min(stream.len() - at);
+        c.send_raw(&stream[at..at + n]).await;
+        at += n;
+    }
+    for (i, w) in want.iter().enumerate() {
+        let got = c.read_reply().await;
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(w),
+            "seed {seed}: reply {i} to {:?}",
+            commands[i]
+        );
+    }
+    pipelined.stop().await;
+}
+
 #[tokio::test]
 async fn inline_commands_and_protocol_errors_close() {
     let node = start_node().await;
