@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// inline), its 4-byte index slot and control byte, and the spare capacity both keep
 /// after doubling (on average ~1/4 of them empty). Calibrated
 /// against RSS by `integration/node/memory.rs` (200k 100-byte strings: estimate/RSS
-/// ≈ 0.95).
-pub const KEY_OVERHEAD: usize = 112;
+/// ≈ 1.05) and redis-benchmark (951k SETs of 64 bytes: ≈ 1.0).
+pub const KEY_OVERHEAD: usize = 104;
 
 /// What a key maps to.
 #[derive(Debug, Clone)]
