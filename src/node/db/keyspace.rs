@@ -248,12 +248,6 @@ impl<'a> Keyspace<'a> {
         shard.remove_index(idx).map(|(_, e)| e)
     }
 
-    /// Tell WATCHers of `key` it changed, whether or not it exists now (a write that
-    /// expired at once, SET … EXAT in the past, changes a watched missing key too).
-    pub fn signal_modified(&mut self, key: &[u8]) {
-        self.shard(key).touch(key);
-    }
-
     /// Start watching a key; returns its current version.
     pub fn watch(&mut self, key: &[u8]) -> u64 {
         let shard = self.shard(key);

@@ -171,12 +171,10 @@ fn set_generic(ctx: &mut Ctx<'_>, cmd: &str, key: &[u8], val: &[u8], o: &Opts<'_
         if let Some(value) = unset {
             ctx.ks.set(key, value, 0);
         }
-    } else if when != 0 && when <= ctx.ks.now() {
-        // EXAT/PXAT in the past: the write happens and expires at once; WATCHers
-        // see a change even if the key was not there before (as in Redis).
-        ctx.ks.remove(key);
-        ctx.ks.signal_modified(key);
     } else {
+        // EXAT/PXAT in the past is stored too, as Redis 7.0 stores it: the key is there
+        // (DBSIZE counts it, WATCHers see a change) until its next access or the expiry
+        // sweep removes it, unlike EXPIREAT and GETEX, which delete at once.
         ctx.ks.set(key, value, when);
     }
     if !o.get {
