@@ -132,6 +132,23 @@ impl<'a> Keyspace<'a> {
         Some(idx)
     }
 
+    /// Start loading the keys a multi-key command is about to look up (MGET, DEL…)
+    /// into cache, so their misses overlap (see `Db::prefetch`). Nothing to overlap
+    /// for one key; a key whose shard this view has not locked is skipped.
+    pub fn prefetch<'k>(&self, keys: impl ExactSizeIterator<Item = &'k [u8]>) {
+        if keys.len() < 2 {
+            return;
+        }
+        let items: SmallVec<[(&super::table::KeyTable, u64); 16]> = keys
+            .filter_map(|key| {
+                let want = Db::shard_of(key) as u8;
+                let (_, shard) = self.guards.iter().find(|(i, _)| *i == want)?;
+                Some((&shard.map, shard.map.hash(key)))
+            })
+            .collect();
+        super::table::prefetch_all(&items);
+    }
+
     /// Read a key (counts a keyspace hit or miss).
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
         let (now, db) = (self.now, self.db);

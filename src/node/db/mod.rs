@@ -145,27 +145,23 @@ impl Db {
     /// Only a hint: a shard another thread holds (or this one, mid-batch) is skipped,
     /// and nothing is changed. Each shard is locked once for all three passes.
     pub fn prefetch(&self, keys: &[&[u8]]) {
-        use table::Stage;
+        let shards: smallvec::SmallVec<[usize; 16]> =
+            keys.iter().map(|k| Self::shard_of(k)).collect();
         let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
-        let mut plan: smallvec::SmallVec<[(usize, u64); 16]> = smallvec::SmallVec::new();
-        for key in keys {
-            let i = Self::shard_of(key);
+        for &i in &shards {
             if guards[i].is_none() {
                 guards[i] = self.shards[i].try_lock();
             }
-            if let Some(shard) = &guards[i] {
-                let hash = shard.map.hash(key);
-                shard.map.prefetch(hash, Stage::Index);
-                plan.push((i, hash));
-            }
         }
-        for stage in [Stage::Entry, Stage::Value] {
-            for &(i, hash) in &plan {
-                if let Some(shard) = &guards[i] {
-                    shard.map.prefetch(hash, stage);
-                }
-            }
-        }
+        let items: smallvec::SmallVec<[(&table::KeyTable, u64); 16]> = keys
+            .iter()
+            .zip(&shards)
+            .filter_map(|(key, &i)| {
+                let shard = guards[i].as_deref()?;
+                Some((&shard.map, shard.map.hash(key)))
+            })
+            .collect();
+        table::prefetch_all(&items);
     }
 
     /// Lock shard `i` alone (one-key commands; expiry and eviction walk shard by shard).

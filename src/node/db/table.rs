@@ -215,6 +215,16 @@ impl KeyTable {
     }
 }
 
+/// Prefetch every `(table, hash)` in three passes, one per [`Stage`]: the loads of a
+/// pass are all on their way before the next pass needs them.
+pub fn prefetch_all(items: &[(&KeyTable, u64)]) {
+    for stage in [Stage::Index, Stage::Entry, Stage::Value] {
+        for &(table, hash) in items {
+            table.prefetch(hash, stage);
+        }
+    }
+}
+
 impl std::ops::Index<usize> for KeyTable {
     type Output = Entry;
     #[inline]

@@ -40,6 +40,7 @@ const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 
 /// DEL and UNLINK (freeing is cheap enough here that UNLINK need not be lazy).
 fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    ctx.ks.prefetch(args[1..].iter().map(|k| &k[..]));
     let n = args[1..]
         .iter()
         .filter(|k| ctx.ks.remove(k).is_some())
@@ -50,6 +51,7 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// EXISTS and TOUCH: how many of the keys exist, duplicates counted each time. Both
 /// refresh the keys' LRU/LFU data, which is all TOUCH is for.
 fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    ctx.ks.prefetch(args[1..].iter().map(|k| &k[..]));
     let n = args[1..].iter().filter(|k| ctx.ks.exists(k)).count();
     ctx.out.int(n as i64);
 }

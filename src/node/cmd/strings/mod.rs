@@ -245,6 +245,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    ctx.ks.prefetch(args[1..].iter().map(|k| &k[..]));
     ctx.out.array(args.len() - 1);
     for key in &args[1..] {
         match ctx.ks.get_value(key) {
@@ -258,6 +259,7 @@ fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if args.len().is_multiple_of(2) {
         return ctx.out.error(errors::arity("mset"));
     }
+    ctx.ks.prefetch(args[1..].iter().step_by(2).map(|k| &k[..]));
     for pair in args[1..].chunks_exact(2) {
         ctx.ks.set(&pair[0], Value::Str(compact(&pair[1])), 0);
     }
