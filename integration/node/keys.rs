@@ -323,3 +323,40 @@ async fn scan_honours_count_and_walks_with_a_cursor() {
     assert!(rounds >= 10, "took {rounds} rounds");
     node.stop().await;
 }
+
+/// MGET, MSET, DEL and EXISTS work through their keys a prefetch group (16) at a time:
+/// 40 keys, with missing keys, a list and duplicates falling into different groups.
+#[tokio::test]
+async fn multi_key_commands_across_prefetch_groups() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let keys: Vec<String> = (0..40).map(|i| format!("key:{i}")).collect();
+    let mut mset: Vec<&[u8]> = vec![b"MSET"];
+    let values: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
+    for i in (0..40).step_by(3) {
+        mset.push(keys[i].as_bytes());
+        mset.push(values[i].as_bytes());
+    }
+    assert_eq!(c.cmd(&mset).await, b"+OK\r\n");
+    assert_eq!(c.q("LPUSH key:20 x").await, ":1\r\n");
+    let mut mget: Vec<&[u8]> = vec![b"MGET"];
+    mget.extend(keys.iter().map(|k| k.as_bytes()));
+    let mut want = b"*40\r\n".to_vec();
+    for i in 0..40 {
+        if i % 3 == 0 {
+            want.extend(format!("${}\r\n{}\r\n", values[i].len(), values[i]).bytes());
+        } else {
+            want.extend_from_slice(b"$-1\r\n");
+        }
+    }
+    assert_eq!(c.cmd(&mget).await, want);
+    // Every key twice: 14 strings and the list, each counted twice.
+    let mut exists: Vec<&[u8]> = vec![b"EXISTS"];
+    exists.extend(keys.iter().chain(keys.iter()).map(|k| k.as_bytes()));
+    assert_eq!(c.cmd(&exists).await, b":30\r\n");
+    let mut del: Vec<&[u8]> = vec![b"DEL"];
+    del.extend(keys.iter().chain(keys.iter()).map(|k| k.as_bytes()));
+    assert_eq!(c.cmd(&del).await, b":15\r\n");
+    assert_eq!(c.q("DBSIZE").await, ":0\r\n");
+    node.stop().await;
+}

@@ -403,7 +403,7 @@ fn run_batch<'a>(
     held: &mut HeldShard<'a>,
 ) -> BatchEnd {
     loop {
-        if decoder.nothing_ahead() {
+        if session.authed && decoder.nothing_ahead() {
             prefetch_ahead(server, decoder, input);
         }
         match decoder.decode(input, session.authed) {
@@ -424,15 +424,14 @@ fn run_batch<'a>(
     }
 }
 
-/// Requests looked ahead at by [`prefetch_ahead`].
-const PREFETCH_AHEAD: usize = 16;
-
 /// Parse the next pipelined requests in `input` ahead (the decoder keeps the parses)
 /// and start loading their keys into cache (see `Db::prefetch`): by the time each runs,
-/// its lookup finds its cache lines there or on their way.
+/// its lookup finds its cache lines there or on their way. Only for authenticated
+/// clients: nothing a stranger sends is worth work before AUTH.
 fn prefetch_ahead(server: &Server, decoder: &mut RequestDecoder, input: &[u8]) {
-    let mut keys: smallvec::SmallVec<[&[u8]; PREFETCH_AHEAD]> = smallvec::SmallVec::new();
-    decoder.peek_keys(input, PREFETCH_AHEAD, |k| keys.push(k));
+    use crate::node::db::PREFETCH_GROUP;
+    let mut keys: smallvec::SmallVec<[&[u8]; PREFETCH_GROUP]> = smallvec::SmallVec::new();
+    decoder.peek_keys(input, PREFETCH_GROUP, |k| keys.push(k));
     if keys.len() > 1 {
         server.db.prefetch(&keys);
     }

@@ -106,11 +106,15 @@ impl RequestDecoder {
     ) -> Result<Option<(Request, Option<Bytes>)>, ProtocolError> {
         loop {
             if let Some((items, amt)) = self.ahead.pop_front() {
-                if self.fast_path_ok(&items, authed) {
+                // `amt <= buf.len()` holds while `buf` is only appended to between
+                // calls (see `peek_keys`); checked so that a broken caller gets a fresh
+                // parse rather than a panic.
+                debug_assert!(amt <= buf.len(), "buffer changed under parsed-ahead frames");
+                if amt <= buf.len() && self.fast_path_ok(&items, authed) {
                     return Ok(Some(split_request(buf, &items, amt)));
                 }
-                // Over a limit now (not authenticated): the header check below reads
-                // the frame again, and what follows it is parsed afresh.
+                // Over a limit now (a lowered proto-max-bulk-len, say): the header check
+                // below reads the frame again, and what follows it is parsed afresh.
                 self.ahead.clear();
             }
             if buf.is_empty() {

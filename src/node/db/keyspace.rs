@@ -134,7 +134,9 @@ impl<'a> Keyspace<'a> {
 
     /// Start loading the keys a multi-key command is about to look up (MGET, DEL…)
     /// into cache, so their misses overlap (see `Db::prefetch`). Nothing to overlap
-    /// for one key; a key whose shard this view has not locked is skipped.
+    /// for one key; a key whose shard this view has not locked is skipped. Commands
+    /// pass their keys [`PREFETCH_GROUP`](super::PREFETCH_GROUP) at a time, each group
+    /// just before using it: the lines of thousands of keys would not all stay cached.
     pub fn prefetch<'k>(&self, keys: impl ExactSizeIterator<Item = &'k [u8]>) {
         if keys.len() < 2 {
             return;

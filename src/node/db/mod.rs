@@ -16,6 +16,10 @@ use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Keys prefetched together (see [`Db::prefetch`]): enough for their cache misses to
+/// overlap, few enough for their lines to stay in L1/L2 until used.
+pub const PREFETCH_GROUP: usize = 16;
+
 /// Number of shards; a power of two. 16 keeps contention low on a few cores while
 /// all-shard operations (KEYS, EXEC, FLUSHALL) stay cheap.
 pub const SHARDS: usize = 16;

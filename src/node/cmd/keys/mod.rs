@@ -6,6 +6,7 @@ mod expire;
 mod walk;
 
 use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::node::db::PREFETCH_GROUP;
 use crate::node::dispatch::{global, keyed, CommandDef, Ctx};
 use crate::protocol::errors;
 use bytes::Bytes;
@@ -40,19 +41,22 @@ const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 
 /// DEL and UNLINK (freeing is cheap enough here that UNLINK need not be lazy).
 fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    ctx.ks.prefetch(args[1..].iter().map(|k| &k[..]));
-    let n = args[1..]
-        .iter()
-        .filter(|k| ctx.ks.remove(k).is_some())
-        .count();
+    let mut n = 0;
+    for group in args[1..].chunks(PREFETCH_GROUP) {
+        ctx.ks.prefetch(group.iter().map(|k| &k[..]));
+        n += group.iter().filter(|k| ctx.ks.remove(k).is_some()).count();
+    }
     ctx.out.int(n as i64);
 }
 
 /// EXISTS and TOUCH: how many of the keys exist, duplicates counted each time. Both
 /// refresh the keys' LRU/LFU data, which is all TOUCH is for.
 fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    ctx.ks.prefetch(args[1..].iter().map(|k| &k[..]));
-    let n = args[1..].iter().filter(|k| ctx.ks.exists(k)).count();
+    let mut n = 0;
+    for group in args[1..].chunks(PREFETCH_GROUP) {
+        ctx.ks.prefetch(group.iter().map(|k| &k[..]));
+        n += group.iter().filter(|k| ctx.ks.exists(k)).count();
+    }
     ctx.out.int(n as i64);
 }
 

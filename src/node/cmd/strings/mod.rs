@@ -14,7 +14,7 @@ mod numeric;
 mod options;
 mod range;
 
-use crate::node::db::Entry;
+use crate::node::db::{Entry, PREFETCH_GROUP};
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{compact, Value};
 use crate::protocol::errors;
@@ -245,12 +245,14 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    ctx.ks.prefetch(args[1..].iter().map(|k| &k[..]));
     ctx.out.array(args.len() - 1);
-    for key in &args[1..] {
-        match ctx.ks.get_value(key) {
-            Some(Value::Str(s)) => ctx.out.bulk(s),
-            _ => ctx.out.null(),
+    for group in args[1..].chunks(PREFETCH_GROUP) {
+        ctx.ks.prefetch(group.iter().map(|k| &k[..]));
+        for key in group {
+            match ctx.ks.get_value(key) {
+                Some(Value::Str(s)) => ctx.out.bulk(s),
+                _ => ctx.out.null(),
+            }
         }
     }
 }
@@ -259,9 +261,11 @@ fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if args.len().is_multiple_of(2) {
         return ctx.out.error(errors::arity("mset"));
     }
-    ctx.ks.prefetch(args[1..].iter().step_by(2).map(|k| &k[..]));
-    for pair in args[1..].chunks_exact(2) {
-        ctx.ks.set(&pair[0], Value::Str(compact(&pair[1])), 0);
+    for group in args[1..].chunks(2 * PREFETCH_GROUP) {
+        ctx.ks.prefetch(group.iter().step_by(2).map(|k| &k[..]));
+        for pair in group.chunks_exact(2) {
+            ctx.ks.set(&pair[0], Value::Str(compact(&pair[1])), 0);
+        }
     }
     ctx.out.ok();
 }
