@@ -342,9 +342,9 @@ async fn multi_key_commands_across_prefetch_groups() {
     let mut mget: Vec<&[u8]> = vec![b"MGET"];
     mget.extend(keys.iter().map(|k| k.as_bytes()));
     let mut want = b"*40\r\n".to_vec();
-    for i in 0..40 {
+    for (i, v) in values.iter().enumerate() {
         if i % 3 == 0 {
-            want.extend(format!("${}\r\n{}\r\n", values[i].len(), values[i]).bytes());
+            want.extend(format!("${}\r\n{}\r\n", v.len(), v).bytes());
         } else {
             want.extend_from_slice(b"$-1\r\n");
         }
