@@ -4,7 +4,7 @@ ringcache node and to redis-server 7.0, must get the same reply stream byte for 
 
 The node parses a pipelined batch ahead and prefetches its keys before running it; this
 checks, against the real thing, that no reply changes and none goes to the wrong request.
-Per seed: FLUSHALL, then N commands over 12 keys of every type (wrong types, MULTI / EXEC /
+Per seed (even seeds after HELLO 3, odd ones in RESP2): FLUSHALL, then N commands over 12 keys of every type (wrong types, MULTI / EXEC /
 DISCARD in odd places, multi-key commands, long values) encoded into one buffer, written in
 pieces of random size, and all N replies read back. Only commands with deterministic replies
 are drawn (no TTL, RANDOMKEY, SPOP, nor whole sets or hashes, whose order follows the encoding).
@@ -58,11 +58,15 @@ def encode(args):
     return D.encode_command([a.encode() for a in args])
 
 
-def replies(port, chunks, n, deadline):
-    """FLUSHALL, write `chunks` (the pipeline), read `n` raw replies."""
+def replies(port, chunks, n, deadline, resp3):
+    """FLUSHALL, write `chunks` (the pipeline), read `n` raw replies; with `resp3`, after
+    HELLO 3 (its reply, which names the connection's id, is not compared)."""
     c = D.Conn(port)
     try:
         c.sock.settimeout(10.0)
+        if resp3:
+            c.send(encode(["HELLO", "3"]))
+            c.read_reply()
         c.send(encode(["FLUSHALL"]))
         c.read_reply()
         for chunk in chunks:
@@ -100,14 +104,16 @@ def main():
                 n = rng.randrange(1, 8192)
                 chunks.append(stream[at:at + n])
                 at += n
-            want = replies(ports[0], chunks, len(cmds), deadline)
-            got = replies(ports[1], chunks, len(cmds), deadline)
+            resp3 = seed % 2 == 0
+            want = replies(ports[0], chunks, len(cmds), deadline, resp3)
+            got = replies(ports[1], chunks, len(cmds), deadline, resp3)
             for i, (a, b) in enumerate(zip(want, got)):
                 if a != b:
                     print("seed %d: reply %d to %s differs\n  redis-server: %r\n  ringcache:    %r"
                           % (seed, i, cmds[i], a[:300], b[:300]))
                     return 1
-            print("seed %d: %d pipelined replies identical" % (seed, len(cmds)))
+            print("seed %d: %d pipelined replies identical (RESP%d)"
+                  % (seed, len(cmds), 3 if resp3 else 2))
         return 0
     finally:
         for s in servers:
