@@ -432,9 +432,7 @@ fn prefetch_ahead(server: &Server, decoder: &mut RequestDecoder, input: &[u8]) {
     use crate::node::db::PREFETCH_GROUP;
     let mut keys: smallvec::SmallVec<[&[u8]; PREFETCH_GROUP]> = smallvec::SmallVec::new();
     decoder.peek_keys(input, PREFETCH_GROUP, |k| keys.push(k));
-    if keys.len() > 1 {
-        server.db.prefetch(&keys);
-    }
+    server.db.prefetch(&keys);
 }
 
 /// Step back once behind the connections of this event loop that are ready to run, so

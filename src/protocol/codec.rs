@@ -159,22 +159,19 @@ impl RequestDecoder {
     /// Parse up to `max` more whole, well-formed multibulk frames following those
     /// already parsed ahead at the front of `buf`, pass the second argument of each
     /// (for most commands, the key) to `f`, and keep the parses for the decoding that
-    /// follows; returns how many frames were added. Consumes nothing and judges nothing:
+    /// follows. Consumes nothing and judges nothing:
     /// it stops at the first frame it cannot take whole (partial, inline, or anything
     /// the header check must look at), which is decoded the usual way. `buf` must be
     /// the buffer [`decode`](Self::decode) is given, unchanged but for bytes appended.
-    pub fn peek_keys<'b>(
-        &mut self,
-        buf: &'b [u8],
-        max: usize,
-        mut f: impl FnMut(&'b [u8]),
-    ) -> usize {
+    pub fn peek_keys<'b>(&mut self, buf: &'b [u8], max: usize, mut f: impl FnMut(&'b [u8])) {
         if self.progress.active {
-            return 0;
+            return;
         }
         let mut pos: usize = self.ahead.iter().map(|(_, amt)| amt).sum();
-        let mut added = 0;
-        while added < max && buf.get(pos) == Some(&b'*') {
+        for _ in 0..max {
+            if buf.get(pos) != Some(&b'*') {
+                break;
+            }
             let Ok(Some((RangeFrame::Array(items), amt))) = decode_range(&buf[pos..]) else {
                 break;
             };
@@ -187,9 +184,7 @@ impl RequestDecoder {
             }
             self.ahead.push_back((items, amt));
             pos += amt;
-            added += 1;
         }
-        added
     }
 
     /// Whether a frame `redis-protocol` parsed whole may skip the header check: a

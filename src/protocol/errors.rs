@@ -85,12 +85,12 @@ pub fn unknown_command(args: &[bytes::Bytes]) -> Vec<u8> {
 /// Redis's unknown-subcommand text, e.g. for `CLIENT FOO`.
 pub fn unknown_subcommand(sub: &[u8], parent: &str) -> Vec<u8> {
     let sub = c_str(sub);
-    let mut msg = b"ERR unknown subcommand '".to_vec();
-    msg.extend_from_slice(&sub[..sub.len().min(128)]);
-    msg.extend_from_slice(b"'. Try ");
-    msg.extend_from_slice(parent.to_ascii_uppercase().as_bytes());
-    msg.extend_from_slice(b" HELP.");
-    one_line(msg)
+    let help = format!("'. Try {} HELP.", parent.to_ascii_uppercase());
+    with_arg(
+        "ERR unknown subcommand '",
+        &sub[..sub.len().min(128)],
+        &help,
+    )
 }
 
 /// The part of an argument C's `%s` (and C string functions) see: up to the first
@@ -121,6 +121,7 @@ pub fn one_line(mut msg: Vec<u8>) -> Vec<u8> {
     }
     msg
 }
+
 /// A blocking command's timeout that `strtold` rejects.
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 /// A blocking command's timeout below zero (or too large: Redis's cast overflows).

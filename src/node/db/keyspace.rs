@@ -108,12 +108,15 @@ impl<'a> Keyspace<'a> {
         self.guards.len() == SHARDS
     }
 
-    fn shard(&mut self, key: &[u8]) -> &mut Shard {
+    /// Where in `guards` the shard owning `key` is, if this view locked it.
+    fn guard_of(&self, key: &[u8]) -> Option<usize> {
         let want = Db::shard_of(key) as u8;
+        self.guards.iter().position(|(i, _)| *i == want)
+    }
+
+    fn shard(&mut self, key: &[u8]) -> &mut Shard {
         let pos = self
-            .guards
-            .iter()
-            .position(|(i, _)| *i == want)
+            .guard_of(key)
             .expect("command touched a key whose shard it did not lock: fix its key spec");
         &mut self.guards[pos].1
     }
@@ -141,10 +144,9 @@ impl<'a> Keyspace<'a> {
         if keys.len() < 2 {
             return;
         }
-        let items: SmallVec<[(&super::table::KeyTable, u64); 16]> = keys
+        let items: SmallVec<[(&super::table::KeyTable, u64); super::PREFETCH_GROUP]> = keys
             .filter_map(|key| {
-                let want = Db::shard_of(key) as u8;
-                let (_, shard) = self.guards.iter().find(|(i, _)| *i == want)?;
+                let shard = &self.guards[self.guard_of(key)?].1;
                 Some((&shard.map, shard.map.hash(key)))
             })
             .collect();

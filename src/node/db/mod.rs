@@ -147,9 +147,13 @@ impl Db {
     /// passes over them (index slot, entry, long value; see `table.rs`), so the cache
     /// misses of different keys overlap instead of each lookup waiting for its own.
     /// Only a hint: a shard another thread holds (or this one, mid-batch) is skipped,
-    /// and nothing is changed. Each shard is locked once for all three passes.
+    /// and nothing is changed. Each shard is locked once for all three passes. Nothing
+    /// to overlap for one key.
     pub fn prefetch(&self, keys: &[&[u8]]) {
-        let shards: smallvec::SmallVec<[usize; 16]> =
+        if keys.len() < 2 {
+            return;
+        }
+        let shards: smallvec::SmallVec<[usize; PREFETCH_GROUP]> =
             keys.iter().map(|k| Self::shard_of(k)).collect();
         let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
         for &i in &shards {
@@ -157,7 +161,7 @@ impl Db {
                 guards[i] = self.shards[i].try_lock();
             }
         }
-        let items: smallvec::SmallVec<[(&table::KeyTable, u64); 16]> = keys
+        let items: smallvec::SmallVec<[(&table::KeyTable, u64); PREFETCH_GROUP]> = keys
             .iter()
             .zip(&shards)
             .filter_map(|(key, &i)| {
