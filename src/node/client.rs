@@ -425,14 +425,18 @@ fn run_batch<'a>(
 }
 
 /// Parse the next pipelined requests in `input` ahead (the decoder keeps the parses)
-/// and start loading their keys into cache (see `Db::prefetch`): by the time each runs,
-/// its lookup finds its cache lines there or on their way. Only for authenticated
+/// and start loading their keys (and hash fields) into cache (see `Db::prefetch`): by
+/// the time each runs, its lookup finds its cache lines there or on their way. Only for authenticated
 /// clients: nothing a stranger sends is worth work before AUTH.
 fn prefetch_ahead(server: &Server, decoder: &mut RequestDecoder, input: &[u8]) {
-    use crate::node::db::PREFETCH_GROUP;
-    let mut keys: smallvec::SmallVec<[&[u8]; PREFETCH_GROUP]> = smallvec::SmallVec::new();
-    decoder.peek_keys(input, PREFETCH_GROUP, |k| keys.push(k));
-    server.db.prefetch(&keys);
+    use crate::node::db::{Upcoming, PREFETCH_GROUP};
+    let mut lookups: smallvec::SmallVec<[Upcoming<'_>; PREFETCH_GROUP]> = smallvec::SmallVec::new();
+    decoder.peek_keys(input, PREFETCH_GROUP, |name, key, next| {
+        // Hash commands, and only they, begin with H; most take a field after the key.
+        let field = next.filter(|_| name.first().is_some_and(|c| c.eq_ignore_ascii_case(&b'h')));
+        lookups.push(Upcoming { key, field })
+    });
+    server.db.prefetch(&lookups);
 }
 
 /// Step back once behind the connections of this event loop that are ready to run, so

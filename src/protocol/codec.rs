@@ -157,13 +157,19 @@ impl RequestDecoder {
     }
 
     /// Parse up to `max` more whole, well-formed multibulk frames following those
-    /// already parsed ahead at the front of `buf`, pass the second argument of each
-    /// (for most commands, the key) to `f`, and keep the parses for the decoding that
+    /// already parsed ahead at the front of `buf`, pass the command name, the second
+    /// argument (for most commands, the key) and the third, if any (for most commands
+    /// on a hash, the field) of each to `f`, and keep the parses for the decoding that
     /// follows. Consumes nothing and judges nothing:
     /// it stops at the first frame it cannot take whole (partial, inline, or anything
     /// the header check must look at), which is decoded the usual way. `buf` must be
     /// the buffer [`decode`](Self::decode) is given, unchanged but for bytes appended.
-    pub fn peek_keys<'b>(&mut self, buf: &'b [u8], max: usize, mut f: impl FnMut(&'b [u8])) {
+    pub fn peek_keys<'b>(
+        &mut self,
+        buf: &'b [u8],
+        max: usize,
+        mut f: impl FnMut(&'b [u8], &'b [u8], Option<&'b [u8]>),
+    ) {
         if self.progress.active {
             return;
         }
@@ -179,8 +185,12 @@ impl RequestDecoder {
             if !self.fast_path_ok(&items, true) {
                 break;
             }
-            if let Some(RangeFrame::BulkString((start, end))) = items.get(1) {
-                f(&buf[pos + start..pos + end]);
+            let arg = |i: usize| match items.get(i) {
+                Some(RangeFrame::BulkString((start, end))) => Some(&buf[pos + start..pos + end]),
+                _ => None,
+            };
+            if let (Some(name), Some(key)) = (arg(0), arg(1)) {
+                f(name, key, arg(2));
             }
             self.ahead.push_back((items, amt));
             pos += amt;
@@ -484,12 +494,15 @@ mod tests {
         );
     }
 
-    /// What decoding a stream gave: the requests, the error if any, the keys peeked.
-    type Decoded = (Vec<Vec<Vec<u8>>>, Option<String>, Vec<Vec<u8>>);
+    /// A key `peek_keys` reported, with the argument after it.
+    type Peeked = (Vec<u8>, Option<Vec<u8>>);
+
+    /// What decoding a stream gave: the requests, the error if any, what was peeked.
+    type Decoded = (Vec<Vec<Vec<u8>>>, Option<String>, Vec<Peeked>);
 
     /// Decode `input` fed in `chunks`-sized pieces, with `authed` as given; when
     /// `peek` is set, `peek_keys` runs before every decode with a random `max`. Returns
-    /// the requests, the error if any, and the keys peeked.
+    /// the requests, the error if any, and the keys (and arguments after them) peeked.
     fn decode_pieces(
         input: &[u8],
         chunk: usize,
@@ -506,7 +519,9 @@ mod tests {
             loop {
                 if let Some(rng) = peek.as_deref_mut() {
                     let max = rng.random_range(0..5);
-                    d.peek_keys(&buf, max, |k| keys.push(k.to_vec()));
+                    d.peek_keys(&buf, max, |_, k, f| {
+                        keys.push((k.to_vec(), f.map(<[u8]>::to_vec)))
+                    });
                 }
                 match d.decode(&mut buf, authed) {
                     Ok(Some(r)) => out.push(r.iter().map(|b| b.to_vec()).collect()),
@@ -522,7 +537,8 @@ mod tests {
     /// malformed frames, inline commands and over-limit frames, arriving whole or in
     /// pieces, authenticated or not, decoding with `peek_keys` between requests gives
     /// the same requests and the same error as decoding without; and every key it
-    /// reported is the second argument of a request that was then decoded.
+    /// reported is the second argument of a request that was then decoded, reported
+    /// with that request's third argument (if any).
     #[test]
     fn parsing_ahead_changes_nothing() {
         use rand::{Rng, SeedableRng};
@@ -533,6 +549,7 @@ mod tests {
             b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n",
             b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n",
             b"*1\r\n$4\r\nPING\r\n",
+            b"*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$1\r\nv\r\n",
             b"PING\r\n",
             b"SET a \"b c\"\r\n",
             b"\r\n",
@@ -560,7 +577,7 @@ mod tests {
                 } else {
                     // Mostly well-formed frames, the rest anything in the list.
                     let i = if rng.random_bool(0.7) {
-                        rng.random_range(0..3)
+                        rng.random_range(0..4)
                     } else {
                         rng.random_range(0..pieces.len())
                     };
@@ -582,10 +599,13 @@ mod tests {
             assert_eq!(got_err, want_err, "{ctx}");
             // (A frame the client's limits then refuse may have been peeked at.)
             if want_err.is_none() {
-                let seconds: Vec<&Vec<u8>> = want.iter().filter_map(|r| r.get(1)).collect();
+                let lookups: Vec<Peeked> = want
+                    .iter()
+                    .filter_map(|r| Some((r.get(1)?.clone(), r.get(2).cloned())))
+                    .collect();
                 for k in &keys {
                     assert!(
-                        seconds.contains(&k),
+                        lookups.contains(k),
                         "{ctx}: peeked key {k:?} was no request's"
                     );
                 }

@@ -144,13 +144,13 @@ impl<'a> Keyspace<'a> {
         if keys.len() < 2 {
             return;
         }
-        let items: SmallVec<[(&super::table::KeyTable, u64); super::PREFETCH_GROUP]> = keys
+        let items: SmallVec<[(&super::KeyTable, u64); super::PREFETCH_GROUP]> = keys
             .filter_map(|key| {
                 let shard = &self.guards[self.guard_of(key)?].1;
                 Some((&shard.map, shard.map.hash(key)))
             })
             .collect();
-        super::table::prefetch_all(&items);
+        crate::node::types::table::prefetch_all(&items);
     }
 
     /// Read a key (counts a keyspace hit or miss).

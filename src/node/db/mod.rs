@@ -5,12 +5,14 @@
 
 mod keyspace;
 mod shard;
-mod table;
 
 pub use keyspace::{EntryMut, Keyspace};
 use keyspace::{Guards, Locked};
-pub use shard::{Entry, Shard, KEY_OVERHEAD};
+pub use shard::{Entry, KeyTable, Shard, KEY_OVERHEAD};
 
+use crate::node::types::hash::Fields;
+use crate::node::types::table::prefetch_all;
+use crate::node::types::Value;
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -19,6 +21,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Keys prefetched together (see [`Db::prefetch`]): enough for their cache misses to
 /// overlap, few enough for their lines to stay in L1/L2 until used.
 pub const PREFETCH_GROUP: usize = 16;
+
+/// A lookup a pipelined request is about to make (see [`Db::prefetch`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Upcoming<'a> {
+    /// The key.
+    pub key: &'a [u8],
+    /// The argument after the key: the field, if the key holds a hash and the command
+    /// is one of those that take a field there (HSET, HGET, HINCRBY…). Otherwise a
+    /// wasted hint at most.
+    pub field: Option<&'a [u8]>,
+}
 
 /// Number of shards; a power of two. 16 keeps contention low on a few cores while
 /// all-shard operations (KEYS, EXEC, FLUSHALL) stay cheap.
@@ -143,33 +156,53 @@ impl Db {
         Keyspace::new(self, Guards::new(), false)
     }
 
-    /// Prefetch hints for `keys`, which requests about to run will look up: three
-    /// passes over them (index slot, entry, long value; see `table.rs`), so the cache
-    /// misses of different keys overlap instead of each lookup waiting for its own.
-    /// Only a hint: a shard another thread holds (or this one, mid-batch) is skipped,
-    /// and nothing is changed. Each shard is locked once for all three passes. Nothing
-    /// to overlap for one key.
-    pub fn prefetch(&self, keys: &[&[u8]]) {
-        if keys.len() < 2 {
+    /// Prefetch hints for `lookups`, which requests about to run will make: three
+    /// passes over the keys (index slot, entry, what the entry keeps outside: a long
+    /// value's bytes, an aggregate's header; see `types/table.rs`), then, for keys
+    /// holding a hash, three more over their fields. The cache misses of different
+    /// lookups overlap instead of each waiting for its own. Only a hint: a shard
+    /// another thread holds (or this one, mid-batch) is skipped, and nothing is
+    /// changed. Each shard is locked once for all the passes. Nothing to overlap for
+    /// one lookup.
+    pub fn prefetch(&self, lookups: &[Upcoming<'_>]) {
+        if lookups.len() < 2 {
             return;
         }
         let shards: smallvec::SmallVec<[usize; PREFETCH_GROUP]> =
-            keys.iter().map(|k| Self::shard_of(k)).collect();
+            lookups.iter().map(|l| Self::shard_of(l.key)).collect();
         let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
         for &i in &shards {
             if guards[i].is_none() {
                 guards[i] = self.shards[i].try_lock();
             }
         }
-        let items: smallvec::SmallVec<[(&table::KeyTable, u64); PREFETCH_GROUP]> = keys
+        let mut keys: smallvec::SmallVec<[(&KeyTable, u64); PREFETCH_GROUP]> = Default::default();
+        // (position in `keys`, field) of the lookups that name a field.
+        let mut fields: smallvec::SmallVec<[(usize, &[u8]); PREFETCH_GROUP]> = Default::default();
+        for (l, &i) in lookups.iter().zip(&shards) {
+            if let Some(shard) = guards[i].as_deref() {
+                if let Some(field) = l.field {
+                    fields.push((keys.len(), field));
+                }
+                keys.push((&shard.map, shard.map.hash(l.key)));
+            }
+        }
+        prefetch_all(&keys);
+        if fields.is_empty() {
+            return;
+        }
+        // The entries have arrived (or are on their way): find the hashes among them.
+        let in_hashes: smallvec::SmallVec<[(&Fields, u64); PREFETCH_GROUP]> = fields
             .iter()
-            .zip(&shards)
-            .filter_map(|(key, &i)| {
-                let shard = guards[i].as_deref()?;
-                Some((&shard.map, shard.map.hash(key)))
+            .filter_map(|&(k, field)| {
+                let (table, hash) = keys[k];
+                let Value::Hash(h) = &table.likely(hash)?.value else {
+                    return None;
+                };
+                Some((h.fields(), h.fields().hash(field)))
             })
             .collect();
-        table::prefetch_all(&items);
+        prefetch_all(&in_hashes);
     }
 
     /// Lock shard `i` alone (one-key commands; expiry and eviction walk shard by shard).
@@ -269,7 +302,7 @@ impl<'a> HeldShard<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Db, HeldShard};
+    use super::{Db, HeldShard, Upcoming};
     use std::time::Duration;
 
     /// Every way of locking notes whether it had to wait for another thread: the
@@ -312,10 +345,11 @@ mod tests {
 
     /// Prefetching is a hint only: it skips a shard the caller itself holds (no
     /// deadlock: the batch's held shard may be one of them), leaves every shard
-    /// unlocked and every key as it was.
+    /// unlocked and every key as it was, hashes and their fields included, whatever
+    /// the argument after the key is.
     #[test]
     fn prefetch_skips_held_shards_and_changes_nothing() {
-        use crate::node::types::{compact, Value};
+        use crate::node::types::{compact, HashValue, Value};
         let db = Db::new();
         let keys: Vec<Vec<u8>> = (0..40).map(|i| format!("key:{i}").into_bytes()).collect();
         for (i, k) in keys.iter().enumerate() {
@@ -326,15 +360,35 @@ mod tests {
             };
             db.lock_key(k).set(k, Value::Str(compact(&v)), 0);
         }
-        let refs: Vec<&[u8]> = keys
+        let mut h = HashValue::new();
+        for i in 0..1000 {
+            h.insert(format!("f{i}").as_bytes(), &[b'x'; 64]);
+        }
+        db.lock_key(b"hash").set(b"hash", Value::hash(h.clone()), 0);
+        let hash_lookups = ["f0", "f999", "f500", "absent", ""].map(|f| Upcoming {
+            key: b"hash",
+            field: Some(f.as_bytes()),
+        });
+        let refs: Vec<Upcoming<'_>> = keys
             .iter()
             .map(|k| &k[..])
             .chain([&b"absent"[..]])
+            .enumerate()
+            .map(|(i, key)| Upcoming {
+                key,
+                field: (i % 3 == 0).then_some(&b"f1"[..]),
+            })
+            .chain(hash_lookups)
             .collect();
-        let held = db.lock_key(&keys[0]);
-        db.prefetch(&refs);
-        drop(held);
-        db.prefetch(&refs);
+        for group in [&refs[..], &refs[refs.len() - 6..]] {
+            let held = db.lock_key(&keys[0]);
+            db.prefetch(group);
+            drop(held);
+            let held = db.lock_key(b"hash");
+            db.prefetch(group);
+            drop(held);
+            db.prefetch(group);
+        }
         let mut all = db.lock_all();
         assert!(!all.waited(), "prefetch left a shard locked");
         for (i, k) in keys.iter().enumerate() {
@@ -344,5 +398,9 @@ mod tests {
             assert_eq!(v.len(), if i % 2 == 0 { 100 } else { 1 });
         }
         assert!(all.get_value(b"absent").is_none());
+        let Some(Value::Hash(got)) = all.get_value(b"hash") else {
+            panic!("hash lost");
+        };
+        assert!(got.fields().iter().eq(h.fields().iter()), "fields changed");
     }
 }

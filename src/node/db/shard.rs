@@ -2,7 +2,7 @@
 //! sampling by active expiry and volatile eviction), memory accounting and WATCH
 //! versions.
 
-use super::table::KeyTable;
+use crate::node::types::table::{prefetch, Prefetch, Table};
 use crate::node::types::{key_cost, CompactBytes, KeyHasher, Value};
 use bytes::Bytes;
 use indexmap::IndexSet;
@@ -51,6 +51,24 @@ impl Entry {
             expire_at: 0,
             lru: 0,
             lfu: 5, // Redis's LFU_INIT_VAL: new keys are not evicted first.
+        }
+    }
+}
+
+/// A shard's keys → entries.
+pub type KeyTable = Table<Entry>;
+
+impl Prefetch for Entry {
+    /// A long string's bytes, or an aggregate's header (which a lookup of one of its
+    /// members reads first).
+    #[inline]
+    fn prefetch_outside(&self) {
+        match &self.value {
+            Value::Str(v) => v.prefetch_outside(),
+            Value::List(v) => prefetch(&**v),
+            Value::Hash(v) => prefetch(&**v),
+            Value::Set(v) => prefetch(&**v),
+            Value::ZSet(v) => prefetch(&**v),
         }
     }
 }

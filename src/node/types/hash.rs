@@ -1,5 +1,6 @@
-//! Hash values. Insertion order is kept (IndexMap) because Redis 7.0's small hashes
-//! (listpack encoding) reply in insertion order, and clients can see it.
+//! Hash values. Insertion order is kept (an IndexMap-like [`Table`]) because Redis
+//! 7.0's small hashes (listpack encoding) reply in insertion order, and clients can
+//! see it; the table also lets a pipeline prefetch the fields its commands will use.
 //!
 //! Redis converts a hash to a hashtable for good once it holds more than
 //! `hash-max-listpack-entries` (512) fields or any field or value longer than
@@ -8,8 +9,8 @@
 //! (O(n) `shift_remove`, n ≤ 512); after, deletes are O(1) `swap_remove`, and HSCAN
 //! walks with a real cursor instead of replying everything at once.
 
+use super::table::Table;
 use super::{compact, compact_cost, CompactBytes};
-use indexmap::IndexMap;
 
 /// Redis 7.0's `hash-max-listpack-entries` default.
 pub const LISTPACK_MAX_ENTRIES: usize = 512;
@@ -19,7 +20,7 @@ pub const LISTPACK_MAX_VALUE: usize = 64;
 /// The field table. Fields and values are [`CompactBytes`]: a short field
 /// (`element:12345`) or value (a counter) lives inside the table's bucket, and
 /// overwriting a value reuses its allocation when it fits.
-pub type Fields = IndexMap<CompactBytes, CompactBytes, super::KeyHasher>;
+pub type Fields = Table<CompactBytes>;
 
 /// A Redis hash.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ pub struct HashValue {
 impl Default for HashValue {
     fn default() -> Self {
         HashValue {
-            fields: IndexMap::default(),
+            fields: Table::default(),
             mem: 0,
             compact: true,
         }
@@ -91,7 +92,7 @@ impl HashValue {
             None => {
                 let (f, v) = (compact(f), compact(v));
                 self.mem += compact_cost(&f) + compact_cost(&v);
-                self.fields.insert(f, v);
+                self.fields.insert_full(f, v);
                 true
             }
         };
@@ -147,7 +148,7 @@ mod tests {
             let v = vec![b'a' + i as u8; n];
             assert_eq!(h.insert(b("field"), &v), i == 0);
             assert_eq!(h.get(b"field"), Some(&v[..]));
-            let stored = &h.fields()[&b"field"[..]];
+            let stored = h.fields().get(b"field").unwrap();
             assert_eq!(h.mem, compact_cost(stored), "after {n} bytes");
         }
         h.remove(b"field");

@@ -5,6 +5,7 @@ pub mod hash;
 pub mod list;
 pub mod ranked;
 pub mod set;
+pub mod table;
 pub mod zset;
 
 pub use hash::HashValue;

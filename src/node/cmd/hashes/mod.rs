@@ -171,7 +171,7 @@ fn get_all(ctx: &mut Ctx<'_>, args: &[Bytes], keys: bool, vals: bool) {
     } else {
         ctx.out.array(h.len());
     }
-    for (k, v) in h.fields() {
+    for (k, v) in h.fields().iter() {
         if keys {
             ctx.out.bulk(k);
         }

@@ -1,0 +1,404 @@
+//! An insertion-ordered hash map from byte strings to `V`, laid out like
+//! `indexmap::IndexMap` (a hash index of positions into a dense `Vec` of slots), with
+//! one thing IndexMap cannot offer: [prefetch hints](Table::prefetch) that start
+//! loading an entry's cache lines before the command that needs them runs. It holds a
+//! shard's keys (`db::KeyTable`) and a big hash's fields.
+//!
+//! Why dense positions: SCAN walks a shard by position and RANDOMKEY and eviction pick
+//! one at random (see `Keyspace::scan`), HSCAN and HRANDFIELD do the same in a hash,
+//! and removal swaps the last entry into the hole, so a position only ever moves down.
+//! The index stores `u32` positions (half the size of IndexMap's `usize`, so more of
+//! it stays in cache); a table holds at most `u32::MAX` entries.
+//!
+//! Why prefetching: with many entries a lookup is three cache misses in a row — the
+//! index slot, the slot, a long value's bytes — each waiting for the one before.
+//! Issued for the next requests of a pipelined batch in three passes, the loads of
+//! different lookups overlap instead, as Redis 8 does for pipelines
+//! (`memory_prefetch.c`).
+
+use super::{CompactBytes, KeyHasher};
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+/// One entry with its hash (kept to rehash the index without rehashing keys).
+#[derive(Debug, Clone)]
+struct Slot<V> {
+    hash: u64,
+    key: CompactBytes,
+    value: V,
+}
+
+/// Byte-string keys → `V`, in insertion order (see the module docs).
+#[derive(Clone)]
+pub struct Table<V> {
+    /// Positions into `slots`, found by the key's hash.
+    index: HashTable<u32>,
+    slots: Vec<Slot<V>>,
+    hasher: KeyHasher,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            index: HashTable::new(),
+            slots: Vec::new(),
+            hasher: KeyHasher::default(),
+        }
+    }
+}
+
+impl<V> std::fmt::Debug for Table<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("len", &self.slots.len())
+            .finish()
+    }
+}
+
+/// What the last prefetch stage loads: the part of a value kept outside its slot
+/// (a long string's bytes, an aggregate's header).
+pub trait Prefetch {
+    /// Issue the loads; read nothing else, change nothing.
+    fn prefetch_outside(&self);
+}
+
+impl Prefetch for CompactBytes {
+    #[inline]
+    fn prefetch_outside(&self) {
+        if self.spilled() {
+            prefetch(self.as_ptr());
+            prefetch(self.as_ptr().wrapping_add(self.len().min(64)));
+        }
+    }
+}
+
+/// The stage a [`Table::prefetch`] pass issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The index slot the hash leads to.
+    Index,
+    /// The slot that index slot points at.
+    Slot,
+    /// What the value keeps outside the slot ([`Prefetch`]).
+    Outside,
+}
+
+impl<V> Table<V> {
+    /// The hash the table files `key` under.
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// Number of entries.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when the table is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Entries the slot vector has room for.
+    pub fn capacity(&self) -> usize {
+        self.slots.capacity()
+    }
+
+    /// Position of `key`.
+    #[inline]
+    pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
+        let hash = self.hash(key);
+        let slots = &self.slots;
+        self.index
+            .find(hash, |&i| {
+                let s = &slots[i as usize];
+                s.hash == hash && s.key[..] == *key
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// Position, key and value of `key`.
+    pub fn get_full(&self, key: &[u8]) -> Option<(usize, &CompactBytes, &V)> {
+        let i = self.get_index_of(key)?;
+        let s = &self.slots[i];
+        Some((i, &s.key, &s.value))
+    }
+
+    /// Value of `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.get_full(key).map(|(_, _, v)| v)
+    }
+
+    /// Mutable value of `key`.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        let i = self.get_index_of(key)?;
+        Some(&mut self.slots[i].value)
+    }
+
+    /// Stored key and value of `key`.
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&CompactBytes, &V)> {
+        self.get_full(key).map(|(_, k, v)| (k, v))
+    }
+
+    /// True if `key` is in the table.
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.get_index_of(key).is_some()
+    }
+
+    /// Key and value at position `i`.
+    #[inline]
+    pub fn get_index(&self, i: usize) -> Option<(&CompactBytes, &V)> {
+        self.slots.get(i).map(|s| (&s.key, &s.value))
+    }
+
+    /// Key and mutable value at position `i`.
+    #[inline]
+    pub fn get_index_mut(&mut self, i: usize) -> Option<(&CompactBytes, &mut V)> {
+        self.slots.get_mut(i).map(|s| (&s.key, &mut s.value))
+    }
+
+    /// Every key and value, in position order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&CompactBytes, &V)> {
+        self.slots.iter().map(|s| (&s.key, &s.value))
+    }
+
+    /// Every key, in position order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &CompactBytes> {
+        self.slots.iter().map(|s| &s.key)
+    }
+
+    /// Store `value` under `key`: replaces the value of a present key in place (its
+    /// position kept, the old value returned), appends a new key at the end.
+    pub fn insert_full(&mut self, key: CompactBytes, value: V) -> (usize, Option<V>) {
+        let hash = self.hash(&key);
+        let slots = &mut self.slots;
+        match self.index.entry(
+            hash,
+            |&i| {
+                let s = &slots[i as usize];
+                s.hash == hash && s.key == key
+            },
+            |&i| slots[i as usize].hash,
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => {
+                let i = *o.get() as usize;
+                (i, Some(std::mem::replace(&mut slots[i].value, value)))
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let i = slots.len();
+                let pos = u32::try_from(i).expect("a table holds at most u32::MAX entries");
+                v.insert(pos);
+                slots.push(Slot { hash, key, value });
+                (i, None)
+            }
+        }
+    }
+
+    /// Remove the entry at position `i`; the last entry takes its place (so positions
+    /// only move down: see the module docs).
+    pub fn swap_remove_index(&mut self, i: usize) -> Option<(CompactBytes, V)> {
+        self.unindex(i)?;
+        let last = self.slots.len() - 1;
+        if i != last {
+            let moved = self.slots[last].hash;
+            let last = last as u32;
+            *self
+                .index
+                .find_mut(moved, |&p| p == last)
+                .expect("every slot is indexed") = i as u32;
+        }
+        let s = self.slots.swap_remove(i);
+        Some((s.key, s.value))
+    }
+
+    /// Remove `key`, the last entry taking its place; O(1).
+    pub fn swap_remove_entry(&mut self, key: &[u8]) -> Option<(CompactBytes, V)> {
+        self.swap_remove_index(self.get_index_of(key)?)
+    }
+
+    /// Remove `key`, keeping the order of the rest: every later entry moves down one
+    /// position. O(capacity): for small tables (a listpack-sized hash).
+    pub fn shift_remove_entry(&mut self, key: &[u8]) -> Option<(CompactBytes, V)> {
+        let i = self.get_index_of(key)?;
+        self.unindex(i)?;
+        let i = i as u32;
+        for p in self.index.iter_mut() {
+            if *p > i {
+                *p -= 1;
+            }
+        }
+        let s = self.slots.remove(i as usize);
+        Some((s.key, s.value))
+    }
+
+    /// Take position `i` out of the index (its slot stays); `None` if out of range.
+    fn unindex(&mut self, i: usize) -> Option<()> {
+        let hash = self.slots.get(i)?.hash;
+        let pos = i as u32;
+        self.index
+            .find_entry(hash, |&p| p == pos)
+            .expect("every slot is indexed")
+            .remove();
+        Some(())
+    }
+
+    /// The value of the slot the index offers first for `hash`, if that slot has
+    /// this hash: almost always the entry of the key hashed, when present. A hint for
+    /// prefetching the next level (a hash's fields); it compares no key bytes.
+    pub fn likely(&self, hash: u64) -> Option<&V> {
+        let bucket = self.index.iter_hash_buckets(hash).next()?;
+        let s = self.slots.get(*self.index.get_bucket(bucket)? as usize)?;
+        (s.hash == hash).then_some(&s.value)
+    }
+}
+
+impl<V: Prefetch> Table<V> {
+    /// One stage of the prefetch of `hash`'s entry (computed by [`hash`](Self::hash)):
+    /// issue the load of the cache lines that a lookup reads at that step, assuming the
+    /// earlier stages' lines have arrived (if they have not, this stage waits for them,
+    /// which is no slower than the lookup itself would be). Reads nothing but what a
+    /// lookup reads; changes nothing.
+    pub fn prefetch(&self, hash: u64, stage: Stage) {
+        // The first candidate the index's control bytes offer for this hash: the one a
+        // lookup of a present key almost always ends at.
+        let Some(bucket) = self.index.iter_hash_buckets(hash).next() else {
+            return;
+        };
+        let Some(pos) = self.index.get_bucket(bucket) else {
+            return;
+        };
+        match stage {
+            Stage::Index => prefetch(pos as *const u32),
+            Stage::Slot => {
+                if let Some(s) = self.slots.get(*pos as usize) {
+                    let p = s as *const Slot<V> as *const u8;
+                    prefetch(p);
+                    prefetch(p.wrapping_add(std::mem::size_of::<Slot<V>>() - 1));
+                }
+            }
+            Stage::Outside => {
+                if let Some(s) = self.slots.get(*pos as usize) {
+                    if s.hash == hash {
+                        s.value.prefetch_outside();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Prefetch every `(table, hash)` in three passes, one per [`Stage`]: the loads of a
+/// pass are all on their way before the next pass needs them.
+pub fn prefetch_all<V: Prefetch>(items: &[(&Table<V>, u64)]) {
+    for stage in [Stage::Index, Stage::Slot, Stage::Outside] {
+        for &(table, hash) in items {
+            table.prefetch(hash, stage);
+        }
+    }
+}
+
+impl<V> std::ops::Index<usize> for Table<V> {
+    type Output = V;
+    #[inline]
+    fn index(&self, i: usize) -> &V {
+        &self.slots[i].value
+    }
+}
+
+impl<V> std::ops::IndexMut<usize> for Table<V> {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut V {
+        &mut self.slots[i].value
+    }
+}
+
+/// Ask the CPU to start loading the cache line holding `p` into L1.
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults and changes no state the program
+    // can observe, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::types::compact;
+    use rand::{Rng, SeedableRng};
+
+    /// Same positions, keys and values as `indexmap::IndexMap` under a random mix of
+    /// inserts, replacements, swap-removals and shift-removals (SCAN and HSCAN cursors
+    /// rely on the positions; small hashes reply in insertion order).
+    #[test]
+    fn behaves_like_indexmap() {
+        let seed: u64 = rand::rng().random();
+        println!("seed {seed}");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut ours: Table<u32> = Table::default();
+        let mut model: indexmap::IndexMap<Vec<u8>, u32> = indexmap::IndexMap::new();
+        for step in 0..20_000 {
+            let key = format!("k{}", rng.random_range(0..500)).into_bytes();
+            match rng.random_range(0..4) {
+                0 | 1 => {
+                    let n: u32 = rng.random();
+                    let (i, old) = ours.insert_full(compact(&key), n);
+                    let (j, old_model) = model.insert_full(key.clone(), n);
+                    assert_eq!((i, old), (j, old_model), "step {step}");
+                }
+                2 => {
+                    let got = ours.get_index_of(&key);
+                    assert_eq!(got, model.get_index_of(&key), "step {step}");
+                    if let Some(i) = got {
+                        let (k, v) = ours.swap_remove_index(i).unwrap();
+                        let (mk, mv) = model.swap_remove_index(i).unwrap();
+                        assert_eq!((&k[..], v), (&mk[..], mv), "step {step}");
+                    }
+                }
+                _ => {
+                    let got = ours.shift_remove_entry(&key).map(|(k, v)| (k.to_vec(), v));
+                    assert_eq!(got, model.shift_remove_entry(&key), "step {step}");
+                }
+            }
+            assert_eq!(ours.len(), model.len());
+        }
+        for (i, (k, v)) in model.iter().enumerate() {
+            let (ok, ov) = ours.get_index(i).unwrap();
+            assert_eq!((&ok[..], ov), (&k[..], v));
+            assert_eq!(ours.get_index_of(k), Some(i));
+            assert_eq!(ours[i], *v);
+            assert_eq!(ours.get(k), Some(v));
+        }
+        assert!(ours.keys().map(|k| &k[..]).eq(model.keys().map(|k| &k[..])));
+        assert_eq!(ours.get_index(model.len()).map(|(k, _)| k.to_vec()), None);
+        assert!(!ours.contains_key(b"absent"));
+        assert_eq!(ours.swap_remove_entry(b"absent"), None);
+    }
+
+    /// Prefetching reads only: any stage, present or absent key, empty table.
+    #[test]
+    fn prefetch_changes_nothing() {
+        let mut t: Table<CompactBytes> = Table::default();
+        for stage in [Stage::Index, Stage::Slot, Stage::Outside] {
+            t.prefetch(t.hash(b"k"), stage);
+        }
+        assert!(t.likely(t.hash(b"k")).is_none());
+        t.insert_full(compact(b"short"), compact(b"1"));
+        t.insert_full(compact(b"long"), compact(&[b'x'; 100]));
+        for key in [&b"short"[..], b"long", b"absent"] {
+            for stage in [Stage::Index, Stage::Slot, Stage::Outside] {
+                t.prefetch(t.hash(key), stage);
+            }
+        }
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get_index_of(b"long"), Some(1));
+        assert_eq!(t.likely(t.hash(b"long")).map(|v| v.len()), Some(100));
+    }
+}
