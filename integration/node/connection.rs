@@ -121,10 +121,11 @@ async fn ten_thousand_pipelined_commands_in_one_write() {
 }
 
 /// A pipelined batch runs exactly as the same commands sent one at a time: the node
-/// parses a batch's requests ahead and prefetches their keys (and hash fields), which
-/// must change no reply. Random commands over a few keys of every type (wrong types
-/// included) and the fields of a big hash, sent in random-sized pieces to one node and
-/// one by one to another.
+/// parses a batch's requests ahead and prefetches their keys (and hash fields and set
+/// members), which must change no reply. Random commands over a few keys of every type
+/// (wrong types included), the fields of a big hash and the members of a big set and
+/// of a set of integers (kept in numeric order), sent in random-sized pieces to one
+/// node and one by one to another.
 #[tokio::test]
 async fn pipelined_batches_reply_as_commands_sent_one_at_a_time() {
     use rand::{Rng, SeedableRng};
@@ -137,7 +138,9 @@ async fn pipelined_batches_reply_as_commands_sent_one_at_a_time() {
     for i in 0..600 {
         big_hash.extend([format!("f{i}"), i.to_string()]);
     }
-    let mut commands: Vec<Vec<String>> = vec![big_hash];
+    let mut big_set: Vec<String> = vec!["SADD".into(), "bigset".into()];
+    big_set.extend((0..600).map(|i| format!("m{i}")));
+    let mut commands: Vec<Vec<String>> = vec![big_hash, big_set];
     for _ in 0..3000 {
         let k = format!("k{}", rng.random_range(0..12));
         let v = if rng.random_bool(0.3) {
@@ -151,7 +154,15 @@ async fn pipelined_batches_reply_as_commands_sent_one_at_a_time() {
         } else {
             k.clone()
         };
-        let args: Vec<String> = match rng.random_range(0..21) {
+        let (set, m) = match rng.random_range(0..3) {
+            0 => (
+                "bigset".to_string(),
+                format!("m{}", rng.random_range(0..800)),
+            ),
+            1 => ("ints".to_string(), rng.random_range(-300..300).to_string()),
+            _ => (k.clone(), v.clone()),
+        };
+        let args: Vec<String> = match rng.random_range(0..25) {
             0 => vec!["SET".into(), k, v],
             1 => vec!["GET".into(), k],
             2 => vec!["INCR".into(), k],
@@ -172,6 +183,10 @@ async fn pipelined_batches_reply_as_commands_sent_one_at_a_time() {
             17 => vec!["HDEL".into(), h, f],
             18 => vec!["HINCRBY".into(), h, f, "7".into()],
             19 => vec!["HSCAN".into(), h, "0".into(), "COUNT".into(), "5".into()],
+            20 => vec!["SADD".into(), set, m],
+            21 => vec!["SISMEMBER".into(), set, m],
+            22 => vec!["SREM".into(), set, m],
+            23 => vec!["SSCAN".into(), set, "0".into(), "COUNT".into(), "5".into()],
             _ => vec!["PING".into()],
         };
         commands.push(args);

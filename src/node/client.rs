@@ -431,9 +431,7 @@ fn run_batch<'a>(
 fn prefetch_ahead(server: &Server, decoder: &mut RequestDecoder, input: &[u8]) {
     use crate::node::db::{Upcoming, PREFETCH_GROUP};
     let mut lookups: smallvec::SmallVec<[Upcoming<'_>; PREFETCH_GROUP]> = smallvec::SmallVec::new();
-    decoder.peek_keys(input, PREFETCH_GROUP, |name, key, next| {
-        // Hash commands, and only they, begin with H; most take a field after the key.
-        let field = next.filter(|_| name.first().is_some_and(|c| c.eq_ignore_ascii_case(&b'h')));
+    decoder.peek_keys(input, PREFETCH_GROUP, |key, field| {
         lookups.push(Upcoming { key, field })
     });
     server.db.prefetch(&lookups);

@@ -157,10 +157,10 @@ impl RequestDecoder {
     }
 
     /// Parse up to `max` more whole, well-formed multibulk frames following those
-    /// already parsed ahead at the front of `buf`, pass the command name, the second
-    /// argument (for most commands, the key) and the third, if any (for most commands
-    /// on a hash, the field) of each to `f`, and keep the parses for the decoding that
-    /// follows. Consumes nothing and judges nothing:
+    /// already parsed ahead at the front of `buf`, pass the second argument of each
+    /// (for most commands, the key) and the third, if any (for most commands on a
+    /// hash or a set, the field or member) to `f`, and keep the parses for the
+    /// decoding that follows. Consumes nothing and judges nothing:
     /// it stops at the first frame it cannot take whole (partial, inline, or anything
     /// the header check must look at), which is decoded the usual way. `buf` must be
     /// the buffer [`decode`](Self::decode) is given, unchanged but for bytes appended.
@@ -168,7 +168,7 @@ impl RequestDecoder {
         &mut self,
         buf: &'b [u8],
         max: usize,
-        mut f: impl FnMut(&'b [u8], &'b [u8], Option<&'b [u8]>),
+        mut f: impl FnMut(&'b [u8], Option<&'b [u8]>),
     ) {
         if self.progress.active {
             return;
@@ -189,8 +189,8 @@ impl RequestDecoder {
                 Some(RangeFrame::BulkString((start, end))) => Some(&buf[pos + start..pos + end]),
                 _ => None,
             };
-            if let (Some(name), Some(key)) = (arg(0), arg(1)) {
-                f(name, key, arg(2));
+            if let Some(key) = arg(1) {
+                f(key, arg(2));
             }
             self.ahead.push_back((items, amt));
             pos += amt;
@@ -519,7 +519,7 @@ mod tests {
             loop {
                 if let Some(rng) = peek.as_deref_mut() {
                     let max = rng.random_range(0..5);
-                    d.peek_keys(&buf, max, |_, k, f| {
+                    d.peek_keys(&buf, max, |k, f| {
                         keys.push((k.to_vec(), f.map(<[u8]>::to_vec)))
                     });
                 }

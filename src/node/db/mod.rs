@@ -11,6 +11,7 @@ use keyspace::{Guards, Locked};
 pub use shard::{Entry, KeyTable, Shard, KEY_OVERHEAD};
 
 use crate::node::types::hash::Fields;
+use crate::node::types::set::Members;
 use crate::node::types::table::prefetch_all;
 use crate::node::types::Value;
 use bytes::Bytes;
@@ -20,16 +21,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Keys prefetched together (see [`Db::prefetch`]): enough for their cache misses to
 /// overlap, few enough for their lines to stay in L1/L2 until used.
-pub const PREFETCH_GROUP: usize = 16;
+pub const PREFETCH_GROUP: usize = crate::node::types::table::GROUP;
 
 /// A lookup a pipelined request is about to make (see [`Db::prefetch`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Upcoming<'a> {
     /// The key.
     pub key: &'a [u8],
-    /// The argument after the key: the field, if the key holds a hash and the command
-    /// is one of those that take a field there (HSET, HGET, HINCRBY…). Otherwise a
-    /// wasted hint at most.
+    /// The argument after the key: a field or member, if the key holds a hash or a
+    /// set and the command is one of the many that name one there (HSET, HGET,
+    /// HINCRBY, SADD, SISMEMBER…). Otherwise a wasted hint at most.
     pub field: Option<&'a [u8]>,
 }
 
@@ -159,7 +160,7 @@ impl Db {
     /// Prefetch hints for `lookups`, which requests about to run will make: three
     /// passes over the keys (index slot, entry, what the entry keeps outside: a long
     /// value's bytes, an aggregate's header; see `types/table.rs`), then, for keys
-    /// holding a hash, three more over their fields. The cache misses of different
+    /// holding a hash or a set, three more over the fields or members named. The cache misses of different
     /// lookups overlap instead of each waiting for its own. Only a hint: a shard
     /// another thread holds (or this one, mid-batch) is skipped, and nothing is
     /// changed. Each shard is locked once for all the passes. Nothing to overlap for
@@ -187,22 +188,23 @@ impl Db {
                 keys.push((&shard.map, shard.map.hash(l.key)));
             }
         }
-        prefetch_all(&keys);
+        let found = prefetch_all(&keys);
         if fields.is_empty() {
             return;
         }
-        // The entries have arrived (or are on their way): find the hashes among them.
-        let in_hashes: smallvec::SmallVec<[(&Fields, u64); PREFETCH_GROUP]> = fields
-            .iter()
-            .filter_map(|&(k, field)| {
-                let (table, hash) = keys[k];
-                let Value::Hash(h) = &table.likely(hash)?.value else {
-                    return None;
-                };
-                Some((h.fields(), h.fields().hash(field)))
-            })
-            .collect();
+        // The entries have been loaded by now: look into the hashes and sets among them.
+        let mut in_hashes: smallvec::SmallVec<[(&Fields, u64); PREFETCH_GROUP]> =
+            Default::default();
+        let mut in_sets: smallvec::SmallVec<[(&Members, u64); PREFETCH_GROUP]> = Default::default();
+        for &(k, field) in &fields {
+            match found[k].map(|e| &e.value) {
+                Some(Value::Hash(h)) => in_hashes.push((h.fields(), h.fields().hash(field))),
+                Some(Value::Set(s)) => in_sets.push((s.members(), s.members().hash(field))),
+                _ => {}
+            }
+        }
         prefetch_all(&in_hashes);
+        prefetch_all(&in_sets);
     }
 
     /// Lock shard `i` alone (one-key commands; expiry and eviction walk shard by shard).
@@ -345,11 +347,11 @@ mod tests {
 
     /// Prefetching is a hint only: it skips a shard the caller itself holds (no
     /// deadlock: the batch's held shard may be one of them), leaves every shard
-    /// unlocked and every key as it was, hashes and their fields included, whatever
-    /// the argument after the key is.
+    /// unlocked and every key as it was, hashes and sets included, whatever the
+    /// argument after the key is.
     #[test]
     fn prefetch_skips_held_shards_and_changes_nothing() {
-        use crate::node::types::{compact, HashValue, Value};
+        use crate::node::types::{compact, HashValue, SetValue, Value};
         let db = Db::new();
         let keys: Vec<Vec<u8>> = (0..40).map(|i| format!("key:{i}").into_bytes()).collect();
         for (i, k) in keys.iter().enumerate() {
@@ -365,8 +367,18 @@ mod tests {
             h.insert(format!("f{i}").as_bytes(), &[b'x'; 64]);
         }
         db.lock_key(b"hash").set(b"hash", Value::hash(h.clone()), 0);
-        let hash_lookups = ["f0", "f999", "f500", "absent", ""].map(|f| Upcoming {
+        let mut set = SetValue::new();
+        for i in 0..1000 {
+            set.insert(format!("f{i}").as_bytes());
+        }
+        db.lock_key(b"set").set(b"set", Value::set(set.clone()), 0);
+        let fields = ["f0", "f999", "f500", "absent", ""];
+        let hash_lookups = fields.map(|f| Upcoming {
             key: b"hash",
+            field: Some(f.as_bytes()),
+        });
+        let set_lookups = fields.map(|f| Upcoming {
+            key: b"set",
             field: Some(f.as_bytes()),
         });
         let refs: Vec<Upcoming<'_>> = keys
@@ -379,8 +391,9 @@ mod tests {
                 field: (i % 3 == 0).then_some(&b"f1"[..]),
             })
             .chain(hash_lookups)
+            .chain(set_lookups)
             .collect();
-        for group in [&refs[..], &refs[refs.len() - 6..]] {
+        for group in [&refs[..], &refs[refs.len() - 11..]] {
             let held = db.lock_key(&keys[0]);
             db.prefetch(group);
             drop(held);
@@ -402,5 +415,9 @@ mod tests {
             panic!("hash lost");
         };
         assert!(got.fields().iter().eq(h.fields().iter()), "fields changed");
+        let Some(Value::Set(got)) = all.get_value(b"set") else {
+            panic!("set lost");
+        };
+        assert!(got.iter().eq(set.iter()), "members changed");
     }
 }

@@ -56,7 +56,7 @@ impl HashValue {
     }
     /// Approximate heap bytes.
     pub fn mem(&self) -> usize {
-        self.mem + self.fields.capacity() * 80
+        self.mem + self.fields.heap_bytes()
     }
     /// True while Redis would still encode this hash as a listpack: insertion order
     /// is then observable and HSCAN replies everything with cursor 0.

@@ -4,19 +4,21 @@
 //! past `set-max-intset-entries` (512), as a sorted *intset*; every reply that walks
 //! such a set (SMEMBERS, SSCAN, SINTER…) is then in numeric order, and clients see it.
 //! We emulate that: while `intset` holds, members are kept sorted numerically inside
-//! the `IndexSet` (O(n) inserts, as in Redis, bounded by 512). The flag is sticky, like
+//! the member table (O(n) inserts, as in Redis, bounded by 512). The flag is sticky, like
 //! Redis's encoding: once a set converted to a hashtable it never converts back.
 
+use super::table::Table;
 use super::{compact, compact_cost, CompactBytes};
 use crate::command::args::parse_i64;
-use indexmap::IndexSet;
 
 /// Redis's `set-max-intset-entries` default.
 pub const INTSET_MAX: usize = 512;
 
-/// The member table. Members are [`CompactBytes`]: a short one (`element:12345`, an
-/// id) lives inside the table's bucket, with no allocation of its own.
-pub type Members = IndexSet<CompactBytes, super::KeyHasher>;
+/// The member table (an IndexSet-like [`Table`], which lets a pipeline prefetch the
+/// members its commands will look up). Members are [`CompactBytes`]: a short one
+/// (`element:12345`, an id) lives inside the table's slot, with no allocation of its
+/// own.
+pub type Members = Table<()>;
 
 /// A Redis set.
 #[derive(Debug, Clone)]
@@ -30,7 +32,7 @@ pub struct SetValue {
 impl Default for SetValue {
     fn default() -> Self {
         SetValue {
-            members: IndexSet::default(),
+            members: Table::default(),
             intset: true,
             mem: 0,
         }
@@ -58,28 +60,32 @@ impl SetValue {
     }
     /// Approximate heap bytes.
     pub fn mem(&self) -> usize {
-        self.mem + self.members.capacity() * 48
+        self.mem + self.members.heap_bytes()
     }
     /// True while Redis would keep this set as a (sorted) intset.
     pub fn is_intset(&self) -> bool {
         self.intset
     }
-    /// Read access to the members, in the order Redis replies them for intsets
-    /// (numeric) and insertion-ish order otherwise (Redis's is undefined then).
+    /// The member table.
     pub fn members(&self) -> &Members {
         &self.members
     }
+    /// The members, in the order Redis replies them for intsets (numeric) and
+    /// insertion-ish order otherwise (Redis's is undefined then).
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &CompactBytes> {
+        self.members.keys()
+    }
     /// True if `m` is a member.
     pub fn contains(&self, m: &[u8]) -> bool {
-        self.members.contains(m)
+        self.members.contains_key(m)
     }
     /// The member at position `i` (random picks, scans).
     pub fn get_index(&self, i: usize) -> Option<&[u8]> {
-        self.members.get_index(i).map(|m| &m[..])
+        self.members.get_index(i).map(|(m, _)| &m[..])
     }
     /// Add a member (copied in only when new); true if new.
     pub fn insert(&mut self, m: &[u8]) -> bool {
-        if self.members.contains(m) {
+        if self.members.contains_key(m) {
             return false;
         }
         let m = compact(m);
@@ -89,15 +95,15 @@ impl SetValue {
                 Some(v) if self.members.len() < INTSET_MAX => {
                     let pos = self
                         .members
-                        .binary_search_by(|x| int_of(x).cmp(&v))
+                        .binary_search_keys_by(|x| int_of(x).cmp(&v))
                         .unwrap_err();
-                    self.members.shift_insert(pos, m);
+                    self.members.shift_insert(pos, m, ());
                     return true;
                 }
                 _ => self.intset = false,
             }
         }
-        self.members.insert(m);
+        self.members.insert_full(m, ());
         true
     }
     /// Remove a member; true if it was there.
@@ -113,7 +119,7 @@ impl SetValue {
     /// Remove the member at position `i` (keeps an intset's order; a hashtable's
     /// order does not matter, so the cheap swap-remove is used there).
     pub fn remove_index(&mut self, i: usize) -> Option<CompactBytes> {
-        let m = if self.intset {
+        let (m, ()) = if self.intset {
             self.members.shift_remove_index(i)?
         } else {
             self.members.swap_remove_index(i)?
@@ -139,7 +145,7 @@ mod tests {
     fn intsets_stay_sorted_until_they_convert() {
         let mut s = set_of(&["5", "-1", "10", "3", "3"]);
         assert!(s.is_intset());
-        let got: Vec<_> = s.members().iter().map(|m| &m[..]).collect();
+        let got: Vec<_> = s.iter().map(|m| &m[..]).collect();
         assert_eq!(got, [&b"-1"[..], b"3", b"5", b"10"]);
         s.remove(b"3");
         assert_eq!(s.get_index(1), Some(&b"5"[..]));

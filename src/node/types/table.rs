@@ -1,6 +1,6 @@
 //! An insertion-ordered hash map from byte strings to `V`, laid out like
 //! `indexmap::IndexMap` (a hash index of positions into a dense `Vec` of slots), with
-//! one thing IndexMap cannot offer: [prefetch hints](Table::prefetch) that start
+//! one thing IndexMap cannot offer: [prefetch hints](prefetch_all) that start
 //! loading an entry's cache lines before the command that needs them runs. It holds a
 //! shard's keys (`db::KeyTable`) and a big hash's fields.
 //!
@@ -18,6 +18,7 @@
 
 use super::{CompactBytes, KeyHasher};
 use hashbrown::HashTable;
+use smallvec::SmallVec;
 use std::hash::BuildHasher;
 
 /// One entry with its hash (kept to rehash the index without rehashing keys).
@@ -62,6 +63,11 @@ pub trait Prefetch {
     fn prefetch_outside(&self);
 }
 
+impl Prefetch for () {
+    #[inline]
+    fn prefetch_outside(&self) {}
+}
+
 impl Prefetch for CompactBytes {
     #[inline]
     fn prefetch_outside(&self) {
@@ -70,17 +76,6 @@ impl Prefetch for CompactBytes {
             prefetch(self.as_ptr().wrapping_add(self.len().min(64)));
         }
     }
-}
-
-/// The stage a [`Table::prefetch`] pass issues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// The index slot the hash leads to.
-    Index,
-    /// The slot that index slot points at.
-    Slot,
-    /// What the value keeps outside the slot ([`Prefetch`]).
-    Outside,
 }
 
 impl<V> Table<V> {
@@ -102,9 +97,16 @@ impl<V> Table<V> {
         self.slots.is_empty()
     }
 
-    /// Entries the slot vector has room for.
-    pub fn capacity(&self) -> usize {
-        self.slots.capacity()
+    /// Heap bytes of the table itself: its slots (with spare capacity) and its index
+    /// (a `u32` and a control byte per bucket, at most 7/8 of the buckets full). What
+    /// keys and values keep outside their slots is not counted.
+    pub fn heap_bytes(&self) -> usize {
+        let buckets = if self.index.capacity() == 0 {
+            0
+        } else {
+            (self.index.capacity() * 8 / 7).next_power_of_two()
+        };
+        self.slots.capacity() * std::mem::size_of::<Slot<V>>() + buckets * (4 + 1)
     }
 
     /// Position of `key`.
@@ -219,10 +221,16 @@ impl<V> Table<V> {
         self.swap_remove_index(self.get_index_of(key)?)
     }
 
-    /// Remove `key`, keeping the order of the rest: every later entry moves down one
-    /// position. O(capacity): for small tables (a listpack-sized hash).
+    /// Remove `key`, keeping the order of the rest (see
+    /// [`shift_remove_index`](Self::shift_remove_index)).
     pub fn shift_remove_entry(&mut self, key: &[u8]) -> Option<(CompactBytes, V)> {
-        let i = self.get_index_of(key)?;
+        self.shift_remove_index(self.get_index_of(key)?)
+    }
+
+    /// Remove the entry at position `i`, keeping the order of the rest: every later
+    /// entry moves down one position. O(capacity): for small tables (a
+    /// listpack-sized hash, an intset-sized set).
+    pub fn shift_remove_index(&mut self, i: usize) -> Option<(CompactBytes, V)> {
         self.unindex(i)?;
         let i = i as u32;
         for p in self.index.iter_mut() {
@@ -232,6 +240,33 @@ impl<V> Table<V> {
         }
         let s = self.slots.remove(i as usize);
         Some((s.key, s.value))
+    }
+
+    /// Insert `key`, which must not be present, at position `pos` (at most `len`):
+    /// every entry from `pos` on moves up one position. O(capacity): for small
+    /// tables (an intset kept in numeric order).
+    pub fn shift_insert(&mut self, pos: usize, key: CompactBytes, value: V) {
+        debug_assert!(!self.contains_key(&key), "shift_insert of a present key");
+        let at = u32::try_from(pos).expect("a table holds at most u32::MAX entries");
+        for p in self.index.iter_mut() {
+            if *p >= at {
+                *p += 1;
+            }
+        }
+        let hash = self.hash(&key);
+        self.slots.insert(pos, Slot { hash, key, value });
+        let slots = &self.slots;
+        self.index
+            .insert_unique(hash, at, |&i| slots[i as usize].hash);
+    }
+
+    /// Binary search over the keys in position order (which `f` must be sorted by):
+    /// as `slice::binary_search_by`.
+    pub fn binary_search_keys_by(
+        &self,
+        mut f: impl FnMut(&CompactBytes) -> std::cmp::Ordering,
+    ) -> Result<usize, usize> {
+        self.slots.binary_search_by(|s| f(&s.key))
     }
 
     /// Take position `i` out of the index (its slot stays); `None` if out of range.
@@ -244,60 +279,57 @@ impl<V> Table<V> {
             .remove();
         Some(())
     }
-
-    /// The value of the slot the index offers first for `hash`, if that slot has
-    /// this hash: almost always the entry of the key hashed, when present. A hint for
-    /// prefetching the next level (a hash's fields); it compares no key bytes.
-    pub fn likely(&self, hash: u64) -> Option<&V> {
-        let bucket = self.index.iter_hash_buckets(hash).next()?;
-        let s = self.slots.get(*self.index.get_bucket(bucket)? as usize)?;
-        (s.hash == hash).then_some(&s.value)
-    }
 }
 
-impl<V: Prefetch> Table<V> {
-    /// One stage of the prefetch of `hash`'s entry (computed by [`hash`](Self::hash)):
-    /// issue the load of the cache lines that a lookup reads at that step, assuming the
-    /// earlier stages' lines have arrived (if they have not, this stage waits for them,
-    /// which is no slower than the lookup itself would be). Reads nothing but what a
-    /// lookup reads; changes nothing.
-    pub fn prefetch(&self, hash: u64, stage: Stage) {
-        // The first candidate the index's control bytes offer for this hash: the one a
-        // lookup of a present key almost always ends at.
-        let Some(bucket) = self.index.iter_hash_buckets(hash).next() else {
-            return;
-        };
-        let Some(pos) = self.index.get_bucket(bucket) else {
-            return;
-        };
-        match stage {
-            Stage::Index => prefetch(pos as *const u32),
-            Stage::Slot => {
-                if let Some(s) = self.slots.get(*pos as usize) {
-                    let p = s as *const Slot<V> as *const u8;
-                    prefetch(p);
-                    prefetch(p.wrapping_add(std::mem::size_of::<Slot<V>>() - 1));
-                }
-            }
-            Stage::Outside => {
-                if let Some(s) = self.slots.get(*pos as usize) {
-                    if s.hash == hash {
-                        s.value.prefetch_outside();
-                    }
-                }
-            }
-        }
-    }
-}
+/// Prefetch groups hold up to this many lookups without allocating.
+pub const GROUP: usize = 16;
 
-/// Prefetch every `(table, hash)` in three passes, one per [`Stage`]: the loads of a
-/// pass are all on their way before the next pass needs them.
-pub fn prefetch_all<V: Prefetch>(items: &[(&Table<V>, u64)]) {
-    for stage in [Stage::Index, Stage::Slot, Stage::Outside] {
-        for &(table, hash) in items {
-            table.prefetch(hash, stage);
-        }
-    }
+/// Prefetch hints for the lookups of `items` (each a table and a key's
+/// [`hash`](Table::hash)), in three passes: the index slot each hash leads to, then
+/// the slot that index slot points at, then what the value keeps outside the slot
+/// ([`Prefetch`]). Each pass issues the loads of every item before the next pass reads
+/// them, so the cache misses of different lookups overlap instead of each lookup
+/// waiting for its own; each pass starts where the one before left off.
+///
+/// Returns, per item, the value the lookup will almost certainly find: the slot of
+/// the first candidate the index offers, if it has the same hash (no key bytes are
+/// compared). A hint for prefetching the next level, a hash's fields say.
+///
+/// Reads nothing a lookup would not read; changes nothing.
+pub fn prefetch_all<'t, V: Prefetch>(
+    items: &[(&'t Table<V>, u64)],
+) -> SmallVec<[Option<&'t V>; GROUP]> {
+    // The index slot of the first candidate the control bytes offer for each hash:
+    // the one a lookup of a present key almost always ends at.
+    let positions: SmallVec<[Option<&'t u32>; GROUP]> = items
+        .iter()
+        .map(|&(table, hash)| {
+            let bucket = table.index.iter_hash_buckets(hash).next()?;
+            let pos = table.index.get_bucket(bucket)?;
+            prefetch(pos);
+            Some(pos)
+        })
+        .collect();
+    let slots: SmallVec<[Option<&'t Slot<V>>; GROUP]> = items
+        .iter()
+        .zip(&positions)
+        .map(|(&(table, _), pos)| {
+            let slot = table.slots.get(**pos.as_ref()? as usize)?;
+            let p = slot as *const Slot<V> as *const u8;
+            prefetch(p);
+            prefetch(p.wrapping_add(std::mem::size_of::<Slot<V>>() - 1));
+            Some(slot)
+        })
+        .collect();
+    items
+        .iter()
+        .zip(&slots)
+        .map(|(&(_, hash), slot)| {
+            let slot = slot.filter(|s| s.hash == hash)?;
+            slot.value.prefetch_outside();
+            Some(&slot.value)
+        })
+        .collect()
 }
 
 impl<V> std::ops::Index<usize> for Table<V> {
@@ -335,8 +367,9 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     /// Same positions, keys and values as `indexmap::IndexMap` under a random mix of
-    /// inserts, replacements, swap-removals and shift-removals (SCAN and HSCAN cursors
-    /// rely on the positions; small hashes reply in insertion order).
+    /// inserts, replacements, swap-removals, shift-removals and shift-inserts (SCAN and
+    /// HSCAN cursors rely on the positions; small hashes reply in insertion order,
+    /// small sets of integers in numeric order).
     #[test]
     fn behaves_like_indexmap() {
         let seed: u64 = rand::rng().random();
@@ -346,7 +379,7 @@ mod tests {
         let mut model: indexmap::IndexMap<Vec<u8>, u32> = indexmap::IndexMap::new();
         for step in 0..20_000 {
             let key = format!("k{}", rng.random_range(0..500)).into_bytes();
-            match rng.random_range(0..4) {
+            match rng.random_range(0..5) {
                 0 | 1 => {
                     let n: u32 = rng.random();
                     let (i, old) = ours.insert_full(compact(&key), n);
@@ -362,9 +395,16 @@ mod tests {
                         assert_eq!((&k[..], v), (&mk[..], mv), "step {step}");
                     }
                 }
-                _ => {
+                3 => {
                     let got = ours.shift_remove_entry(&key).map(|(k, v)| (k.to_vec(), v));
                     assert_eq!(got, model.shift_remove_entry(&key), "step {step}");
+                }
+                _ => {
+                    if !model.contains_key(&key) {
+                        let pos = rng.random_range(0..=model.len());
+                        ours.shift_insert(pos, compact(&key), step);
+                        model.shift_insert(pos, key, step);
+                    }
                 }
             }
             assert_eq!(ours.len(), model.len());
@@ -382,23 +422,40 @@ mod tests {
         assert_eq!(ours.swap_remove_entry(b"absent"), None);
     }
 
-    /// Prefetching reads only: any stage, present or absent key, empty table.
+    /// Prefetching reads only, and finds the values lookups will find: present, absent
+    /// and long values, an empty table.
     #[test]
     fn prefetch_changes_nothing() {
         let mut t: Table<CompactBytes> = Table::default();
-        for stage in [Stage::Index, Stage::Slot, Stage::Outside] {
-            t.prefetch(t.hash(b"k"), stage);
-        }
-        assert!(t.likely(t.hash(b"k")).is_none());
+        assert_eq!(prefetch_all(&[(&t, t.hash(b"k"))]).as_slice(), [None]);
         t.insert_full(compact(b"short"), compact(b"1"));
         t.insert_full(compact(b"long"), compact(&[b'x'; 100]));
-        for key in [&b"short"[..], b"long", b"absent"] {
-            for stage in [Stage::Index, Stage::Slot, Stage::Outside] {
-                t.prefetch(t.hash(key), stage);
-            }
-        }
+        let items: Vec<(&Table<CompactBytes>, u64)> = [&b"short"[..], b"long", b"absent"]
+            .iter()
+            .map(|k| (&t, t.hash(k)))
+            .collect();
+        let found: Vec<Option<usize>> = prefetch_all(&items)
+            .iter()
+            .map(|v| v.map(|v| v.len()))
+            .collect();
+        assert_eq!(found, [Some(1), Some(100), None]);
         assert_eq!(t.len(), 2);
         assert_eq!(t.get_index_of(b"long"), Some(1));
-        assert_eq!(t.likely(t.hash(b"long")).map(|v| v.len()), Some(100));
+    }
+
+    /// The heap estimate (used_memory of big hashes and sets) counts every slot and
+    /// index bucket, spare ones included, and no more than doubling leaves.
+    #[test]
+    fn heap_bytes_counts_slots_and_index() {
+        let mut t: Table<()> = Table::default();
+        assert_eq!(t.heap_bytes(), 0);
+        for i in 0..1000 {
+            t.insert_full(compact(format!("m{i}").as_bytes()), ());
+        }
+        let slot = std::mem::size_of::<Slot<()>>();
+        assert_eq!(slot, 40);
+        let least = 1000 * slot + 1000 * 8 / 7 * 5;
+        let got = t.heap_bytes();
+        assert!((least..=2 * least).contains(&got), "{got} for {least}");
     }
 }

@@ -57,7 +57,7 @@ fn intersect(
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by_key(|&i| sizes[i]);
     let mut found: Vec<CompactBytes> = set_of(ctx, &keys[order[0]])
-        .map(|s| s.members().iter().cloned().collect())
+        .map(|s| s.iter().cloned().collect())
         .unwrap_or_default();
     for &i in &order[1..] {
         if found.is_empty() {
@@ -86,7 +86,7 @@ fn compute(ctx: &mut Ctx<'_>, keys: &[Bytes], op: Op) -> Option<SetValue> {
         Op::Union => {
             for k in keys {
                 if let Some(s) = set_of(ctx, k) {
-                    for m in s.members() {
+                    for m in s.iter() {
                         res.insert(m);
                     }
                 }
@@ -96,7 +96,7 @@ fn compute(ctx: &mut Ctx<'_>, keys: &[Bytes], op: Op) -> Option<SetValue> {
             let Some(first) = set_of(ctx, &keys[0]) else {
                 return Some(res);
             };
-            for m in first.members() {
+            for m in first.iter() {
                 res.insert(m);
             }
             for k in &keys[1..] {
@@ -104,7 +104,7 @@ fn compute(ctx: &mut Ctx<'_>, keys: &[Bytes], op: Op) -> Option<SetValue> {
                     break;
                 }
                 if let Some(s) = set_of(ctx, k) {
-                    for m in s.members() {
+                    for m in s.iter() {
                         res.remove(m);
                     }
                 }

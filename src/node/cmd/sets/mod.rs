@@ -41,7 +41,7 @@ fn lookup<'a>(ks: &'a mut Keyspace<'_>, key: &[u8]) -> Lookup<'a, SetValue> {
 /// Reply with a set's members as a RESP3 set (array in RESP2).
 fn reply_members(out: &mut Reply, s: &SetValue) {
     out.set(s.len());
-    for m in s.members() {
+    for m in s.iter() {
         out.bulk(m);
     }
 }
@@ -134,9 +134,9 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     if s.is_intset() {
         // Redis replies small encodings whole, with cursor 0, in their order.
-        let n = s.members().iter().filter(|m| opts.matches(m)).count();
+        let n = s.iter().filter(|m| opts.matches(m)).count();
         scan_header(out, 0, n);
-        for m in s.members().iter().filter(|m| opts.matches(m)) {
+        for m in s.iter().filter(|m| opts.matches(m)) {
             out.bulk(m);
         }
         return;

@@ -101,7 +101,7 @@ pub fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
         Some(n) if n as u64 >= len as u64 => {
             out.array(len);
-            for m in s.members() {
+            for m in s.iter() {
                 out.bulk(m);
             }
         }
