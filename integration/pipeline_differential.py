@@ -4,9 +4,11 @@ ringcache node and to redis-server 7.0, must get the same reply stream byte for 
 
 The node parses a pipelined batch ahead and prefetches its keys before running it; this
 checks, against the real thing, that no reply changes and none goes to the wrong request.
-Per seed (even seeds after HELLO 3, odd ones in RESP2): FLUSHALL, then N commands over 12 keys of every type (wrong types, MULTI / EXEC /
-DISCARD in odd places, multi-key commands, long values) encoded into one buffer, written in
-pieces of random size, and all N replies read back. Only commands with deterministic replies
+Per seed (even seeds after HELLO 3, odd ones in RESP2): FLUSHALL, then N commands over 12
+keys of every type (wrong types, MULTI / EXEC / DISCARD in odd places, multi-key commands,
+long values) and over the fields and members of a big hash, a big set and a set of
+integers (the node prefetches those too), encoded into one buffer, written in pieces of
+random size, and all N replies read back. Only commands with deterministic replies
 are drawn (no TTL, RANDOMKEY, SPOP, nor whole sets or hashes, whose order follows the encoding).
 
 Usage:
@@ -30,8 +32,33 @@ KEYS = ["k%d" % i for i in range(12)]
 VALUES = ["1", "-5", "x" * 100, "abc", "3.5", "", "9223372036854775807"]
 
 
+# Past Redis's listpack / intset limits (512), so both servers keep them as hash tables.
+BIG = [["HSET", "bighash"] + [x for i in range(600) for x in ("f%d" % i, str(i))],
+       ["SADD", "bigset"] + ["m%d" % i for i in range(600)]]
+
+
+def inside(rng):
+    """One random command on a field or member of the big hash or set, or on a set of
+    integers small enough to stay an intset (so SMEMBERS replies in numeric order)."""
+    f = "f%d" % rng.randrange(800)
+    m = "m%d" % rng.randrange(800)
+    n = str(rng.randrange(-200, 200))
+    v = rng.choice(["1", "x" * 80, str(rng.randrange(100))])
+    return rng.choice([
+        ["HSET", "bighash", f, v], ["HGET", "bighash", f], ["HDEL", "bighash", f],
+        ["HEXISTS", "bighash", f], ["HINCRBY", "bighash", f, "5"], ["HSTRLEN", "bighash", f],
+        ["HMGET", "bighash", f, "f1"], ["HLEN", "bighash"],
+        ["SADD", "bigset", m], ["SISMEMBER", "bigset", m], ["SREM", "bigset", m],
+        ["SMISMEMBER", "bigset", m, "m1"], ["SCARD", "bigset"],
+        ["SADD", "ints", n], ["SREM", "ints", n], ["SISMEMBER", "ints", n],
+        ["SMEMBERS", "ints"],
+    ])
+
+
 def command(rng):
     """One random command with a deterministic reply."""
+    if rng.random() < 0.25:
+        return inside(rng)
     k = rng.choice(KEYS)
     o = rng.choice(KEYS)
     v = rng.choice(VALUES + [str(rng.randrange(100))])
@@ -97,7 +124,7 @@ def main():
             s.wait_ready()
         for seed in range(first, last + 1):
             rng = random.Random(seed)
-            cmds = [command(rng) for _ in range(opts.commands)]
+            cmds = BIG + [command(rng) for _ in range(opts.commands)]
             stream = b"".join(encode(c) for c in cmds)
             chunks, at = [], 0
             while at < len(stream):

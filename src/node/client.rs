@@ -425,9 +425,10 @@ fn run_batch<'a>(
 }
 
 /// Parse the next pipelined requests in `input` ahead (the decoder keeps the parses)
-/// and start loading their keys (and hash fields) into cache (see `Db::prefetch`): by
-/// the time each runs, its lookup finds its cache lines there or on their way. Only for authenticated
-/// clients: nothing a stranger sends is worth work before AUTH.
+/// and start loading their keys (and the hash fields and set members they name) into
+/// cache (see `Db::prefetch`): by the time each runs, its lookup finds its cache lines
+/// there or on their way. Only for authenticated clients: nothing a stranger sends is
+/// worth work before AUTH.
 fn prefetch_ahead(server: &Server, decoder: &mut RequestDecoder, input: &[u8]) {
     use crate::node::db::{Upcoming, PREFETCH_GROUP};
     let mut lookups: smallvec::SmallVec<[Upcoming<'_>; PREFETCH_GROUP]> = smallvec::SmallVec::new();

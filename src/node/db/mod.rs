@@ -10,10 +10,8 @@ pub use keyspace::{EntryMut, Keyspace};
 use keyspace::{Guards, Locked};
 pub use shard::{Entry, KeyTable, Shard, KEY_OVERHEAD};
 
-use crate::node::types::hash::Fields;
-use crate::node::types::set::Members;
-use crate::node::types::table::prefetch_all;
-use crate::node::types::Value;
+use crate::node::types::table::{prefetch_all, Table};
+use crate::node::types::{CompactBytes, Value};
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -160,11 +158,11 @@ impl Db {
     /// Prefetch hints for `lookups`, which requests about to run will make: three
     /// passes over the keys (index slot, entry, what the entry keeps outside: a long
     /// value's bytes, an aggregate's header; see `types/table.rs`), then, for keys
-    /// holding a hash or a set, three more over the fields or members named. The cache misses of different
-    /// lookups overlap instead of each waiting for its own. Only a hint: a shard
-    /// another thread holds (or this one, mid-batch) is skipped, and nothing is
-    /// changed. Each shard is locked once for all the passes. Nothing to overlap for
-    /// one lookup.
+    /// holding a hash or a set, three more over the fields or members named. The cache
+    /// misses of different lookups overlap instead of each waiting for its own. Only a
+    /// hint: a shard another thread holds (or this one, mid-batch) is skipped, so are
+    /// keys and fields over [`PREFETCH_MAX_LEN`] bytes, and nothing is changed. Each
+    /// shard is locked once for all the passes. Nothing to overlap for one lookup.
     pub fn prefetch(&self, lookups: &[Upcoming<'_>]) {
         if lookups.len() < 2 {
             return;
@@ -181,28 +179,22 @@ impl Db {
         // (position in `keys`, field) of the lookups that name a field.
         let mut fields: smallvec::SmallVec<[(usize, &[u8]); PREFETCH_GROUP]> = Default::default();
         for (l, &i) in lookups.iter().zip(&shards) {
-            if let Some(shard) = guards[i].as_deref() {
-                if let Some(field) = l.field {
-                    fields.push((keys.len(), field));
-                }
-                keys.push((&shard.map, shard.map.hash(l.key)));
+            let Some(shard) = guards[i].as_deref() else {
+                continue;
+            };
+            if l.key.len() > PREFETCH_MAX_LEN {
+                continue;
             }
+            if let Some(field) = l.field.filter(|f| f.len() <= PREFETCH_MAX_LEN) {
+                fields.push((keys.len(), field));
+            }
+            keys.push((&shard.map, shard.map.hash(l.key)));
         }
         let found = prefetch_all(&keys);
         if fields.is_empty() {
             return;
         }
-        // The entries have been loaded by now: look into the hashes and sets among them.
-        let mut in_hashes: smallvec::SmallVec<[(&Fields, u64); PREFETCH_GROUP]> =
-            Default::default();
-        let mut in_sets: smallvec::SmallVec<[(&Members, u64); PREFETCH_GROUP]> = Default::default();
-        for &(k, field) in &fields {
-            match found[k].map(|e| &e.value) {
-                Some(Value::Hash(h)) => in_hashes.push((h.fields(), h.fields().hash(field))),
-                Some(Value::Set(s)) => in_sets.push((s.members(), s.members().hash(field))),
-                _ => {}
-            }
-        }
+        let (in_hashes, in_sets) = look_inside(&found, &fields);
         prefetch_all(&in_hashes);
         prefetch_all(&in_sets);
     }
@@ -245,6 +237,31 @@ impl Db {
             (k + s.len(), e + s.volatile_len())
         })
     }
+}
+
+/// Keys and fields longer than this are not prefetched: hashing them under the shard
+/// locks would cost more than the cache misses it saves, and they are rare.
+const PREFETCH_MAX_LEN: usize = 256;
+
+/// Lookups inside hashes or sets: (table, hash of the field or member).
+type Inside<'e, V> = smallvec::SmallVec<[(&'e Table<V>, u64); PREFETCH_GROUP]>;
+
+/// [`Db::prefetch`]'s second level: of each `(position, name)` in `fields`, the table
+/// and hash to prefetch when `found[position]` (the entry a key lookup will most
+/// likely find) holds a hash (the field `name`) or a set (the member `name`).
+fn look_inside<'e>(
+    found: &[Option<&'e Entry>],
+    fields: &[(usize, &[u8])],
+) -> (Inside<'e, CompactBytes>, Inside<'e, ()>) {
+    let (mut in_hashes, mut in_sets) = (Inside::new(), Inside::new());
+    for &(k, name) in fields {
+        match found[k].map(|e| &e.value) {
+            Some(Value::Hash(h)) => in_hashes.push((h.fields(), h.fields().hash(name))),
+            Some(Value::Set(s)) => in_sets.push((s.members(), s.members().hash(name))),
+            _ => {}
+        }
+    }
+    (in_hashes, in_sets)
 }
 
 /// A shard lock a connection keeps from one command to the next while it runs one
@@ -343,6 +360,34 @@ mod tests {
             });
             assert!(waited, "{name}: never noted the wait");
         }
+    }
+
+    /// The second level looks into hashes and sets only, each for the field or member
+    /// its own lookup names.
+    #[test]
+    fn second_level_looks_into_the_hash_or_set_each_lookup_names() {
+        use super::{look_inside, Entry};
+        use crate::node::types::{compact, HashValue, SetValue, Value};
+        let mut h = HashValue::new();
+        h.insert(b"f", b"v");
+        let mut s = SetValue::new();
+        s.insert(b"m");
+        let (hash, set) = (Entry::new(Value::hash(h)), Entry::new(Value::set(s)));
+        let string = Entry::new(Value::Str(compact(b"x")));
+        let found = [Some(&string), Some(&set), None, Some(&hash), Some(&hash)];
+        let fields: [(usize, &[u8]); 5] = [(0, b"a"), (1, b"b"), (2, b"c"), (3, b"d"), (4, b"e")];
+        let (in_hashes, in_sets) = look_inside(&found, &fields);
+        let (Value::Hash(h), Value::Set(s)) = (&hash.value, &set.value) else {
+            unreachable!()
+        };
+        assert_eq!(in_hashes.len(), 2);
+        for (&(table, x), name) in in_hashes.iter().zip([b"d", b"e"]) {
+            assert!(std::ptr::eq(table, h.fields()));
+            assert_eq!(x, h.fields().hash(name));
+        }
+        assert_eq!(in_sets.len(), 1);
+        assert!(std::ptr::eq(in_sets[0].0, s.members()));
+        assert_eq!(in_sets[0].1, s.members().hash(b"b"));
     }
 
     /// Prefetching is a hint only: it skips a shard the caller itself holds (no

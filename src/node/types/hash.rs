@@ -18,7 +18,7 @@ pub const LISTPACK_MAX_ENTRIES: usize = 512;
 pub const LISTPACK_MAX_VALUE: usize = 64;
 
 /// The field table. Fields and values are [`CompactBytes`]: a short field
-/// (`element:12345`) or value (a counter) lives inside the table's bucket, and
+/// (`element:12345`) or value (a counter) lives inside the table's slot, and
 /// overwriting a value reuses its allocation when it fits.
 pub type Fields = Table<CompactBytes>;
 
