@@ -4,19 +4,18 @@
 //! order, which answers rank queries (ZRANK, ZRANGE by index) without walking from
 //! the lowest score — Redis's skiplist with spans plays this part.
 //!
-//! The member map is an `IndexMap` with swap-removal so ZSCAN can use the same
-//! "walk indexes downwards" cursor as the keyspace SCAN (elements only ever move to
-//! lower indexes, so none present for the whole scan is missed).
+//! The member map is a [`Table`] with swap-removal so ZSCAN can use the same "walk
+//! indexes downwards" cursor as the keyspace SCAN (elements only ever move to lower
+//! indexes, so none present for the whole scan is missed).
+//!
+//! Members are [`CompactBytes`], stored in both structures: a member of up to 24
+//! bytes (`element:12345`, an id) lives inline in the map's slot and in the ordered
+//! chunk, with no allocation of its own, and two inline copies cost less than one
+//! shared heap string and its two handles.
 
-use super::bytes_cost;
-
-/// Per-member cost beyond the member's bytes: a second handle (the member is shared
-/// between the score map and the ordered tree, its bytes are not copied), the score,
-/// and the two structures' node overhead.
-const ZSET_ENTRY_OVERHEAD: usize = 32 + 64;
 use super::ranked::RankedSet;
-use bytes::Bytes;
-use indexmap::IndexMap;
+use super::table::Table;
+use super::{compact, compact_cost, CompactBytes};
 use std::ops::Bound;
 
 /// Redis's `zset-max-listpack-entries` default.
@@ -129,23 +128,24 @@ impl LexRange<'_> {
 }
 
 /// Iterator over (member, score) entries.
-pub type Entries<'a> = Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a>;
+pub type Entries<'a> = Box<dyn Iterator<Item = (&'a [u8], f64)> + 'a>;
 
 /// A Redis sorted set.
 #[derive(Debug, Clone)]
 pub struct ZSetValue {
-    scores: IndexMap<Bytes, f64, super::KeyHasher>,
-    order: RankedSet<(Score, Bytes)>,
+    scores: Table<f64>,
+    order: RankedSet<(Score, CompactBytes)>,
     /// True while Redis would keep this zset as a listpack (≤ 128 entries, members
     /// ≤ 64 bytes). Sticky like Redis's encoding; ZSCAN replies all at once then.
     listpack: bool,
+    /// Heap bytes of long members (both copies).
     mem: usize,
 }
 
 impl Default for ZSetValue {
     fn default() -> Self {
         ZSetValue {
-            scores: IndexMap::default(),
+            scores: Table::default(),
             order: RankedSet::default(),
             listpack: true,
             mem: 0,
@@ -165,7 +165,7 @@ fn next_up(v: f64) -> f64 {
     f64::from_bits(if v > 0.0 { bits + 1 } else { bits - 1 })
 }
 
-fn entry(e: &(Score, Bytes)) -> (&Bytes, f64) {
+fn entry(e: &(Score, CompactBytes)) -> (&[u8], f64) {
     (&e.1, e.0 .0)
 }
 
@@ -182,9 +182,11 @@ impl ZSetValue {
     pub fn is_empty(&self) -> bool {
         self.scores.is_empty()
     }
-    /// Approximate heap bytes.
+    /// Approximate heap bytes: the map's allocations, the ordered chunks' elements
+    /// (a quarter more for the chunks' spare room) and the long members.
     pub fn mem(&self) -> usize {
-        self.mem
+        let element = std::mem::size_of::<(Score, CompactBytes)>();
+        self.mem + self.scores.heap_bytes() + self.order.len() * element * 5 / 4
     }
     /// True while Redis would use the listpack encoding.
     pub fn is_listpack(&self) -> bool {
@@ -195,17 +197,20 @@ impl ZSetValue {
         self.scores.get(m).copied()
     }
     /// All entries in (score, member) order; `.rev()` for descending.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Bytes, f64)> + '_ {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], f64)> + '_ {
         self.order.iter().map(entry)
     }
     /// The entry at map position `i` (arbitrary order; for ZSCAN and random picks).
-    pub fn get_index(&self, i: usize) -> Option<(&Bytes, f64)> {
-        self.scores.get_index(i).map(|(m, s)| (m, *s))
+    pub fn get_index(&self, i: usize) -> Option<(&[u8], f64)> {
+        self.scores.get_index(i).map(|(m, s)| (&m[..], *s))
     }
     /// 0-based rank of a member in ascending order.
     pub fn rank(&self, m: &[u8]) -> Option<usize> {
-        let (k, s) = self.scores.get_key_value(m)?;
-        Some(self.order.rank(&(Score(*s), k.clone())))
+        let s = *self.scores.get(m)?;
+        Some(
+            self.order
+                .rank_by(|(es, em)| (*es, &em[..]).cmp(&(Score(s), m))),
+        )
     }
     /// Entries with rank in `start..=end` (both already clamped to the set), ascending
     /// or, with `rev`, counting ranks from the highest score.
@@ -228,13 +233,13 @@ impl ZSetValue {
         let lo = match (r.minex, r.min) {
             (false, v) if v == f64::NEG_INFINITY => Bound::Unbounded,
             (true, v) if v == f64::INFINITY => return Box::new(std::iter::empty()),
-            (false, v) => Bound::Included((Score(v), Bytes::new())),
-            (true, v) => Bound::Included((Score(next_up(v)), Bytes::new())),
+            (false, v) => Bound::Included((Score(v), CompactBytes::new())),
+            (true, v) => Bound::Included((Score(next_up(v)), CompactBytes::new())),
         };
         let hi = match (r.maxex, r.max) {
             (false, v) if v == f64::INFINITY => Bound::Unbounded,
-            (false, v) => Bound::Excluded((Score(next_up(v)), Bytes::new())),
-            (true, v) => Bound::Excluded((Score(v), Bytes::new())),
+            (false, v) => Bound::Excluded((Score(next_up(v)), CompactBytes::new())),
+            (true, v) => Bound::Excluded((Score(v), CompactBytes::new())),
         };
         let it = self.order.range(lo.as_ref(), hi.as_ref()).map(entry);
         if rev {
@@ -256,8 +261,8 @@ impl ZSetValue {
             // One score: the tree order is the member order, so seek directly.
             let bound = |b: LexBound<'_>| match b {
                 LexBound::Min | LexBound::Max => Bound::Unbounded,
-                LexBound::Incl(x) => Bound::Included((first, Bytes::copy_from_slice(x))),
-                LexBound::Excl(x) => Bound::Excluded((first, Bytes::copy_from_slice(x))),
+                LexBound::Incl(x) => Bound::Included((first, compact(x))),
+                LexBound::Excl(x) => Bound::Excluded((first, compact(x))),
             };
             let (lo, hi) = (bound(r.min), bound(r.max));
             let it = self.order.range(lo.as_ref(), hi.as_ref()).map(entry);
@@ -292,65 +297,58 @@ impl ZSetValue {
         }
     }
     /// Insert or update; true if the member is new.
-    pub fn insert(&mut self, m: Bytes, score: f64) -> bool {
-        match self.scores.get_mut(&m) {
-            Some(old) => {
-                // As in Redis, -0 == 0: no update.
-                let score = if self.listpack && score == 0.0 {
-                    0.0
-                } else {
-                    score
-                };
-                if *old != score {
-                    self.order.remove(&(Score(*old), m.clone()));
-                    *old = score;
-                    self.order.insert((Score(score), m));
-                }
-                false
-            }
-            None => {
-                if m.len() > LISTPACK_MAX_VALUE || self.scores.len() >= LISTPACK_MAX_ENTRIES {
-                    self.listpack = false;
-                }
-                let score = self.stored(score);
-                self.mem += bytes_cost(&m) + ZSET_ENTRY_OVERHEAD;
-                self.scores.insert(m.clone(), score);
-                self.order.insert((Score(score), m));
-                true
-            }
+    pub fn insert(&mut self, m: &[u8], score: f64) -> bool {
+        if self.scores.contains_key(m) {
+            // As in Redis, -0 == 0: no update.
+            self.set_score(m, score);
+            return false;
         }
+        if m.len() > LISTPACK_MAX_VALUE || self.scores.len() >= LISTPACK_MAX_ENTRIES {
+            self.listpack = false;
+        }
+        let score = self.stored(score);
+        let m = compact(m);
+        self.mem += 2 * compact_cost(&m);
+        self.order.insert((Score(score), m.clone()));
+        self.scores.insert_full(m, score);
+        true
     }
-    /// Change an existing member's score (no allocation: the stored key is reused).
-    /// Returns false if `m` is not a member.
+    /// Change an existing member's score, moving it in the order (no allocation: the
+    /// ordered copy is taken out and put back). Returns false if `m` is not a member.
     pub fn set_score(&mut self, m: &[u8], score: f64) -> bool {
         let score = self.stored(score);
-        let Some((_, k, old)) = self.scores.get_full_mut(m) else {
+        let Some(old) = self.scores.get_mut(m) else {
             return false;
         };
         if *old != score {
-            let k = k.clone();
-            self.order.remove(&(Score(*old), k.clone()));
+            let at = Score(*old);
             *old = score;
-            self.order.insert((Score(score), k));
+            let (_, member) = self
+                .order
+                .remove_by(|(es, em)| (*es, &em[..]).cmp(&(at, m)))
+                .expect("every member is in the order");
+            self.order.insert((Score(score), member));
         }
         true
     }
     /// Remove a member; its score if it was there.
     pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
         let (k, s) = self.scores.swap_remove_entry(m)?;
-        self.mem -= bytes_cost(&k) + ZSET_ENTRY_OVERHEAD;
-        self.order.remove(&(Score(s), k));
+        self.mem -= 2 * compact_cost(&k);
+        self.order
+            .remove_by(|(es, em)| (*es, &em[..]).cmp(&(Score(s), m)))
+            .expect("every member is in the order");
         Some(s)
     }
     /// Remove and return the lowest (or, with `max`, highest) entry.
-    pub fn pop(&mut self, max: bool) -> Option<(Bytes, f64)> {
+    pub fn pop(&mut self, max: bool) -> Option<(CompactBytes, f64)> {
         let (s, m) = if max {
             self.order.pop_last()?
         } else {
             self.order.pop_first()?
         };
-        self.scores.swap_remove(&m);
-        self.mem -= bytes_cost(&m) + ZSET_ENTRY_OVERHEAD;
+        self.scores.swap_remove_entry(&m);
+        self.mem -= 2 * compact_cost(&m);
         Some((m, s.0))
     }
 }
@@ -362,7 +360,7 @@ mod tests {
     fn z(items: &[(f64, &str)]) -> ZSetValue {
         let mut z = ZSetValue::new();
         for (s, m) in items {
-            z.insert(Bytes::copy_from_slice(m.as_bytes()), *s);
+            z.insert(m.as_bytes(), *s);
         }
         z
     }

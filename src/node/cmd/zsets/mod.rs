@@ -9,7 +9,7 @@ mod range;
 
 use super::Lookup;
 use crate::command::args::eq_ignore_case;
-use crate::node::db::{owned, Keyspace};
+use crate::node::db::Keyspace;
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{Value, ZSetValue};
 use crate::protocol::{errors, Reply};
@@ -111,7 +111,7 @@ fn add_one(z: &mut ZSetValue, m: &[u8], score: f64, f: AddFlags) -> Result<Added
         }
         None if f.xx => Ok(Added::Nop),
         None => {
-            z.insert(owned(m), score);
+            z.insert(m, score);
             Ok(Added::New)
         }
     }

@@ -119,7 +119,7 @@ pub fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Ok(o) => o,
         Err(e) => return out.error(e),
     };
-    let mut found: Vec<(&Bytes, f64)> = Vec::new();
+    let mut found: Vec<(&[u8], f64)> = Vec::new();
     let next = if z.is_listpack() {
         // Redis replies small encodings whole, in order, with cursor 0.
         found.extend(z.iter().filter(|(m, _)| opts.matches(m)));

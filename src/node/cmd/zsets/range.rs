@@ -7,7 +7,7 @@ use super::{begin_entries, entry, lookup, Lookup};
 use crate::command::args::{eq_ignore_case, parse_i64};
 use crate::node::dispatch::Ctx;
 use crate::node::types::zset::Entries;
-use crate::node::types::{Value, ZSetValue};
+use crate::node::types::{compact, CompactBytes, Value, ZSetValue};
 use crate::protocol::errors;
 use bytes::Bytes;
 
@@ -120,7 +120,7 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<Kind>, rev: Op
         Range::Lex(r) if !r.is_empty() && !beyond => limited(z.by_lex(&r, rev), offset, limit),
         _ => Box::new(std::iter::empty()),
     };
-    let items: Vec<(&Bytes, f64)> = it.collect();
+    let items: Vec<(&[u8], f64)> = it.collect();
     begin_entries(out, items.len(), withscores);
     for (m, s) in items {
         entry(out, m, s, withscores);
@@ -182,7 +182,7 @@ pub fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 /// The shared body of ZREMRANGEBY*: parse the range (errors first, as in Redis), then
 /// remove the members `pick` selects.
-fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], pick: impl FnOnce(&ZSetValue) -> Vec<Bytes>) {
+fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], pick: impl FnOnce(&ZSetValue) -> Vec<CompactBytes>) {
     let Some(mut e) = ctx.ks.get_mut(key) else {
         return ctx.out.int(0);
     };
@@ -199,8 +199,8 @@ fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], pick: impl FnOnce(&ZSetValue) -> Vec
     ctx.out.int(doomed.len() as i64);
 }
 
-fn members(it: Entries<'_>) -> Vec<Bytes> {
-    it.map(|(m, _)| m.clone()).collect()
+fn members(it: Entries<'_>) -> Vec<CompactBytes> {
+    it.map(|(m, _)| compact(m)).collect()
 }
 
 /// ZREMRANGEBYRANK key start stop
