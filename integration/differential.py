@@ -118,54 +118,13 @@ class Conn:
             raise Closed
         self.buf += chunk
 
-    def _line(self, pos):
-        """Return (line_without_crlf, next_pos) starting at pos, reading as needed."""
-        while True:
-            i = self.buf.find(b"\r\n", pos)
-            if i >= 0:
-                return self.buf[pos:i], i + 2
-            if len(self.buf) > 512 * 1024 * 1024:
-                raise ValueError("reply line too long")
-            self._fill()
-
-    def _need(self, end):
-        while len(self.buf) < end:
-            self._fill()
-
-    def _one(self, pos):
-        self._need(pos + 1)
-        t = self.buf[pos:pos + 1]
-        line, nxt = self._line(pos + 1)
-        if t in (b"+", b"-", b":", b"_", b",", b"#", b"("):
-            return nxt
-        if t in (b"$", b"=", b"!"):
-            n = int(line)
-            if n < 0:
-                return nxt
-            self._need(nxt + n + 2)
-            if self.buf[nxt + n:nxt + n + 2] != b"\r\n":
-                raise ValueError("bulk not terminated by CRLF")
-            return nxt + n + 2
-        if t in (b"*", b"~", b">", b"%", b"|"):
-            n = int(line)
-            if n < 0:
-                return nxt
-            if t in (b"%", b"|"):
-                n *= 2
-            p = nxt
-            for _ in range(n):
-                p = self._one(p)
-            if t == b"|":  # attribute: the real reply follows
-                p = self._one(p)
-            return p
-        raise ValueError("unknown RESP type byte %r" % t)
-
     def read_reply(self):
         """Raw bytes of one complete reply, or a <marker> string on close/timeout."""
         if self.closed and not self.buf:
             return "<closed>"
         try:
-            end = self._one(0)
+            while (end := reply_end(self.buf)) is None:
+                self._fill()
         except Closed:
             return "<closed>" if not self.buf else "<closed after %r>" % self.buf
         except TimeoutError:
@@ -193,6 +152,47 @@ class Conn:
         if got == b"+PONG\r\n":
             return "open"
         return "open but PING got %s" % (got if isinstance(got, str) else repr(got))
+
+
+def reply_end(buf, pos=0):
+    """End offset of the complete RESP2/RESP3 reply starting at `pos` in `buf`, None while
+    it is incomplete, ValueError if it is malformed. The integration scripts' one RESP
+    framer: Conn reads replies with it, fuzz_protocol.py splits captured streams."""
+    if pos >= len(buf):
+        return None
+    t = buf[pos:pos + 1]
+    i = buf.find(b"\r\n", pos)
+    if i < 0:
+        if len(buf) - pos > 512 * 1024 * 1024:
+            raise ValueError("reply line too long")
+        return None
+    line, nxt = bytes(buf[pos + 1:i]), i + 2
+    if t in (b"+", b"-", b":", b"_", b",", b"#", b"("):
+        return nxt
+    if t in (b"$", b"=", b"!"):
+        n = int(line)
+        if n < 0:
+            return nxt
+        if len(buf) < nxt + n + 2:
+            return None
+        if buf[nxt + n:nxt + n + 2] != b"\r\n":
+            raise ValueError("bulk not terminated by CRLF")
+        return nxt + n + 2
+    if t in (b"*", b"~", b">", b"%", b"|"):
+        n = int(line)
+        if n < 0:
+            return nxt
+        if t in (b"%", b"|"):
+            n *= 2
+        p = nxt
+        for _ in range(n):
+            p = reply_end(buf, p)
+            if p is None:
+                return None
+        if t == b"|":  # attribute: the real reply follows
+            p = reply_end(buf, p)
+        return p
+    raise ValueError("unknown RESP type byte %r" % t)
 
 
 def encode_command(args):

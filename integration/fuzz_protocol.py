@@ -299,49 +299,13 @@ def model(data, auth_mode):
 
 # --------------------------------------------------------------------------- reply parsing
 
-def resp_end(buf, pos):
-    """End offset of the complete reply starting at pos, None if incomplete; ValueError if junk."""
-    if pos >= len(buf):
-        return None
-    t = buf[pos:pos + 1]
-    i = buf.find(b"\r\n", pos)
-    if i < 0:
-        return None
-    line = bytes(buf[pos + 1:i])
-    nxt = i + 2
-    if t in (b"+", b"-", b":", b"_", b",", b"#", b"("):
-        return nxt
-    if t in (b"$", b"=", b"!"):
-        k = int(line)
-        if k < 0:
-            return nxt
-        if len(buf) < nxt + k + 2:
-            return None
-        return nxt + k + 2
-    if t in (b"*", b"~", b">", b"%", b"|"):
-        k = int(line)
-        if k < 0:
-            return nxt
-        if t in (b"%", b"|"):
-            k *= 2
-        p = nxt
-        for _ in range(k):
-            p = resp_end(buf, p)
-            if p is None:
-                return None
-        if t == b"|":
-            p = resp_end(buf, p)
-        return p
-    raise ValueError("bad type byte %r" % t)
-
-
 def split_replies(buf):
     """(list of complete reply bytes, trailing bytes that do not form a complete reply)."""
     out, pos = [], 0
     buf = bytes(buf)
     while pos < len(buf):
         try:
-            e = resp_end(buf, pos)
+            e = D.reply_end(buf, pos)
         except ValueError:
             e = None
         if e is None:
