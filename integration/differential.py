@@ -107,8 +107,9 @@ class Conn:
             self.closed = True
 
     def _fill(self):
+        # Reads grow with the buffer: read_reply parses the buffer again after each.
         try:
-            chunk = self.sock.recv(65536)
+            chunk = self.sock.recv(max(65536, len(self.buf)))
         except socket.timeout:
             raise TimeoutError
         except OSError:

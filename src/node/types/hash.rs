@@ -23,12 +23,30 @@ pub const LISTPACK_MAX_VALUE: usize = 64;
 pub type Fields = Table<CompactBytes>;
 
 /// A Redis hash.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HashValue {
     fields: Fields,
     mem: usize,
     /// Still what Redis would keep as a listpack (see the module doc).
     compact: bool,
+}
+
+/// A copy (COPY) counts its own memory: a cloned long field or value may get a larger
+/// allocation than the original (SmallVec rounds up), and removals subtract what the
+/// copy's cost.
+impl Clone for HashValue {
+    fn clone(&self) -> Self {
+        let fields = self.fields.clone();
+        let mem = fields
+            .iter()
+            .map(|(f, v)| compact_cost(f) + compact_cost(v))
+            .sum();
+        HashValue {
+            fields,
+            mem,
+            compact: self.compact,
+        }
+    }
 }
 
 impl Default for HashValue {
@@ -153,6 +171,23 @@ mod tests {
         }
         h.remove(b"field");
         assert_eq!(h.mem, 0);
+    }
+
+    /// A copy counts its own memory: removing every field of a copy (whose long fields
+    /// and values the clone may have allocated larger) gives back exactly what it had.
+    #[test]
+    fn a_copy_returns_its_own_memory() {
+        let mut h = HashValue::new();
+        for i in 0..20 {
+            let f = format!("{i:033}");
+            h.insert(f.as_bytes(), f.as_bytes());
+        }
+        let mut copy = h.clone();
+        for i in 0..20 {
+            assert!(copy.remove(format!("{i:033}").as_bytes()).is_some());
+        }
+        assert_eq!(copy.mem, 0);
+        assert!(h.mem > 0);
     }
 
     #[test]

@@ -160,12 +160,26 @@ fn pack<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Vec<Chunk> {
 }
 
 /// A Redis list.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct ListValue {
     chunks: VecDeque<Chunk>,
     len: usize,
     /// Heap bytes of the chunks (the deque of chunk handles is added in `mem`).
     mem: usize,
+}
+
+/// A copy (COPY) counts its own memory: cloned buffers need not have the capacities
+/// the originals had, and removals subtract what the copy's chunks cost.
+impl Clone for ListValue {
+    fn clone(&self) -> Self {
+        let chunks = self.chunks.clone();
+        let mem = chunks.iter().map(Chunk::cost).sum();
+        ListValue {
+            chunks,
+            len: self.len,
+            mem,
+        }
+    }
 }
 
 impl std::fmt::Debug for ListValue {
@@ -465,6 +479,22 @@ mod tests {
     /// The memory count kept incrementally equals a recount.
     fn recounted(l: &ListValue) -> usize {
         l.chunks.iter().map(Chunk::cost).sum()
+    }
+
+    /// A copy counts its own memory (cloned buffers need not keep the originals'
+    /// capacities): emptying it gives back exactly what it had.
+    #[test]
+    fn a_copy_returns_its_own_memory() {
+        let mut l = ListValue::new();
+        for i in 0..500 {
+            l.push_front(format!("{i:040}").as_bytes());
+            l.push_back(b"x");
+        }
+        let mut copy = l.clone();
+        assert_eq!(copy.mem, recounted(&copy));
+        while copy.pop_front().is_some() {}
+        assert_eq!(copy.mem, 0);
+        assert_eq!(l.mem, recounted(&l));
     }
 
     #[test]

@@ -13,7 +13,6 @@ pub use list::ListValue;
 pub use set::SetValue;
 pub use zset::ZSetValue;
 
-use bytes::Bytes;
 use smallvec::SmallVec;
 
 /// The hasher of every table the node keeps keys, fields and members in.
@@ -88,19 +87,6 @@ pub fn compact_cost(b: &CompactBytes) -> usize {
     } else {
         0
     }
-}
-
-/// Heap bytes behind a `Bytes` stored inside an aggregate, whose slot (counted by the
-/// aggregate's capacity term) already holds the 32-byte handle.
-#[inline]
-pub fn heap_cost(b: &Bytes) -> usize {
-    alloc_cost(b.len())
-}
-
-/// Bytes a stored `Bytes` costs: the handle plus its allocation.
-#[inline]
-pub fn bytes_cost(b: &Bytes) -> usize {
-    32 + alloc_cost(b.len())
 }
 
 /// A value stored under a key.

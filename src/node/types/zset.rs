@@ -15,7 +15,7 @@
 
 use super::ranked::RankedSet;
 use super::table::Table;
-use super::{compact, compact_cost, CompactBytes};
+use super::{compact, key_cost, CompactBytes};
 use std::ops::Bound;
 
 /// Redis's `zset-max-listpack-entries` default.
@@ -138,7 +138,8 @@ pub struct ZSetValue {
     /// True while Redis would keep this zset as a listpack (≤ 128 entries, members
     /// ≤ 64 bytes). Sticky like Redis's encoding; ZSCAN replies all at once then.
     listpack: bool,
-    /// Heap bytes of long members (both copies).
+    /// Heap bytes of long members (both copies, each allocated to its exact length by
+    /// `compact`, so the length tells what it costs, in a clone too).
     mem: usize,
 }
 
@@ -298,23 +299,21 @@ impl ZSetValue {
     }
     /// Insert or update; true if the member is new.
     pub fn insert(&mut self, m: &[u8], score: f64) -> bool {
-        if self.scores.contains_key(m) {
-            // As in Redis, -0 == 0: no update.
-            self.set_score(m, score);
+        if self.set_score(m, score) {
             return false;
         }
         if m.len() > LISTPACK_MAX_VALUE || self.scores.len() >= LISTPACK_MAX_ENTRIES {
             self.listpack = false;
         }
         let score = self.stored(score);
-        let m = compact(m);
-        self.mem += 2 * compact_cost(&m);
-        self.order.insert((Score(score), m.clone()));
-        self.scores.insert_full(m, score);
+        self.mem += 2 * key_cost(m.len());
+        self.order.insert((Score(score), compact(m)));
+        self.scores.insert_full(compact(m), score);
         true
     }
     /// Change an existing member's score, moving it in the order (no allocation: the
-    /// ordered copy is taken out and put back). Returns false if `m` is not a member.
+    /// ordered copy is taken out and put back); as in Redis, -0 == 0 moves nothing.
+    /// Returns false if `m` is not a member.
     pub fn set_score(&mut self, m: &[u8], score: f64) -> bool {
         let score = self.stored(score);
         let Some(old) = self.scores.get_mut(m) else {
@@ -333,8 +332,8 @@ impl ZSetValue {
     }
     /// Remove a member; its score if it was there.
     pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
-        let (k, s) = self.scores.swap_remove_entry(m)?;
-        self.mem -= 2 * compact_cost(&k);
+        let (_, s) = self.scores.swap_remove_entry(m)?;
+        self.mem -= 2 * key_cost(m.len());
         self.order
             .remove_by(|(es, em)| (*es, &em[..]).cmp(&(Score(s), m)))
             .expect("every member is in the order");
@@ -348,13 +347,14 @@ impl ZSetValue {
             self.order.pop_first()?
         };
         self.scores.swap_remove_entry(&m);
-        self.mem -= 2 * compact_cost(&m);
+        self.mem -= 2 * key_cost(m.len());
         Some((m, s.0))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::alloc_cost;
     use super::*;
 
     fn z(items: &[(f64, &str)]) -> ZSetValue {
@@ -367,6 +367,30 @@ mod tests {
     fn names(it: Entries<'_>) -> Vec<String> {
         it.map(|(m, _)| String::from_utf8_lossy(m).into_owned())
             .collect()
+    }
+
+    /// Long members are charged by length, so popping, removing or updating them in
+    /// the set or in a copy of it gives back exactly what inserting took.
+    #[test]
+    fn long_members_return_their_memory() {
+        let long = |i: u8| [b'a' + i; 33];
+        let mut z = ZSetValue::new();
+        for i in 0..4 {
+            z.insert(&long(i), i as f64);
+        }
+        z.insert(b"short", 9.0);
+        assert_eq!(z.mem, 8 * alloc_cost(33));
+        let mut copy = z.clone();
+        for zs in [&mut z, &mut copy] {
+            assert!(!zs.insert(&long(0), 7.5));
+            assert_eq!(zs.pop(false).map(|(m, _)| m.len()), Some(33));
+            assert_eq!(zs.remove(&long(2)), Some(2.0));
+            assert!(zs.set_score(&long(3), -1.0));
+            assert_eq!(zs.pop(false).map(|(m, s)| (m.len(), s)), Some((33, -1.0)));
+            assert_eq!(zs.pop(true).map(|(m, _)| m.len()), Some(5));
+            assert_eq!(zs.pop(true).map(|(m, s)| (m.len(), s)), Some((33, 7.5)));
+            assert_eq!(zs.mem, 0);
+        }
     }
 
     #[test]
