@@ -6,6 +6,7 @@
 use super::shard::{Entry, Shard};
 use super::{Db, SHARDS};
 use crate::node::blocking::Kind;
+use crate::node::types::table::{prefetch_all, Probe};
 use crate::node::types::{compact, Value};
 use bytes::Bytes;
 use parking_lot::MutexGuard;
@@ -144,13 +145,13 @@ impl<'a> Keyspace<'a> {
         if keys.len() < 2 {
             return;
         }
-        let items: SmallVec<[(&super::KeyTable, u64); super::PREFETCH_GROUP]> = keys
+        let items: SmallVec<[Probe<'_, '_, Entry>; super::PREFETCH_GROUP]> = keys
             .filter_map(|key| {
                 let shard = &self.guards[self.guard_of(key)?].1;
-                Some((&shard.map, shard.map.hash(key)))
+                Some((&shard.map, shard.map.hash(key), key))
             })
             .collect();
-        crate::node::types::table::prefetch_all(&items);
+        prefetch_all(&items);
     }
 
     /// Read a key (counts a keyspace hit or miss).

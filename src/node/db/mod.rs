@@ -10,7 +10,7 @@ pub use keyspace::{EntryMut, Keyspace};
 use keyspace::{Guards, Locked};
 pub use shard::{Entry, KeyTable, Shard, KEY_OVERHEAD};
 
-use crate::node::types::table::{prefetch_all, Table};
+use crate::node::types::table::{prefetch_all, Probe};
 use crate::node::types::{CompactBytes, Value};
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
@@ -175,7 +175,8 @@ impl Db {
                 guards[i] = self.shards[i].try_lock();
             }
         }
-        let mut keys: smallvec::SmallVec<[(&KeyTable, u64); PREFETCH_GROUP]> = Default::default();
+        let mut keys: smallvec::SmallVec<[Probe<'_, '_, Entry>; PREFETCH_GROUP]> =
+            Default::default();
         // (position in `keys`, field) of the lookups that name a field.
         let mut fields: smallvec::SmallVec<[(usize, &[u8]); PREFETCH_GROUP]> = Default::default();
         for (l, &i) in lookups.iter().zip(&shards) {
@@ -188,7 +189,7 @@ impl Db {
             if let Some(field) = l.field.filter(|f| f.len() <= PREFETCH_MAX_LEN) {
                 fields.push((keys.len(), field));
             }
-            keys.push((&shard.map, shard.map.hash(l.key)));
+            keys.push((&shard.map, shard.map.hash(l.key), l.key));
         }
         let found = prefetch_all(&keys);
         if fields.is_empty() {
@@ -243,21 +244,21 @@ impl Db {
 /// locks would cost more than the cache misses it saves, and they are rare.
 const PREFETCH_MAX_LEN: usize = 256;
 
-/// Lookups inside hashes or sets: (table, hash of the field or member).
-type Inside<'e, V> = smallvec::SmallVec<[(&'e Table<V>, u64); PREFETCH_GROUP]>;
+/// Lookups inside hashes or sets.
+type Inside<'e, 'k, V> = smallvec::SmallVec<[Probe<'e, 'k, V>; PREFETCH_GROUP]>;
 
 /// [`Db::prefetch`]'s second level: of each `(position, name)` in `fields`, the table
 /// and hash to prefetch when `found[position]` (the entry a key lookup will most
 /// likely find) holds a hash (the field `name`) or a set (the member `name`).
-fn look_inside<'e>(
+fn look_inside<'e, 'k>(
     found: &[Option<&'e Entry>],
-    fields: &[(usize, &[u8])],
-) -> (Inside<'e, CompactBytes>, Inside<'e, ()>) {
+    fields: &[(usize, &'k [u8])],
+) -> (Inside<'e, 'k, CompactBytes>, Inside<'e, 'k, ()>) {
     let (mut in_hashes, mut in_sets) = (Inside::new(), Inside::new());
     for &(k, name) in fields {
         match found[k].map(|e| &e.value) {
-            Some(Value::Hash(h)) => in_hashes.push((h.fields(), h.fields().hash(name))),
-            Some(Value::Set(s)) => in_sets.push((s.members(), s.members().hash(name))),
+            Some(Value::Hash(h)) => in_hashes.push((h.fields(), h.fields().hash(name), name)),
+            Some(Value::Set(s)) => in_sets.push((s.members(), s.members().hash(name), name)),
             _ => {}
         }
     }
@@ -381,13 +382,14 @@ mod tests {
             unreachable!()
         };
         assert_eq!(in_hashes.len(), 2);
-        for (&(table, x), name) in in_hashes.iter().zip([b"d", b"e"]) {
+        for (&(table, x, field), name) in in_hashes.iter().zip([b"d", b"e"]) {
             assert!(std::ptr::eq(table, h.fields()));
-            assert_eq!(x, h.fields().hash(name));
+            assert_eq!((x, field), (h.fields().hash(name), &name[..]));
         }
         assert_eq!(in_sets.len(), 1);
         assert!(std::ptr::eq(in_sets[0].0, s.members()));
         assert_eq!(in_sets[0].1, s.members().hash(b"b"));
+        assert_eq!(in_sets[0].2, b"b");
     }
 
     /// Prefetching is a hint only: it skips a shard the caller itself holds (no

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Estimated bytes per key beyond the heap bytes of a long key or value: the table
-/// slot (hash + 32-byte key handle + 56-byte `Entry` = 96 B, short keys and values
-/// inline), its 4-byte index slot and control byte, and the spare capacity both keep
-/// after doubling (on average ~1/4 of them empty). Calibrated
-/// against RSS by `integration/node/memory.rs` (200k 100-byte strings: estimate/RSS
-/// ≈ 1.05) and redis-benchmark (951k SETs of 64 bytes: ≈ 1.0).
-pub const KEY_OVERHEAD: usize = 104;
+/// slot (32-byte key handle + 56-byte `Entry` = 88 B, short keys and values inline),
+/// its 4-byte index slot and control byte, and the spare capacity both keep after
+/// doubling (on average ~1/4 of them empty). Calibrated against RSS by
+/// `integration/node/memory.rs` (200k 100-byte strings) and redis-benchmark (951k SETs
+/// of 64 bytes).
+pub const KEY_OVERHEAD: usize = 96;
 
 /// What a key maps to.
 #[derive(Debug, Clone)]

@@ -23,10 +23,11 @@ use hashbrown::HashTable;
 use smallvec::SmallVec;
 use std::hash::BuildHasher;
 
-/// One entry with its hash (kept to rehash the index without rehashing keys).
+/// One entry. Its hash is not kept: the index's control byte already rules out all
+/// but ~1/128 of the wrong candidates, and 8 bytes on every key, field and member of
+/// the node cost more than hashing keys again when the index grows.
 #[derive(Debug, Clone)]
 struct Slot<V> {
-    hash: u64,
     key: CompactBytes,
     value: V,
 }
@@ -112,10 +113,7 @@ impl<V> Table<V> {
         let hash = self.hash(key);
         let slots = &self.slots;
         self.index
-            .find(hash, |&i| {
-                let s = &slots[i as usize];
-                s.hash == hash && s.key[..] == *key
-            })
+            .find(hash, |&i| slots[i as usize].key[..] == *key)
             .map(|&i| i as usize)
     }
 
@@ -173,14 +171,15 @@ impl<V> Table<V> {
     /// position kept, the old value returned), appends a new key at the end.
     pub fn insert_full(&mut self, key: CompactBytes, value: V) -> (usize, Option<V>) {
         let hash = self.hash(&key);
-        let slots = &mut self.slots;
-        match self.index.entry(
+        let Table {
+            index,
+            slots,
+            hasher,
+        } = self;
+        match index.entry(
             hash,
-            |&i| {
-                let s = &slots[i as usize];
-                s.hash == hash && s.key == key
-            },
-            |&i| slots[i as usize].hash,
+            |&i| slots[i as usize].key == key,
+            |&i| hasher.hash_one(&slots[i as usize].key[..]),
         ) {
             hashbrown::hash_table::Entry::Occupied(o) => {
                 let i = *o.get() as usize;
@@ -190,7 +189,7 @@ impl<V> Table<V> {
                 let i = slots.len();
                 let pos = u32::try_from(i).expect("a table holds at most u32::MAX entries");
                 v.insert(pos);
-                slots.push(Slot { hash, key, value });
+                slots.push(Slot { key, value });
                 (i, None)
             }
         }
@@ -202,7 +201,7 @@ impl<V> Table<V> {
         self.unindex(i)?;
         let last = self.slots.len() - 1;
         if i != last {
-            let moved = self.slots[last].hash;
+            let moved = self.hash(&self.slots[last].key);
             let last = last as u32;
             *self
                 .index
@@ -252,10 +251,13 @@ impl<V> Table<V> {
             }
         }
         let hash = self.hash(&key);
-        self.slots.insert(pos, Slot { hash, key, value });
-        let slots = &self.slots;
-        self.index
-            .insert_unique(hash, at, |&i| slots[i as usize].hash);
+        self.slots.insert(pos, Slot { key, value });
+        let Table {
+            index,
+            slots,
+            hasher,
+        } = self;
+        index.insert_unique(hash, at, |&i| hasher.hash_one(&slots[i as usize].key[..]));
     }
 
     /// Binary search over the keys in position order (which `f` must be sorted by):
@@ -269,7 +271,7 @@ impl<V> Table<V> {
 
     /// Take position `i` out of the index (its slot stays); `None` if out of range.
     fn unindex(&mut self, i: usize) -> Option<()> {
-        let hash = self.slots.get(i)?.hash;
+        let hash = self.hash(&self.slots.get(i)?.key);
         let pos = i as u32;
         self.index
             .find_entry(hash, |&p| p == pos)
@@ -279,30 +281,33 @@ impl<V> Table<V> {
     }
 }
 
+/// A lookup to prefetch: the table, the key's [`hash`](Table::hash), the key.
+pub type Probe<'t, 'k, V> = (&'t Table<V>, u64, &'k [u8]);
+
 /// Prefetch groups hold up to this many lookups without allocating.
 pub const GROUP: usize = 16;
 
-/// Prefetch hints for the lookups of `items` (each a table and a key's
-/// [`hash`](Table::hash)), in three passes: the index slot each hash leads to, then
+/// Prefetch hints for the lookups of `items` (each a table, a key's
+/// [`hash`](Table::hash) and the key), in three passes: the index slot each hash leads to, then
 /// the slot that index slot points at, then what the value keeps outside the slot
 /// ([`Prefetch`]). Each pass issues the loads of every item before the next pass reads
 /// them, so the cache misses of different lookups overlap instead of each lookup
 /// waiting for its own; each pass starts where the one before left off.
 ///
 /// Returns, per item, the value the lookup will almost certainly find: the slot of
-/// the first candidate the index offers, if it has the same hash (no key bytes are
-/// compared). A hint for prefetching the next level: the fields of a hash, the
-/// members of a set.
+/// the first candidate the index offers, if its key is the same (a long key, kept
+/// outside the slot, only by its length, not to wait for its bytes). A hint for
+/// prefetching the next level: the fields of a hash, the members of a set.
 ///
 /// Reads nothing a lookup would not read; changes nothing.
 pub fn prefetch_all<'t, V: Prefetch>(
-    items: &[(&'t Table<V>, u64)],
+    items: &[Probe<'t, '_, V>],
 ) -> SmallVec<[Option<&'t V>; GROUP]> {
     // The index slot of the first candidate the control bytes offer for each hash:
     // the one a lookup of a present key almost always ends at.
     let positions: SmallVec<[Option<&'t u32>; GROUP]> = items
         .iter()
-        .map(|&(table, hash)| {
+        .map(|&(table, hash, _)| {
             let bucket = table.index.iter_hash_buckets(hash).next()?;
             let pos = table.index.get_bucket(bucket)?;
             prefetch(pos);
@@ -312,7 +317,7 @@ pub fn prefetch_all<'t, V: Prefetch>(
     let slots: SmallVec<[Option<&'t Slot<V>>; GROUP]> = items
         .iter()
         .zip(&positions)
-        .map(|(&(table, _), pos)| {
+        .map(|(&(table, _, _), pos)| {
             let slot = table.slots.get(**pos.as_ref()? as usize)?;
             let p = slot as *const Slot<V> as *const u8;
             prefetch(p);
@@ -323,8 +328,9 @@ pub fn prefetch_all<'t, V: Prefetch>(
     items
         .iter()
         .zip(&slots)
-        .map(|(&(_, hash), slot)| {
-            let slot = slot.filter(|s| s.hash == hash)?;
+        .map(|(&(_, _, key), slot)| {
+            let slot = slot
+                .filter(|s| s.key.len() == key.len() && (s.key.spilled() || s.key[..] == *key))?;
             slot.value.prefetch_outside();
             Some(&slot.value)
         })
@@ -438,12 +444,12 @@ mod tests {
     #[test]
     fn prefetch_changes_nothing() {
         let mut t: Table<CompactBytes> = Table::default();
-        assert_eq!(prefetch_all(&[(&t, t.hash(b"k"))]).as_slice(), [None]);
+        assert_eq!(prefetch_all(&[(&t, t.hash(b"k"), b"k")]).as_slice(), [None]);
         t.insert_full(compact(b"short"), compact(b"1"));
         t.insert_full(compact(b"long"), compact(&[b'x'; 100]));
-        let items: Vec<(&Table<CompactBytes>, u64)> = [&b"short"[..], b"long", b"absent"]
+        let items: Vec<Probe<'_, '_, CompactBytes>> = [&b"short"[..], b"long", b"absent"]
             .iter()
-            .map(|k| (&t, t.hash(k)))
+            .map(|k| (&t, t.hash(k), *k))
             .collect();
         let found = prefetch_all(&items);
         // A present key's value, unless another key with the same control byte sits
@@ -466,7 +472,7 @@ mod tests {
             t.insert_full(compact(format!("m{i}").as_bytes()), ());
         }
         let slot = std::mem::size_of::<Slot<()>>();
-        assert_eq!(slot, 40);
+        assert_eq!(slot, 32, "a member handle, no stored hash");
         let (slots, buckets) = (t.slots.capacity() * slot, t.index.num_buckets());
         // A u32 and a control byte per bucket, plus hashbrown's trailing group.
         let index = t.heap_bytes() - slots;
