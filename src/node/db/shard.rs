@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Estimated bytes per key beyond the heap bytes of a long key or value: the table
-/// slot (32-byte key handle + 56-byte `Entry` = 88 B, short keys and values inline),
-/// its 4-byte index slot and control byte, and the spare capacity both keep after
-/// doubling (on average ~1/4 of them empty). Calibrated against RSS by
-/// `integration/node/memory.rs` (200k 100-byte strings) and redis-benchmark (951k SETs
-/// of 64 bytes).
+/// slot (32-byte key handle + 56-byte `Entry` = 88 B, short keys and values inline)
+/// and its 4-byte index slot and control byte, rounded up for the spare capacity
+/// after doubling. Calibrated against RSS: `integration/node/memory.rs` (200k 100-byte
+/// strings) and redis-benchmark (951k SETs of 64 bytes: used_memory 159.7 MiB, RSS
+/// 159.5 MiB including the empty process's 9).
 pub const KEY_OVERHEAD: usize = 96;
 
 /// What a key maps to.
