@@ -170,6 +170,12 @@ fn entry(e: &(Score, CompactBytes)) -> (&[u8], f64) {
     (&e.1, e.0 .0)
 }
 
+/// Orders an element of the ordered chunks against `(score, m)`, for finding a member
+/// there without building an owned copy of it (`RankedSet::*_by`).
+fn against(score: f64, m: &[u8]) -> impl Fn(&(Score, CompactBytes)) -> std::cmp::Ordering + '_ {
+    move |(es, em)| (*es, &em[..]).cmp(&(Score(score), m))
+}
+
 impl ZSetValue {
     /// An empty sorted set.
     pub fn new() -> Self {
@@ -208,10 +214,7 @@ impl ZSetValue {
     /// 0-based rank of a member in ascending order.
     pub fn rank(&self, m: &[u8]) -> Option<usize> {
         let s = *self.scores.get(m)?;
-        Some(
-            self.order
-                .rank_by(|(es, em)| (*es, &em[..]).cmp(&(Score(s), m))),
-        )
+        Some(self.order.rank_by(against(s, m)))
     }
     /// Entries with rank in `start..=end` (both already clamped to the set), ascending
     /// or, with `rev`, counting ranks from the highest score.
@@ -320,11 +323,10 @@ impl ZSetValue {
             return false;
         };
         if *old != score {
-            let at = Score(*old);
-            *old = score;
+            let at = std::mem::replace(old, score);
             let (_, member) = self
                 .order
-                .remove_by(|(es, em)| (*es, &em[..]).cmp(&(at, m)))
+                .remove_by(against(at, m))
                 .expect("every member is in the order");
             self.order.insert((Score(score), member));
         }
@@ -335,7 +337,7 @@ impl ZSetValue {
         let (_, s) = self.scores.swap_remove_entry(m)?;
         self.mem -= 2 * key_cost(m.len());
         self.order
-            .remove_by(|(es, em)| (*es, &em[..]).cmp(&(Score(s), m)))
+            .remove_by(against(s, m))
             .expect("every member is in the order");
         Some(s)
     }
