@@ -11,12 +11,15 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Estimated bytes per key beyond the heap bytes of a long key or value: the table
-/// slot (32-byte key handle + 56-byte `Entry` = 88 B, short keys and values inline)
+/// slot (24-byte key handle + 48-byte `Entry` = 72 B, short keys and values inline)
 /// and its 4-byte index slot and control byte, rounded up for the spare capacity
 /// after doubling. Calibrated against RSS: `integration/node/memory.rs` (200k 100-byte
 /// strings) and redis-benchmark (951k SETs of 64 bytes: used_memory 159.7 MiB, RSS
 /// 159.5 MiB including the empty process's 9).
-pub const KEY_OVERHEAD: usize = 96;
+pub const KEY_OVERHEAD: usize = 80;
+
+// A key's slot and its index bucket must fit in the estimate.
+const _: () = assert!(KEY_OVERHEAD >= std::mem::size_of::<(CompactBytes, Entry)>() + 5);
 
 /// What a key maps to.
 #[derive(Debug, Clone)]
@@ -268,5 +271,18 @@ impl Shard {
                 slot.version += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CompactBytes, Entry};
+
+    /// KEY_OVERHEAD rests on the slot's size: a key handle and an entry, whose value
+    /// is a string handle and a tag.
+    #[test]
+    fn a_key_slot_is_72_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 48);
+        assert_eq!(std::mem::size_of::<(CompactBytes, Entry)>(), 72);
     }
 }

@@ -31,9 +31,9 @@ pub struct HashValue {
     compact: bool,
 }
 
-/// A copy (COPY) counts its own memory: a cloned long field or value may get a larger
-/// allocation than the original (SmallVec rounds up), and removals subtract what the
-/// copy's cost.
+/// A copy (COPY) counts its own memory: a cloned long field or value is allocated to
+/// its length, which can be less than an original that grew in place, and removals
+/// subtract what the copy's cost.
 impl Clone for HashValue {
     fn clone(&self) -> Self {
         let fields = self.fields.clone();

@@ -1,6 +1,7 @@
 //! Value types stored under keys. Each aggregate type tracks its own approximate heap
 //! use (`mem`) as it changes, so `used_memory` stays O(1) to maintain.
 
+pub mod compact;
 pub mod hash;
 pub mod list;
 pub mod ranked;
@@ -8,12 +9,11 @@ pub mod set;
 pub mod table;
 pub mod zset;
 
+pub use compact::{compact, compact_cost, compact_vec, key_cost, CompactBytes};
 pub use hash::HashValue;
 pub use list::ListValue;
 pub use set::SetValue;
 pub use zset::ZSetValue;
-
-use smallvec::SmallVec;
 
 /// The hasher of every table the node keeps keys, fields and members in.
 ///
@@ -33,59 +33,6 @@ pub fn alloc_cost(len: usize) -> usize {
         0
     } else {
         (len + 16 + 15) & !15
-    }
-}
-
-/// How keys and string values are stored: up to [`INLINE`] bytes inside the handle
-/// itself, longer ones in one heap allocation.
-///
-/// A lookup that must follow a pointer to compare the key, and another to read the
-/// value, misses the cache twice more than one that finds both in the table's bucket.
-/// Most keys of a cache (`user:1234:session`) and counters (INCR's digits) are short,
-/// so they live in the bucket, and INCR rewrites its digits in place, allocating
-/// nothing. Hashes equal to `[u8]`'s, so tables are searched with plain slices.
-pub type CompactBytes = SmallVec<[u8; INLINE]>;
-
-/// Longest key or string value kept inline in a [`CompactBytes`]; the handle is 32
-/// bytes either way.
-pub const INLINE: usize = 24;
-
-/// A [`CompactBytes`] holding a copy of `b`.
-#[inline]
-pub fn compact(b: &[u8]) -> CompactBytes {
-    SmallVec::from_slice(b)
-}
-
-/// A [`CompactBytes`] made from built text: a short one is copied inline (a `Vec`'s
-/// allocation would otherwise be kept), a long one keeps its allocation.
-#[inline]
-pub fn compact_vec(v: Vec<u8>) -> CompactBytes {
-    if v.len() <= INLINE {
-        compact(&v)
-    } else {
-        SmallVec::from_vec(v)
-    }
-}
-
-/// Heap bytes behind a stored key of `len` bytes (keys are copied in exactly and never
-/// change, so the length tells).
-#[inline]
-pub fn key_cost(len: usize) -> usize {
-    if len <= INLINE {
-        0
-    } else {
-        alloc_cost(len)
-    }
-}
-
-/// Heap bytes behind a stored string value (APPEND and SETRANGE may have grown its
-/// allocation past its length).
-#[inline]
-pub fn compact_cost(b: &CompactBytes) -> usize {
-    if b.spilled() {
-        alloc_cost(b.capacity())
-    } else {
-        0
     }
 }
 
@@ -183,29 +130,12 @@ impl Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{compact, compact_cost, compact_vec, key_cost, CompactBytes, KeyHasher, Value};
+    use super::{KeyHasher, Value};
     use std::hash::BuildHasher;
 
     #[test]
-    fn short_keys_and_values_live_inline_and_cost_no_heap() {
-        // The handle is as big as a `Bytes`; an entry's value is one word more.
-        assert_eq!(std::mem::size_of::<CompactBytes>(), 32);
-        assert_eq!(std::mem::size_of::<Value>(), 40);
-        let key = compact(b"user:000000012345:session");
-        assert!(key.spilled(), "25 bytes go to the heap");
-        assert_eq!(key_cost(key.len()), 48);
-        let key = compact(b"user:00000012345:session");
-        assert!(!key.spilled(), "24 bytes stay inline");
-        assert_eq!(key_cost(key.len()), 0);
-        let mut counter = compact(b"-9223372036854775808");
-        assert_eq!(compact_cost(&counter), 0);
-        // APPEND grows the allocation geometrically: the cost counts its capacity.
-        counter.extend_from_slice(&[b'0'; 20]);
-        assert!(counter.spilled());
-        assert_eq!(compact_cost(&counter), (counter.capacity() + 31) & !15);
-        // Built text is copied inline when short, so no spare allocation is kept.
-        assert!(!compact_vec(Vec::with_capacity(64)).spilled());
-        assert!(compact_vec(vec![b'x'; 25]).spilled());
+    fn a_value_is_a_string_handle_and_a_tag() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 
     #[test]

@@ -29,9 +29,8 @@ pub struct SetValue {
     mem: usize,
 }
 
-/// A copy (COPY) counts its own memory: a cloned long member may get a larger
-/// allocation than the original (SmallVec rounds up), and removals subtract what the
-/// copy's cost.
+/// A copy (COPY) counts its own memory, as a hash's does: removals subtract what the
+/// copy's members cost, which need not be what the original's cost.
 impl Clone for SetValue {
     fn clone(&self) -> Self {
         let members = self.members.clone();

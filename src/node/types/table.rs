@@ -472,7 +472,7 @@ mod tests {
             t.insert_full(compact(format!("m{i}").as_bytes()), ());
         }
         let slot = std::mem::size_of::<Slot<()>>();
-        assert_eq!(slot, 32, "a member handle, no stored hash");
+        assert_eq!(slot, 24, "a member handle, no stored hash");
         let (slots, buckets) = (t.slots.capacity() * slot, t.index.num_buckets());
         // A u32 and a control byte per bucket, plus hashbrown's trailing group.
         let index = t.heap_bytes() - slots;

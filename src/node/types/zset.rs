@@ -8,7 +8,7 @@
 //! indexes downwards" cursor as the keyspace SCAN (elements only ever move to lower
 //! indexes, so none present for the whole scan is missed).
 //!
-//! Members are [`CompactBytes`], stored in both structures: a member of up to 24
+//! Members are [`CompactBytes`], stored in both structures: a member of up to 23
 //! bytes (`element:12345`, an id) lives inline in the map's slot and in the ordered
 //! chunk, with no allocation of its own, and two inline copies cost less than one
 //! shared heap string and its two handles.
