@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// slot (24-byte key handle + 48-byte `Entry` = 72 B, short keys and values inline)
 /// and its 4-byte index slot and control byte, rounded up for the spare capacity
 /// after doubling. Calibrated against RSS: `integration/node/memory.rs` (200k 100-byte
-/// strings) and redis-benchmark (951k SETs of 64 bytes: used_memory 159.7 MiB, RSS
-/// 159.5 MiB including the empty process's 9).
+/// strings) and redis-benchmark (951k SETs of 64 bytes: used_memory 145.2 MiB, RSS
+/// 144.7 MiB including the empty process's 9; commit e733d9e).
 pub const KEY_OVERHEAD: usize = 80;
 
 // A key's slot and its index bucket must fit in the estimate.

@@ -23,6 +23,10 @@ use std::ops::{Deref, DerefMut};
 
 use super::alloc_cost;
 
+// compact_bytes tells a heap handle from an inline one by the handle's last byte, the
+// top byte of the heap capacity on a little-endian machine only.
+const _: () = assert!(cfg!(target_endian = "little"));
+
 /// Longest key or string value kept inside the handle.
 pub const INLINE: usize = compact_bytes::CompactBytes::MAX_INLINE;
 

@@ -29,8 +29,9 @@ pub struct SetValue {
     mem: usize,
 }
 
-/// A copy (COPY) counts its own memory, as a hash's does: removals subtract what the
-/// copy's members cost, which need not be what the original's cost.
+/// A copy (COPY) counts its own memory, as a hash's does, rather than relying on each
+/// cloned member costing what the original did (true today: members are allocated to
+/// their length and never change).
 impl Clone for SetValue {
     fn clone(&self) -> Self {
         let members = self.members.clone();
@@ -155,8 +156,8 @@ mod tests {
         s
     }
 
-    /// A copy counts its own memory: removing every member of a copy (whose long
-    /// members the clone may have allocated larger) gives back exactly what it had.
+    /// A copy counts its own memory: removing every member of a copy gives back exactly
+    /// what it had.
     #[test]
     fn a_copy_returns_its_own_memory() {
         let names: Vec<String> = (0..20).map(|i| format!("{i:033}")).collect();
