@@ -82,9 +82,14 @@ impl RequestDecoder {
         }
     }
 
-    /// Change the bulk limit (CONFIG SET proto-max-bulk-len).
+    /// Change the bulk limit (CONFIG SET proto-max-bulk-len). Frames parsed ahead were
+    /// judged by the old limit, so they are parsed again.
     pub fn set_max_bulk_len(&mut self, v: u64) {
-        self.max_bulk_len = v.min(i64::MAX as u64) as i64;
+        let v = v.min(i64::MAX as u64) as i64;
+        if v != self.max_bulk_len {
+            self.max_bulk_len = v;
+            self.ahead.clear();
+        }
     }
 
     /// Decode the next request from `buf`, consuming its bytes. `Ok(None)`: need more
@@ -110,11 +115,14 @@ impl RequestDecoder {
                 // calls (see `peek_keys`); checked so that a broken caller gets a fresh
                 // parse rather than a panic.
                 debug_assert!(amt <= buf.len(), "buffer changed under parsed-ahead frames");
-                if amt <= buf.len() && self.fast_path_ok(&items, authed) {
+                // `peek_keys` took only frames within the authenticated limits, and a
+                // changed limit drops them, so only a client that is not (or no longer)
+                // authenticated needs its tighter limits checked.
+                if amt <= buf.len() && (authed || self.fast_path_ok(&items, false)) {
                     return Ok(Some(split_request(buf, &items, amt)));
                 }
-                // Over a limit now (a lowered proto-max-bulk-len, say): the header check
-                // below reads the frame again, and what follows it is parsed afresh.
+                // Over the unauthenticated limits: the header check below reads the
+                // frame again, and what follows it is parsed afresh.
                 self.ahead.clear();
             }
             if buf.is_empty() {
@@ -531,6 +539,26 @@ mod tests {
             }
         }
         (out, None, keys)
+    }
+
+    /// Frames parsed ahead under one bulk limit are judged again when the limit is
+    /// lowered before they are decoded (CONFIG SET proto-max-bulk-len between reads).
+    #[test]
+    fn a_lowered_bulk_limit_applies_to_frames_parsed_ahead() {
+        let mut d = RequestDecoder::new(512 * 1024 * 1024);
+        let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n"[..]);
+        let mut keys = Vec::new();
+        d.peek_keys(&buf.clone(), 16, |k, _| keys.push(k.to_vec()));
+        assert_eq!(keys, [b"k".to_vec()]);
+        assert!(!d.nothing_ahead());
+        d.set_max_bulk_len(512 * 1024 * 1024);
+        assert!(!d.nothing_ahead(), "an unchanged limit keeps the parses");
+        d.set_max_bulk_len(4);
+        assert!(d.nothing_ahead());
+        assert_eq!(
+            d.decode(&mut buf, true).unwrap_err().0,
+            b"ERR Protocol error: invalid bulk length"
+        );
     }
 
     /// Parsing ahead changes nothing: for random pipelines of well-formed, odd and
