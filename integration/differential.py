@@ -56,6 +56,7 @@ Compare modes (prefix a command with one or more of them):
     @range=LO,HI    both replies must be integers in [LO, HI] (PTTL and friends).
     @mapkeys        map (RESP3) or flat pair array (RESP2): keys compared exactly, values by
                     shape (HELLO, whose "id" differs by server).
+    @info=f1,f2     INFO's reply: only the named fields are compared (keyspace_hits…).
     @sut "bytes"    a deliberate, documented difference from Redis 7.0: the SUT must reply
                     exactly these bytes (quoted, escapes as above); the reference's reply
                     is ignored. Say why in a comment above the case.
@@ -295,6 +296,14 @@ def mapkeys(node):
     return (t, len(v), tuple(encode(k) if i % 2 == 0 else shape(k) for i, k in enumerate(v)))
 
 
+def info_fields(node, names):
+    """The named `field:value` lines of an INFO reply (a bulk or verbatim string)."""
+    if node[0] != "bulk" or node[2] is None:
+        return None
+    lines = dict(l.split(b":", 1) for l in node[2].split(b"\r\n") if b":" in l)
+    return {n: lines.get(n.encode()) for n in names}
+
+
 def compare(mode, a, b):
     """Return None if equivalent under mode, else a short reason."""
     if mode["kind"] == "sut":
@@ -321,6 +330,11 @@ def compare(mode, a, b):
         ok = shape(ta) == shape(tb)
     elif kind == "mapkeys":
         ok = mapkeys(ta) == mapkeys(tb)
+    elif kind == "info":
+        fa, fb = info_fields(ta, mode["info"]), info_fields(tb, mode["info"])
+        if fa != fb:
+            return "INFO fields differ: reference %s, sut %s" % (fa, fb)
+        ok = True
     elif kind == "range":
         lo, hi = mode["range"]
         ok = all(t[0] == "line" and t[1] == b":" and lo <= int(t[2]) <= hi for t in (ta, tb))
@@ -419,7 +433,7 @@ def expand(line):
 
 def parse_mode_tokens(line):
     """Strip leading @modifiers. Returns (mode dict, conn index, rest of line)."""
-    mode = {"kind": "exact", "member": None, "range": None}
+    mode = {"kind": "exact", "member": None, "range": None, "info": None}
     conn = 0
     while line.startswith("@"):
         tok, _, rest = line.partition(" ")
@@ -437,6 +451,9 @@ def parse_mode_tokens(line):
         elif tok.startswith("@member="):
             mode["kind"] = "shape" if mode["kind"] == "exact" else mode["kind"]
             mode["member"] = set(x.encode() for x in tok[len("@member="):].split(","))
+        elif tok.startswith("@info="):
+            mode["kind"] = "info"
+            mode["info"] = tok[len("@info="):].split(",")
         elif tok.startswith("@range="):
             lo, hi = tok[len("@range="):].split(",")
             mode["kind"] = "range"

@@ -206,6 +206,51 @@ async fn config_get_set_like_redis() {
     node.stop().await;
 }
 
+/// INFO's hit ratio is that of reads, as in Redis: a read counts a hit or a miss per
+/// key (EXISTS too), a write counts none (LPUSH, HSET, SMOVE, BLPOP…), and a command
+/// that looks at a key twice (SUNION checks types, then reads) counts it once.
+#[tokio::test]
+async fn keyspace_hits_and_misses_count_reads_only() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    for cmd in ["SET s 1", "RPUSH l a b", "HSET h f v", "SADD st a"] {
+        q(&mut c, cmd).await;
+    }
+    q(&mut c, "CONFIG RESETSTAT").await;
+    let stats = async |c: &mut _| {
+        let info = q(c, "INFO stats").await;
+        let field = |name: &str| {
+            let at = info.find(name).expect(name) + name.len() + 1;
+            info[at..]
+                .split("\r\n")
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        };
+        (field("keyspace_hits"), field("keyspace_misses"))
+    };
+    for (cmd, counted) in [
+        ("GET s", (1, 0)),
+        ("GET nx", (0, 1)),
+        ("EXISTS s nx", (1, 1)),
+        ("LPUSH l x", (0, 0)),
+        ("LPUSH s x", (0, 0)),
+        ("LPOP l", (0, 0)),
+        ("HSET h f2 v", (0, 0)),
+        ("HINCRBY h n 1", (0, 0)),
+        ("SMOVE st st2 a", (0, 0)),
+        ("BLPOP l 1", (0, 0)),
+        ("SUNION st2 nx", (1, 1)),
+        ("HGET h f", (1, 0)),
+    ] {
+        q(&mut c, "CONFIG RESETSTAT").await;
+        q(&mut c, cmd).await;
+        assert_eq!(stats(&mut c).await, counted, "{cmd}");
+    }
+    node.stop().await;
+}
+
 #[tokio::test]
 async fn info_sections_and_keyspace() {
     let node = start_node().await;

@@ -28,7 +28,21 @@ pub(crate) fn lookup<'a, T>(
     key: &[u8],
     pick: fn(&Value) -> Option<&T>,
 ) -> Lookup<'a, T> {
-    match ks.get_value(key) {
+    classify(ks.get_value(key), pick)
+}
+
+/// [`lookup`] for a command that writes the key (SMOVE's source): no keyspace hit or
+/// miss is counted, as Redis's `lookupKeyWrite` counts none.
+pub(crate) fn lookup_for_write<'a, T>(
+    ks: &'a mut Keyspace<'_>,
+    key: &[u8],
+    pick: fn(&Value) -> Option<&T>,
+) -> Lookup<'a, T> {
+    classify(ks.get_value_for_write(key), pick)
+}
+
+fn classify<'a, T>(found: Option<&'a Value>, pick: fn(&Value) -> Option<&T>) -> Lookup<'a, T> {
+    match found {
         None => Lookup::Missing,
         Some(v) => pick(v).map_or(Lookup::WrongType, Lookup::Found),
     }

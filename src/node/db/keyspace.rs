@@ -184,9 +184,19 @@ impl<'a> Keyspace<'a> {
         Some(&shard.map[idx])
     }
 
-    /// Read a key's value.
+    /// Read a key's value (counts a keyspace hit or miss, as [`get`](Self::get)).
     pub fn get_value(&mut self, key: &[u8]) -> Option<&Value> {
         self.get(key).map(|e| &e.value)
+    }
+
+    /// Read a key's value for a command that writes it (Redis's `lookupKeyWrite`):
+    /// refreshes its LRU/LFU data but counts no keyspace hit or miss, so INFO's hit
+    /// ratio is that of reads, as in Redis.
+    pub fn get_value_for_write(&mut self, key: &[u8]) -> Option<&Value> {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        let idx = Self::find(shard, key, now, db)?;
+        Some(&shard.map[idx].value)
     }
 
     /// True if the key exists (and has not expired).

@@ -53,16 +53,15 @@ fn read<'k>(ks: &'k mut Keyspace<'_>, key: &[u8], out: &mut Reply) -> Option<Fou
 }
 
 /// The hash at `key` for writing, created empty if missing (an emptied or unused new
-/// hash is deleted when the guard drops). `None` after replying WRONGTYPE.
-///
-/// The type is checked with a read first so a WRONGTYPE error does not count as a
-/// modification of the key (which would break a WATCH on it).
+/// hash is deleted when the guard drops). `None` after replying WRONGTYPE, which
+/// does not count as a modification of the key (WATCH): see `Keyspace::settle`.
 fn write<'k>(ks: &'k mut Keyspace<'_>, key: &[u8], out: &mut Reply) -> Option<EntryMut<'k>> {
-    if matches!(ks.get_value(key), Some(v) if !matches!(v, Value::Hash(_))) {
+    let e = ks.get_or_insert_with(key, || Value::hash(HashValue::new()));
+    if !matches!(e.value, Value::Hash(_)) {
         out.error(errors::WRONGTYPE);
         return None;
     }
-    Some(ks.get_or_insert_with(key, || Value::hash(HashValue::new())))
+    Some(e)
 }
 
 /// An existing hash for writing: `Ok(None)` if the key is missing, `Err` after
@@ -72,15 +71,14 @@ fn write_existing<'k>(
     key: &[u8],
     out: &mut Reply,
 ) -> Result<Option<EntryMut<'k>>, ()> {
-    match ks.get_value(key) {
-        None => return Ok(None),
-        Some(Value::Hash(_)) => {}
+    match ks.get_mut(key) {
+        None => Ok(None),
+        Some(e) if matches!(e.value, Value::Hash(_)) => Ok(Some(e)),
         Some(_) => {
             out.error(errors::WRONGTYPE);
-            return Err(());
+            Err(())
         }
     }
-    Ok(ks.get_mut(key))
 }
 
 /// The hash inside an entry that [`write`] vetted.

@@ -30,7 +30,8 @@ fn bpop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
     let keys = &args[1..args.len() - 1];
     let rerun = blocking::is_rerun(ctx);
     for key in keys {
-        match ctx.ks.get_value(key) {
+        // Lookups for writing, as Redis's: no keyspace hit or miss is counted.
+        match ctx.ks.get_value_for_write(key) {
             None => continue,
             Some(Value::List(_)) => {
                 let mut e = ctx.ks.get_mut(key).expect("just read");
@@ -65,7 +66,7 @@ fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) {
         return;
     };
     let rerun = blocking::is_rerun(ctx);
-    match ctx.ks.get_value(&args[1]) {
+    match ctx.ks.get_value_for_write(&args[1]) {
         Some(Value::List(_)) => {
             move_one(ctx, &args[1], &args[2], from, to);
         }

@@ -78,9 +78,9 @@ fn read<'k>(ks: &'k mut Keyspace<'_>, key: &[u8], out: &mut Reply) -> Option<Fou
 }
 
 /// True if `key` holds something other than a list (the caller replies WRONGTYPE).
-/// Checked with a read so a failed command does not count as touching the key (WATCH).
+/// A lookup for writing: no keyspace hit or miss is counted.
 fn holds_other(ks: &mut Keyspace<'_>, key: &[u8]) -> bool {
-    matches!(ks.get_value(key), Some(v) if !matches!(v, Value::List(_)))
+    matches!(ks.get_value_for_write(key), Some(v) if !matches!(v, Value::List(_)))
 }
 
 /// An existing list for writing: `Ok(None)` if the key is missing, `Err` after
@@ -90,11 +90,14 @@ fn write_existing<'k>(
     key: &[u8],
     out: &mut Reply,
 ) -> Result<Option<EntryMut<'k>>, ()> {
-    if holds_other(ks, key) {
-        out.error(errors::WRONGTYPE);
-        return Err(());
+    match ks.get_mut(key) {
+        None => Ok(None),
+        Some(e) if matches!(e.value, Value::List(_)) => Ok(Some(e)),
+        Some(_) => {
+            out.error(errors::WRONGTYPE);
+            Err(())
+        }
     }
-    Ok(ks.get_mut(key))
 }
 
 /// The list inside an entry whose type was checked.
@@ -107,9 +110,6 @@ fn list_of<'e>(e: &'e mut EntryMut<'_>) -> &'e mut ListValue {
 
 /// LPUSH/RPUSH/LPUSHX/RPUSHX.
 fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, create: bool) {
-    if holds_other(&mut ctx.ks, &args[1]) {
-        return ctx.out.error(errors::WRONGTYPE);
-    }
     let mut e = if create {
         ctx.ks
             .get_or_insert_with(&args[1], || Value::list(ListValue::new()))
@@ -119,7 +119,10 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, create: bool) {
             None => return ctx.out.int(0),
         }
     };
-    let l = list_of(&mut e);
+    // A WRONGTYPE reply does not count as a modification of the key (WATCH).
+    let Value::List(l) = &mut e.value else {
+        return ctx.out.error(errors::WRONGTYPE);
+    };
     for v in &args[2..] {
         l.push(end, v);
     }

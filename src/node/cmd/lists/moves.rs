@@ -39,7 +39,7 @@ pub(crate) fn move_one(
     from: End,
     to: End,
 ) -> Option<Bytes> {
-    match ctx.ks.get_value(src) {
+    match ctx.ks.get_value_for_write(src) {
         None => {
             ctx.out.null();
             return None;
@@ -50,7 +50,8 @@ pub(crate) fn move_one(
             return None;
         }
     }
-    // Types are checked with reads, so a failed move does not touch either key (WATCH).
+    // Types are checked before anything is opened for writing (lookups for writing:
+    // no keyspace hit or miss is counted).
     if src != dst && holds_other(&mut ctx.ks, dst) {
         ctx.out.error(errors::WRONGTYPE);
         return None;

@@ -5,6 +5,7 @@
 
 use super::{reply_members, Lookup};
 use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::node::cmd::lookup_for_write;
 use crate::node::dispatch::Ctx;
 use crate::node::types::{CompactBytes, SetValue, Value};
 use crate::protocol::errors;
@@ -34,12 +35,10 @@ fn sizes(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Option<Vec<Option<usize>>> {
     Some(out)
 }
 
-/// The set under a key whose type `sizes` already checked.
+/// The set under a key whose type `sizes` already checked. A second look: it counts
+/// no keyspace hit or miss again.
 fn set_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Option<&'a SetValue> {
-    match super::lookup(&mut ctx.ks, key) {
-        Lookup::Found(s) => Some(s),
-        _ => None,
-    }
+    ctx.ks.peek(key).and_then(|e| e.value.as_set())
 }
 
 /// Members common to all sets (at most `limit` of them, 0 = all), found the way Redis
@@ -193,12 +192,12 @@ pub fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// SMOVE source destination member
 pub fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let (src, dst, m) = (&args[1], &args[2], &args[3]);
-    match super::lookup(&mut ctx.ks, src) {
+    match lookup_for_write(&mut ctx.ks, src, Value::as_set) {
         Lookup::Missing => return ctx.out.int(0),
         Lookup::WrongType => return ctx.out.error(errors::WRONGTYPE),
         Lookup::Found(_) => {}
     }
-    if let Lookup::WrongType = super::lookup(&mut ctx.ks, dst) {
+    if let Lookup::WrongType = lookup_for_write(&mut ctx.ks, dst, Value::as_set) {
         return ctx.out.error(errors::WRONGTYPE);
     }
     if src == dst {

@@ -15,8 +15,9 @@ fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
     let keys = &args[1..args.len() - 1];
     let rerun = blocking::is_rerun(ctx);
     for key in keys {
-        // Type checked with a read: a failed lookup must not count as a write (WATCH).
-        match ctx.ks.get_value(key) {
+        // Type checked before the key is opened for writing, so a failed lookup does not
+        // count as a write (WATCH); as in Redis, no keyspace hit or miss is counted.
+        match ctx.ks.get_value_for_write(key) {
             None => continue,
             Some(Value::ZSet(_)) => {}
             Some(_) if rerun => continue,
