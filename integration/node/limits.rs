@@ -67,6 +67,34 @@ async fn proto_max_bulk_len_via_config_set() {
         b"-ERR Protocol error: invalid bulk length\r\n"
     );
     assert!(a.closed().await);
+    // In one write: the limit lowered by a request applies to the next request in the
+    // same buffer, as Redis parses each request after running the one before it. The
+    // 2 MB SET, even a whole one (parsed ahead under the old limit), is refused.
+    for payload_sent in [16, 2_000_000] {
+        let mut c = raw(&node).await;
+        assert_eq!(
+            q(&mut c, "CONFIG SET proto-max-bulk-len 512mb").await,
+            "+OK\r\n"
+        );
+        let mut batch = b"*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n".to_vec();
+        batch.extend_from_slice(
+            b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$18\r\nproto-max-bulk-len\r\n$3\r\n1mb\r\n",
+        );
+        batch.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n");
+        batch.extend(std::iter::repeat_n(b'v', payload_sent));
+        if payload_sent == 2_000_000 {
+            batch.extend_from_slice(b"\r\n");
+        }
+        c.send_raw(&batch).await;
+        assert_eq!(read_reply(&mut c).await, b"$1\r\nx\r\n");
+        assert_eq!(read_reply(&mut c).await, b"+OK\r\n");
+        assert_eq!(
+            read_reply(&mut c).await,
+            b"-ERR Protocol error: invalid bulk length\r\n",
+            "{payload_sent} bytes of the payload sent"
+        );
+        assert!(c.closed().await);
+    }
     let mut b = raw(&node).await;
     b.send_raw(b"*2\r\n$4\r\nECHO\r\n$1048577\r\n").await;
     assert_eq!(

@@ -43,6 +43,8 @@ pub struct Session {
     pub tally: CommandTally,
     /// The shards recent batches worked on: whether to move to another event loop.
     pub affinity: Affinity,
+    /// The node's settings version the decoder's bulk limit was last taken from.
+    pub bulk_limit_version: u64,
 }
 
 /// Commands a connection ran, added to the node-wide counters (INFO
@@ -101,6 +103,7 @@ impl Session {
             blocking: BlockState::default(),
             tally: CommandTally::default(),
             affinity: Affinity::default(),
+            bulk_limit_version: u64::MAX,
         }
     }
     /// Inside MULTI?
@@ -241,12 +244,11 @@ impl Connection {
         let killed = kill.cancelled();
         tokio::pin!(killed);
         loop {
-            // CONFIG SET timeout / proto-max-bulk-len apply to open connections too.
+            // CONFIG SET timeout applies to open connections too (proto-max-bulk-len
+            // does as well: see `run_batch`).
             if server.settings_version() != seen_version {
                 seen_version = server.settings_version();
-                let s = server.settings();
-                decoder.set_max_bulk_len(s.proto_max_bulk_len);
-                idle = s.timeout_secs;
+                idle = server.settings().timeout_secs;
             }
             let read = async {
                 if input.capacity() - input.len() < 4096 {
@@ -403,6 +405,13 @@ fn run_batch<'a>(
     held: &mut HeldShard<'a>,
 ) -> BatchEnd {
     loop {
+        // CONFIG SET proto-max-bulk-len applies from the next request on, also to
+        // requests already in the buffer (Redis parses each after running the one
+        // before it); a changed limit drops what was parsed ahead.
+        if server.settings_version() != session.bulk_limit_version {
+            session.bulk_limit_version = server.settings_version();
+            decoder.set_max_bulk_len(server.settings().proto_max_bulk_len);
+        }
         if session.authed && decoder.nothing_ahead() {
             prefetch_ahead(server, decoder, input);
         }
