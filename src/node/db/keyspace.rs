@@ -184,6 +184,12 @@ impl<'a> Keyspace<'a> {
         Some(&shard.map[idx])
     }
 
+    /// Count a keyspace hit for a key a write command also reads as a whole (SPOP with
+    /// a count covering the set, which Redis 7.0 answers with a counting SUNION).
+    pub fn count_hit(&mut self, key: &[u8]) {
+        self.shard(key).hits += 1;
+    }
+
     /// Read a key's value (counts a keyspace hit or miss, as [`get`](Self::get)).
     pub fn get_value(&mut self, key: &[u8]) -> Option<&Value> {
         self.get(key).map(|e| &e.value)

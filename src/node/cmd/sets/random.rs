@@ -57,7 +57,8 @@ pub fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         while !s.is_empty() {
             s.remove_index(s.len() - 1);
         }
-        return;
+        drop(e);
+        return ks.count_hit(&args[1]);
     }
     out.set(count as usize);
     for _ in 0..count {
