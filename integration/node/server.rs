@@ -251,6 +251,43 @@ async fn keyspace_hits_and_misses_count_reads_only() {
     node.stop().await;
 }
 
+/// Commands count once they ran (a rejected one does not; INFO does not count itself)
+/// and error replies count by code, rejected commands' included, as in Redis.
+#[tokio::test]
+async fn commands_processed_and_error_stats() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    q(&mut c, "SET s abc").await;
+    q(&mut c, "CONFIG RESETSTAT").await;
+    for cmd in [
+        "INCR s",
+        "LPUSH s x",
+        "NOSUCH",
+        "GET",
+        "MULTI",
+        "SET a 1",
+        "EXEC",
+    ] {
+        q(&mut c, cmd).await;
+    }
+    let stats = q(&mut c, "INFO stats").await;
+    assert!(
+        stats.contains("\r\ntotal_commands_processed:6\r\n"),
+        "{stats}"
+    );
+    assert!(stats.contains("\r\ntotal_error_replies:4\r\n"), "{stats}");
+    assert_eq!(
+        q(&mut c, "INFO errorstats").await,
+        "$66\r\n# Errorstats\r\nerrorstat_ERR:count=3\r\nerrorstat_WRONGTYPE:count=1\r\n\r\n"
+    );
+    q(&mut c, "CONFIG RESETSTAT").await;
+    assert_eq!(
+        q(&mut c, "INFO errorstats").await,
+        "$14\r\n# Errorstats\r\n\r\n"
+    );
+    node.stop().await;
+}
+
 #[tokio::test]
 async fn info_sections_and_keyspace() {
     let node = start_node().await;

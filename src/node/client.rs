@@ -45,6 +45,9 @@ pub struct Session {
     pub affinity: Affinity,
     /// The node's settings version the decoder's bulk limit was last taken from.
     pub bulk_limit_version: u64,
+    /// The error this command replies was already counted in INFO's error stats (a
+    /// script returning the error of a command it called).
+    pub error_counted: bool,
 }
 
 /// Commands a connection ran, added to the node-wide counters (INFO
@@ -73,6 +76,12 @@ impl CommandTally {
                 }
             }
         }
+    }
+
+    /// Forget the commands not yet added to the node-wide total (CONFIG RESETSTAT);
+    /// the Prometheus counters are never reset.
+    pub fn discard(&mut self) {
+        self.unflushed = 0;
     }
 
     /// Add everything counted so far to the node-wide counters.
@@ -104,6 +113,7 @@ impl Session {
             tally: CommandTally::default(),
             affinity: Affinity::default(),
             bulk_limit_version: u64::MAX,
+            error_counted: false,
         }
     }
     /// Inside MULTI?
@@ -426,6 +436,7 @@ fn run_batch<'a>(
             },
             Ok(None) => return BatchEnd::Drained,
             Err(e) => {
+                server.stats.error_reply(&e.0);
                 out.error(&e.0);
                 return BatchEnd::Broken;
             }

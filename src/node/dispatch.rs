@@ -182,7 +182,6 @@ pub fn dispatch<'a>(
         Checked::Run(id, def) => (id, def),
         Checked::Reject(msg) => return reject(server, session, out, args, &msg, held),
     };
-    session.tally.count(id);
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
     if single.is_none() || held.shard() != single {
@@ -214,7 +213,7 @@ pub fn dispatch<'a>(
         (Scope::All, None) => session.affinity.command(Some(super::affinity::ALL_SHARDS)),
         (_, single) => session.affinity.command(single),
     }
-    execute(server, session, out, args, (spec, def, single), held)
+    execute(server, session, out, args, (id, spec, def, single), held)
 }
 
 /// Refuse a command before it runs (Redis's `rejectCommand`): the error, and a MULTI
@@ -238,10 +237,12 @@ fn reject(
         let reason = msg.strip_prefix(b"ERR ").unwrap_or(msg);
         let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
         text.extend_from_slice(reason);
+        server.stats.error_reply(&text);
         out.error(text);
         return Dispatched::Done;
     }
     session.flag_multi_error();
+    server.stats.error_reply(msg);
     out.error(msg);
     Dispatched::Done
 }
@@ -260,7 +261,14 @@ pub fn resume(
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
     let mut held = HeldShard::default();
-    execute(server, session, out, args, (spec, def, single), &mut held)
+    execute(
+        server,
+        session,
+        out,
+        args,
+        (id, spec, def, single),
+        &mut held,
+    )
 }
 
 /// The part of [`dispatch`] after the checks: wait for a running script, make room
@@ -270,7 +278,7 @@ fn execute<'a>(
     session: &mut Session,
     out: &mut Reply,
     args: &[Bytes],
-    (spec, def, single): (&command::CommandSpec, &CommandDef, Option<usize>),
+    (id, spec, def, single): (CommandId, &command::CommandSpec, &CommandDef, Option<usize>),
     held: &mut HeldShard<'a>,
 ) -> Dispatched {
     let must_wait = || server.scripts.is_running() && !runs_during_script(spec, def, args);
@@ -282,6 +290,7 @@ fn execute<'a>(
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) {
             session.flag_multi_error();
+            server.stats.error_reply(errors::OOM.as_bytes());
             out.error(errors::OOM);
             return Dispatched::Done;
         }
@@ -310,7 +319,7 @@ fn execute<'a>(
             out,
             session,
         };
-        run_and_settle(&mut ctx, def, args);
+        run_and_count(&mut ctx, id, def, args);
     };
     if !is_eval && !exec_runs_script {
         run();
@@ -409,17 +418,33 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
 /// Run a command inside an already-locked context (EXEC, scripts).
 pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match check(args) {
-        Checked::Run(_, def) => run_and_settle(ctx, def, args),
-        Checked::Reject(msg) => ctx.out.error(msg),
+        Checked::Run(id, def) => run_and_count(ctx, id, def, args),
+        Checked::Reject(msg) => {
+            ctx.server.stats.error_reply(&msg);
+            ctx.out.error(msg)
+        }
     }
 }
 
+/// Run a command and count it (INFO `total_commands_processed`) once it ran, as
+/// Redis's `call` counts: a command queued by MULTI counts when EXEC runs it, each
+/// command a script or EXEC runs counts, and INFO does not count itself.
+pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &[Bytes]) {
+    run_and_settle(ctx, def, args);
+    ctx.session.tally.count(id);
+}
+
 /// Run a handler, then signal WATCH for what it changed in place — unless its reply
-/// is an error, in which case it changed nothing (see [`Keyspace::settle`]).
+/// is an error, in which case it changed nothing (see [`Keyspace::settle`]). An error
+/// reply is counted in INFO's error stats here.
 pub fn run_and_settle(ctx: &mut Ctx<'_>, def: &CommandDef, args: &[Bytes]) {
     let start = ctx.out.len();
     (def.run)(ctx, args);
     let failed = matches!(ctx.out.buf.get(start), Some(b'-' | b'!'));
+    let counted = std::mem::take(&mut ctx.session.error_counted);
+    if failed && !counted {
+        ctx.server.stats.error_reply(&ctx.out.buf[start..]);
+    }
     ctx.ks.settle(!failed);
 }
 
@@ -427,7 +452,14 @@ pub fn run_and_settle(ctx: &mut Ctx<'_>, def: &CommandDef, args: &[Bytes]) {
 /// error texts (the caller adds `ERR ` and the script position).
 pub fn script_lookup(
     args: &[Bytes],
-) -> Result<(&'static command::CommandSpec, &'static CommandDef), &'static str> {
+) -> Result<
+    (
+        CommandId,
+        &'static command::CommandSpec,
+        &'static CommandDef,
+    ),
+    &'static str,
+> {
     const UNKNOWN: &str = "Unknown Redis command called from script";
     const ARITY: &str = "Wrong number of args calling Redis command from script";
     let id = command::lookup(&args[0]).ok_or(UNKNOWN)?;
@@ -439,7 +471,7 @@ pub fn script_lookup(
         return Err(ARITY);
     }
     let def = implementation(id).ok_or(UNKNOWN)?;
-    Ok((spec, def))
+    Ok((id, spec, def))
 }
 
 #[cfg(test)]

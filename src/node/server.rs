@@ -87,6 +87,45 @@ pub struct Stats {
     pub net_output: AtomicU64,
     /// Connections moved to another event loop (see `node::affinity`).
     pub moves: AtomicU64,
+    /// Error replies (INFO `total_error_replies`) and their counts by error code
+    /// (INFO errorstats): see [`Stats::error_reply`].
+    pub errors: Mutex<ErrorStats>,
+}
+
+/// Error replies by code: `ERR`, `WRONGTYPE`… (the reply's first word), ordered as
+/// Redis lists them in INFO errorstats.
+#[derive(Debug, Default)]
+pub struct ErrorStats {
+    /// Every error reply counted.
+    pub total: u64,
+    /// Counts by code; at most [`ErrorStats::MAX_CODES`] codes.
+    pub by_code: BTreeMap<Box<[u8]>, u64>,
+}
+
+impl ErrorStats {
+    /// Redis tracks up to 128 error codes (`ERROR_STATS_NUMBER`); further codes are
+    /// counted in the total only.
+    pub const MAX_CODES: usize = 128;
+}
+
+impl Stats {
+    /// Count an error reply the way Redis's `afterErrorReply` does: in the total, and
+    /// under its code (the text up to the first space). Errors are rare next to
+    /// replies, so one shared lock per error costs nothing on the hot path.
+    pub fn error_reply(&self, reply: &[u8]) {
+        let text = reply.strip_prefix(b"-").unwrap_or(reply);
+        let code = text
+            .split(|&b| b == b' ' || b == b'\r')
+            .next()
+            .unwrap_or(b"");
+        let mut e = self.errors.lock();
+        e.total += 1;
+        if let Some(n) = e.by_code.get_mut(code) {
+            *n += 1;
+        } else if e.by_code.len() < ErrorStats::MAX_CODES {
+            e.by_code.insert(code.into(), 1);
+        }
+    }
 }
 
 /// One running node.

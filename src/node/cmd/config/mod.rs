@@ -363,6 +363,10 @@ pub fn reset_stats(ctx: &mut Ctx<'_>) {
     ] {
         c.store(0, Ordering::Relaxed);
     }
+    *st.errors.lock() = Default::default();
+    // This connection's commands not yet added to the total are reset too; RESETSTAT
+    // itself counts once it ran, as in Redis.
+    ctx.session.tally.discard();
     // Inside EXEC this command already holds every shard (the mutexes are not
     // re-entrant): reset through the held guards.
     if ctx.ks.holds_all() {

@@ -30,7 +30,9 @@ pub struct ScriptCall<'c, 'a> {
 
 /// The body of `redis.call` / `redis.pcall` once the arguments are off the Lua stack
 /// (`Err`: the script-side error about them): run the command, leaving its reply, or
-/// Redis's script-side error, as RESP in `call.reply`.
+/// Redis's script-side error, as RESP in `call.reply`. Every error reply but the one
+/// about the arguments themselves is counted in INFO's error stats here, as Redis
+/// counts them (and marks them `ignore_error_stats_update`, see [`push_reply`]).
 pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<&[Bytes], &str>) {
     call.reply.buf.clear();
     call.reply.resp3 = call.resp.load(Ordering::Relaxed) == 3;
@@ -38,23 +40,26 @@ pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<&[Bytes], &str>)
         Ok(argv) => argv,
         Err(msg) => return call.reply.error(format!("ERR {msg}")),
     };
-    let (spec, def) = match dispatch::script_lookup(argv) {
+    let refuse = |call: &mut ScriptCall<'_, '_>, msg: &str| {
+        call.ctx.server.stats.error_reply(msg.as_bytes());
+        call.reply.error(msg);
+    };
+    let (id, spec, def) = match dispatch::script_lookup(argv) {
         Ok(found) => found,
-        Err(msg) => return call.reply.error(format!("ERR {msg}")),
+        Err(msg) => return refuse(call, &format!("ERR {msg}")),
     };
     let st = &mut call.st;
     if spec.has(flags::NOSCRIPT) {
-        return call
-            .reply
-            .error("ERR This Redis command is not allowed from script");
+        return refuse(call, "ERR This Redis command is not allowed from script");
     }
     if spec.has(flags::WRITE) && st.read_only {
-        return call
-            .reply
-            .error("ERR Write commands are not allowed from read-only scripts.");
+        return refuse(
+            call,
+            "ERR Write commands are not allowed from read-only scripts.",
+        );
     }
     if st.oom && !st.dirty && spec.has(flags::DENYOOM) {
-        return call.reply.error(errors::OOM);
+        return refuse(call, errors::OOM);
     }
     if spec.has(flags::WRITE) {
         st.dirty = true;
@@ -64,7 +69,7 @@ pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<&[Bytes], &str>)
     // back even if the handler panics, or the connection's earlier replies would be lost.
     std::mem::swap(call.ctx.out, &mut call.reply);
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        dispatch::run_and_settle(call.ctx, def, argv)
+        dispatch::run_and_count(call.ctx, id, def, argv)
     }));
     std::mem::swap(call.ctx.out, &mut call.reply);
     if let Err(panic) = ran {
@@ -215,6 +220,19 @@ fn c_cast(n: f64) -> i64 {
 
 fn field(t: &Table, name: &str) -> Value {
     t.raw_get(name).unwrap_or(Value::Nil)
+}
+
+/// Whether a script's result is an error a command already counted in INFO's error
+/// stats (the `{err=…}` table redis.call/pcall made of the command's error reply):
+/// replying it counts nothing again, as in Redis.
+pub fn error_already_counted(v: &Value) -> bool {
+    match v {
+        Value::Table(t) => {
+            matches!(field(t, "err"), Value::String(_))
+                && matches!(field(t, "ignore_error_stats_update"), Value::Boolean(true))
+        }
+        _ => false,
+    }
 }
 
 /// A script's return value → the client's reply (Redis's `luaReplyToRedisReply`).

@@ -382,6 +382,9 @@ impl Engine {
             let _ = install_hook(&self.lua, hook.clone(), HOOK_EVERY);
         }
         let hex = std::str::from_utf8(sha).unwrap_or("");
+        if let Ok((_, v)) = &result {
+            ctx.session.error_counted = convert::error_already_counted(v);
+        }
         match result {
             Ok((true, v)) => {
                 let resp3 = self.resp.load(Ordering::Relaxed) == 3;

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Sections in output order, and whether each belongs to `INFO` / `INFO default`.
-/// Commandstats, errorstats and latencystats are not tracked: headers only.
+/// Commandstats and latencystats are not tracked: headers only.
 const SECTIONS: &[(&str, bool, &str)] = &[
     ("server", true, "Server"),
     ("clients", true, "Clients"),
@@ -284,11 +284,11 @@ fn section(t: &mut String, name: &str, srv: &Server, counts: DatasetCounts) {
                 "tracking_total_items",
                 "tracking_total_prefixes",
                 "unexpected_error_replies",
-                "total_error_replies",
-                "dump_payload_sanitizations",
             ] {
                 w(k, &0);
             }
+            w("total_error_replies", &st.errors.lock().total);
+            w("dump_payload_sanitizations", &0);
             w("total_reads_processed", &get(&st.commands));
             w("total_writes_processed", &get(&st.commands));
             for k in [
@@ -327,6 +327,12 @@ fn section(t: &mut String, name: &str, srv: &Server, counts: DatasetCounts) {
         }
         "cluster" => {
             w("cluster_enabled", &0);
+        }
+        "errorstats" => {
+            for (code, n) in &st.errors.lock().by_code {
+                let code = String::from_utf8_lossy(code);
+                w(&format!("errorstat_{code}"), &format!("count={n}"));
+            }
         }
         "keyspace" if keys > 0 => {
             w("db0", &format!("keys={keys},expires={expires},avg_ttl=0"));
