@@ -287,6 +287,8 @@ impl Connection {
                         break;
                     }
                     BatchEnd::Parked(req, parked) => {
+                        // The blocked command counts now, as in Redis, not when it ends.
+                        session.tally.flush(server);
                         // Send what came before, then wait; later requests stay in `input`.
                         if !flush(server, stream, out).await {
                             server.db.blocked.remove(&parked.waiter);

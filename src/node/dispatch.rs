@@ -202,6 +202,14 @@ pub fn dispatch<'a>(
         return reject(server, session, out, args, errors::NOAUTH.as_bytes(), held);
     }
     if session.in_multi() && !super::cmd::transactions::runs_inside_multi(spec.name) {
+        // Queuing takes memory: over `maxmemory` Redis refuses every command but EXEC
+        // and DISCARD inside MULTI, and EXEC then aborts.
+        if super::evict::over_limit(server) {
+            held.release(); // eviction locks shards itself
+            if !super::evict::make_room(server) {
+                return reject(server, session, out, args, errors::OOM.as_bytes(), held);
+            }
+        }
         session.queue(args);
         out.simple("QUEUED");
         return Dispatched::Done;

@@ -103,21 +103,24 @@ pub struct ErrorStats {
 }
 
 impl ErrorStats {
-    /// Redis tracks up to 128 error codes (`ERROR_STATS_NUMBER`); further codes are
-    /// counted in the total only.
+    /// At most 128 codes are tracked, further ones count in the total only: Redis 7.2's
+    /// `ERROR_STATS_NUMBER`. Redis 7.0 keeps every code, so a script replying errors
+    /// with made-up codes could grow the table without bound.
     pub const MAX_CODES: usize = 128;
 }
 
 impl Stats {
     /// Count an error reply the way Redis's `afterErrorReply` does: in the total, and
-    /// under its code (the text up to the first space). Errors are rare next to
-    /// replies, so one shared lock per error costs nothing on the hot path.
+    /// under its code — the text before a space within the error's first 32 bytes
+    /// (its `-` included), else `ERR`. Errors are rare next to replies, so one shared
+    /// lock per error costs nothing on the hot path.
     pub fn error_reply(&self, reply: &[u8]) {
         let text = reply.strip_prefix(b"-").unwrap_or(reply);
-        let code = text
-            .split(|&b| b == b' ' || b == b'\r')
-            .next()
-            .unwrap_or(b"");
+        let text = &text[..memchr::memchr(b'\r', text).unwrap_or(text.len())];
+        let code = match memchr::memchr(b' ', &text[..text.len().min(31)]) {
+            Some(end) => &text[..end],
+            None => b"ERR",
+        };
         let mut e = self.errors.lock();
         e.total += 1;
         if let Some(n) = e.by_code.get_mut(code) {

@@ -4,6 +4,7 @@
 use super::lua::{CallState, HookState};
 use crate::command::flags;
 use crate::node::dispatch::{self, Ctx};
+use crate::node::server::Stats;
 use crate::protocol::{errors, Reply};
 use bytes::Bytes;
 use mlua::ffi::{self, lua_State};
@@ -236,7 +237,9 @@ pub fn error_already_counted(v: &Value) -> bool {
 }
 
 /// A script's return value → the client's reply (Redis's `luaReplyToRedisReply`).
-pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize) {
+/// An error nested in the reply is counted in INFO's error stats here, as Redis counts
+/// every error reply it adds (the top-level one is counted as the command's).
+pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize, stats: &Stats) {
     if depth > MAX_DEPTH {
         return out.error("ERR reached lua stack limit");
     }
@@ -255,7 +258,11 @@ pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize) {
         Value::Number(n) => out.int(c_cast(*n)),
         Value::Table(t) => {
             if let Value::String(e) = field(t, "err") {
-                return out.error(errors::one_line(e.as_bytes().to_vec()));
+                let text = errors::one_line(e.as_bytes().to_vec());
+                if depth > 0 && !error_already_counted(v) {
+                    stats.error_reply(&text);
+                }
+                return out.error(text);
             }
             if let Value::String(s) = field(t, "ok") {
                 let mut b = b"+".to_vec();
@@ -263,7 +270,7 @@ pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize) {
                 b.extend_from_slice(b"\r\n");
                 return out.raw(&b);
             }
-            if resp3 && table_resp3(out, t, depth) {
+            if resp3 && table_resp3(out, t, depth, stats) {
                 return;
             }
             let mut items = Vec::new();
@@ -275,7 +282,7 @@ pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize) {
             }
             out.array(items.len());
             for v in &items {
-                lua_to_reply(out, v, resp3, depth + 1);
+                lua_to_reply(out, v, resp3, depth + 1, stats);
             }
         }
         _ => out.null(),
@@ -283,7 +290,7 @@ pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize) {
 }
 
 /// RESP3-only table shapes after `redis.setresp(3)`: {double=}, {map=}, {set=}, {big_number=}.
-fn table_resp3(out: &mut Reply, t: &Table, depth: usize) -> bool {
+fn table_resp3(out: &mut Reply, t: &Table, depth: usize, stats: &Stats) -> bool {
     match field(t, "double") {
         Value::Number(d) => return out_double(out, d),
         Value::Integer(i) => return out_double(out, i as f64),
@@ -293,8 +300,8 @@ fn table_resp3(out: &mut Reply, t: &Table, depth: usize) -> bool {
         let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
         out.map(pairs.len());
         for (k, v) in &pairs {
-            lua_to_reply(out, k, true, depth + 1);
-            lua_to_reply(out, v, true, depth + 1);
+            lua_to_reply(out, k, true, depth + 1, stats);
+            lua_to_reply(out, v, true, depth + 1, stats);
         }
         return true;
     }
@@ -305,7 +312,7 @@ fn table_resp3(out: &mut Reply, t: &Table, depth: usize) -> bool {
             .collect();
         out.set(keys.len());
         for k in &keys {
-            lua_to_reply(out, k, true, depth + 1);
+            lua_to_reply(out, k, true, depth + 1, stats);
         }
         return true;
     }
