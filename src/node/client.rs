@@ -438,8 +438,7 @@ fn run_batch<'a>(
             },
             Ok(None) => return BatchEnd::Drained,
             Err(e) => {
-                server.stats.error_reply(&e.0);
-                out.error(&e.0);
+                dispatch::reply_error(server, out, &e.0);
                 return BatchEnd::Broken;
             }
         }

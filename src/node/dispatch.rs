@@ -245,14 +245,19 @@ fn reject(
         let reason = msg.strip_prefix(b"ERR ").unwrap_or(msg);
         let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
         text.extend_from_slice(reason);
-        server.stats.error_reply(&text);
-        out.error(text);
+        reply_error(server, out, text);
         return Dispatched::Done;
     }
     session.flag_multi_error();
-    server.stats.error_reply(msg);
-    out.error(msg);
+    reply_error(server, out, msg);
     Dispatched::Done
+}
+
+/// Reply an error that no command's run counts (a refusal, a protocol error), and
+/// count it in INFO's error stats.
+pub fn reply_error(server: &Server, out: &mut Reply, msg: impl AsRef<[u8]>) {
+    server.stats.error_reply(msg.as_ref());
+    out.error(msg);
 }
 
 /// Run a request that [`dispatch`] deferred with [`Dispatched::WaitForScript`]. It was
@@ -298,8 +303,7 @@ fn execute<'a>(
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) {
             session.flag_multi_error();
-            server.stats.error_reply(errors::OOM.as_bytes());
-            out.error(errors::OOM);
+            reply_error(server, out, errors::OOM);
             return Dispatched::Done;
         }
         if must_wait() {
@@ -427,10 +431,7 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
 pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match check(args) {
         Checked::Run(id, def) => run_and_count(ctx, id, def, args),
-        Checked::Reject(msg) => {
-            ctx.server.stats.error_reply(&msg);
-            ctx.out.error(msg)
-        }
+        Checked::Reject(msg) => reply_error(ctx.server, ctx.out, msg),
     }
 }
 

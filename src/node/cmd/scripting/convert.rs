@@ -42,8 +42,7 @@ pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<&[Bytes], &str>)
         Err(msg) => return call.reply.error(format!("ERR {msg}")),
     };
     let refuse = |call: &mut ScriptCall<'_, '_>, msg: &str| {
-        call.ctx.server.stats.error_reply(msg.as_bytes());
-        call.reply.error(msg);
+        dispatch::reply_error(call.ctx.server, &mut call.reply, msg)
     };
     let (id, spec, def) = match dispatch::script_lookup(argv) {
         Ok(found) => found,
