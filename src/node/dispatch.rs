@@ -201,15 +201,19 @@ pub fn dispatch<'a>(
     if !session.authed && !spec.has(flags::NO_AUTH) {
         return reject(server, session, out, args, errors::NOAUTH.as_bytes(), held);
     }
-    if session.in_multi() && !super::cmd::transactions::runs_inside_multi(spec.name) {
-        // Queuing takes memory: over `maxmemory` Redis refuses every command but EXEC
-        // and DISCARD inside MULTI, and EXEC then aborts.
-        if super::evict::over_limit(server) {
-            held.release(); // eviction locks shards itself
-            if !super::evict::make_room(server) {
-                return reject(server, session, out, args, errors::OOM.as_bytes(), held);
-            }
+    // Queuing takes memory: over `maxmemory` Redis refuses every command but EXEC,
+    // DISCARD, QUIT and RESET inside MULTI (a nested MULTI and WATCH too), and EXEC
+    // then aborts.
+    if session.in_multi()
+        && !matches!(spec.name, "exec" | "discard" | "quit" | "reset")
+        && super::evict::over_limit(server)
+    {
+        held.release(); // eviction locks shards itself
+        if !super::evict::make_room(server) {
+            return reject(server, session, out, args, errors::OOM.as_bytes(), held);
         }
+    }
+    if session.in_multi() && !super::cmd::transactions::runs_inside_multi(spec.name) {
         session.queue(args);
         out.simple("QUEUED");
         return Dispatched::Done;
