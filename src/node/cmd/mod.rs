@@ -41,6 +41,25 @@ pub(crate) fn lookup_for_write<'a, T>(
     classify(ks.get_value_for_write(key), pick)
 }
 
+/// An existing key of the type `is` accepts, for writing: `Ok(None)` if the key is
+/// missing, `Err` after replying WRONGTYPE (which leaves WATCH untouched, see
+/// `Keyspace::settle`). A lookup for writing: no keyspace hit or miss is counted.
+pub(crate) fn existing_for_write<'k>(
+    ks: &'k mut Keyspace<'_>,
+    key: &[u8],
+    out: &mut crate::protocol::Reply,
+    is: fn(&Value) -> bool,
+) -> Result<Option<crate::node::db::EntryMut<'k>>, ()> {
+    match ks.get_mut(key) {
+        None => Ok(None),
+        Some(e) if is(&e.value) => Ok(Some(e)),
+        Some(_) => {
+            out.error(crate::protocol::errors::WRONGTYPE);
+            Err(())
+        }
+    }
+}
+
 fn classify<'a, T>(found: Option<&'a Value>, pick: fn(&Value) -> Option<&T>) -> Lookup<'a, T> {
     match found {
         None => Lookup::Missing,

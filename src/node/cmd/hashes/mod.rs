@@ -71,14 +71,7 @@ fn write_existing<'k>(
     key: &[u8],
     out: &mut Reply,
 ) -> Result<Option<EntryMut<'k>>, ()> {
-    match ks.get_mut(key) {
-        None => Ok(None),
-        Some(e) if matches!(e.value, Value::Hash(_)) => Ok(Some(e)),
-        Some(_) => {
-            out.error(errors::WRONGTYPE);
-            Err(())
-        }
-    }
+    super::existing_for_write(ks, key, out, |v| matches!(v, Value::Hash(_)))
 }
 
 /// The hash inside an entry that [`write`] vetted.
