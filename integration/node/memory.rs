@@ -176,6 +176,48 @@ async fn allkeys_lru_keeps_the_hot_set() {
     node.stop().await;
 }
 
+/// A key made by LPUSH, HSET, SADD or ZADD counts as just used, as one made by SET
+/// does (Redis stamps every new object): idle strings are evicted, not the new keys.
+#[tokio::test]
+async fn keys_made_by_any_write_count_as_just_used() {
+    for policy in [EvictionPolicy::AllKeysLru, EvictionPolicy::AllKeysLfu] {
+        let node = node_with(policy).await;
+        let mut c = raw(&node).await;
+        let mut n = 0;
+        while used(&node) < MAX * 9 / 10 {
+            set(&mut c, &format!("k{n}")).await;
+            n += 1;
+        }
+        // Ten idle minutes: the strings' LRU age grows and their LFU counters decay.
+        node.server.db.advance_clock(600_000);
+        let mut made = Vec::new();
+        for i in 0..10 {
+            for line in [
+                format!("LPUSH list{i} a"),
+                format!("HSET hash{i} f v"),
+                format!("SADD set{i} m"),
+                format!("ZADD zset{i} 1 m"),
+            ] {
+                assert_eq!(c.q(&line).await, ":1\r\n", "{policy:?}: {line}");
+                made.push(line.split(' ').nth(1).unwrap_or_default().to_string());
+            }
+        }
+        let evicted = || node.server.db.evicted_keys.load(Ordering::Relaxed);
+        let mut round = 0;
+        while evicted() < 100 && round < 2_000 {
+            set(&mut c, &format!("new{round}")).await;
+            round += 1;
+        }
+        assert!(evicted() >= 100, "{policy:?}: {} evicted", evicted());
+        let gone: Vec<&String> = made
+            .iter()
+            .filter(|k| !node.server.db.lock_key(k.as_bytes()).exists(k.as_bytes()))
+            .collect();
+        assert!(gone.is_empty(), "{policy:?} evicted new keys {gone:?}");
+        node.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn policy_switch_at_runtime_takes_effect() {
     let node = node_with(EvictionPolicy::NoEviction).await;

@@ -228,7 +228,7 @@ impl<'a> Keyspace<'a> {
             Some(idx) => idx,
             None => {
                 let k = compact(key);
-                let e = Entry::new(make());
+                let e = Entry::new(make(), now);
                 if let Some(kind) = Kind::of(&e.value) {
                     db.blocked.key_ready(key, kind);
                 }
@@ -247,9 +247,8 @@ impl<'a> Keyspace<'a> {
         }
         let now = self.now;
         let shard = self.shard(key);
-        let mut e = Entry::new(value);
+        let mut e = Entry::new(value, now);
         e.expire_at = expire_at;
-        e.lru = (now / 1000) as u32;
         let cost = Shard::entry_cost(key, &e);
         if let Some(idx) = shard.map.get_index_of(key) {
             let (k, old) = shard.map.get_index_mut(idx).expect("index just found");

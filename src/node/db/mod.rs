@@ -373,8 +373,8 @@ mod tests {
         h.insert(b"f", b"v");
         let mut s = SetValue::new();
         s.insert(b"m");
-        let (hash, set) = (Entry::new(Value::hash(h)), Entry::new(Value::set(s)));
-        let string = Entry::new(Value::Str(compact(b"x")));
+        let (hash, set) = (Entry::new(Value::hash(h), 0), Entry::new(Value::set(s), 0));
+        let string = Entry::new(Value::Str(compact(b"x")), 0);
         let found = [Some(&string), Some(&set), None, Some(&hash), Some(&hash)];
         let fields: [(usize, &[u8]); 5] = [(0, b"a"), (1, b"b"), (2, b"c"), (3, b"d"), (4, b"e")];
         let (in_hashes, in_sets) = look_inside(&found, &fields);

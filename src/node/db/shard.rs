@@ -47,12 +47,13 @@ impl Entry {
         ((now_ms / 1000) as u32).wrapping_sub(self.lru)
     }
 
-    /// A fresh entry with no TTL.
-    pub fn new(value: Value) -> Self {
+    /// A fresh entry with no TTL, created at `now_ms`: just used as far as LRU and
+    /// LFU can tell, as Redis's `createObject` stamps a new object.
+    pub fn new(value: Value, now_ms: u64) -> Self {
         Entry {
             value,
             expire_at: 0,
-            lru: 0,
+            lru: (now_ms / 1000) as u32,
             lfu: 5, // Redis's LFU_INIT_VAL: new keys are not evicted first.
         }
     }
