@@ -124,7 +124,12 @@ impl<'a> Keyspace<'a> {
 
     /// Index of a live key in its shard, expiring it lazily if its TTL has passed.
     fn find(shard: &mut Shard, key: &[u8], now: u64, db: &Db) -> Option<usize> {
-        let idx = shard.map.get_index_of(key)?;
+        Self::find_hashed(shard, shard.map.hash(key), key, now, db)
+    }
+
+    /// [`find`](Self::find) with the key's hash in hand.
+    fn find_hashed(shard: &mut Shard, hash: u64, key: &[u8], now: u64, db: &Db) -> Option<usize> {
+        let idx = shard.map.get_index_hashed(hash, key)?;
         let e = &mut shard.map[idx];
         if e.expire_at != 0 && e.expire_at <= now {
             shard.remove_index(idx);
@@ -224,7 +229,8 @@ impl<'a> Keyspace<'a> {
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> Value) -> EntryMut<'_> {
         let (now, db) = (self.now, self.db);
         let shard = self.shard(key);
-        let idx = match Self::find(shard, key, now, db) {
+        let hash = shard.map.hash(key);
+        let idx = match Self::find_hashed(shard, hash, key, now, db) {
             Some(idx) => idx,
             None => {
                 let k = compact(key);
@@ -233,7 +239,7 @@ impl<'a> Keyspace<'a> {
                     db.blocked.key_ready(key, kind);
                 }
                 shard.mem += Shard::entry_cost(&k, &e);
-                shard.map.insert_full(k, e).0
+                shard.map.insert_absent(hash, k, e)
             }
         };
         EntryMut::new(shard, idx)
@@ -250,7 +256,8 @@ impl<'a> Keyspace<'a> {
         let mut e = Entry::new(value, now);
         e.expire_at = expire_at;
         let cost = Shard::entry_cost(key, &e);
-        if let Some(idx) = shard.map.get_index_of(key) {
+        let hash = shard.map.hash(key);
+        if let Some(idx) = shard.map.get_index_hashed(hash, key) {
             let (k, old) = shard.map.get_index_mut(idx).expect("index just found");
             let old_cost = Shard::entry_cost(k, old);
             let had_ttl = old.expire_at != 0;
@@ -271,7 +278,7 @@ impl<'a> Keyspace<'a> {
             if expire_at != 0 {
                 shard.volatile.insert(k.clone());
             }
-            shard.map.insert_full(k, e);
+            shard.map.insert_absent(hash, k, e);
             shard.mem += cost;
         }
         shard.touch(key);

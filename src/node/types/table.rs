@@ -110,11 +110,33 @@ impl<V> Table<V> {
     /// Position of `key`.
     #[inline]
     pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
-        let hash = self.hash(key);
+        self.get_index_hashed(self.hash(key), key)
+    }
+
+    /// Position of `key`, whose [`hash`](Self::hash) the caller has: a lookup that
+    /// may be followed by [`insert_absent`](Self::insert_absent) hashes the key once.
+    #[inline]
+    pub fn get_index_hashed(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let slots = &self.slots;
         self.index
             .find(hash, |&i| slots[i as usize].key[..] == *key)
             .map(|&i| i as usize)
+    }
+
+    /// Append `key`, which the caller has just looked up and not found, under its
+    /// [`hash`](Self::hash); its position.
+    pub fn insert_absent(&mut self, hash: u64, key: CompactBytes, value: V) -> usize {
+        debug_assert!(self.get_index_hashed(hash, &key).is_none(), "key present");
+        let Table {
+            index,
+            slots,
+            hasher,
+        } = self;
+        let i = slots.len();
+        let pos = u32::try_from(i).expect("a table holds at most u32::MAX entries");
+        index.insert_unique(hash, pos, |&i| hasher.hash_one(&slots[i as usize].key[..]));
+        slots.push(Slot { key, value });
+        i
     }
 
     /// Position, key and value of `key`.
