@@ -4,7 +4,7 @@
 //! which arguments are keys. The data is generated from a live redis-server (see
 //! `generated.rs`), so arity and key positions can never drift from Redis by hand-editing.
 
-use fnv::FnvHashMap;
+use hashbrown::HashTable;
 use std::sync::OnceLock;
 
 /// Command flags, as `COMMAND INFO` reports them. Only the bits we act on are named
@@ -104,27 +104,37 @@ impl CommandSpec {
 /// [`EXTRA`](super::extra::EXTRA). A cheap `Copy` handle.
 pub type CommandId = u16;
 
-fn index() -> &'static FnvHashMap<&'static [u8], CommandId> {
-    static INDEX: OnceLock<FnvHashMap<&'static [u8], CommandId>> = OnceLock::new();
+/// FNV-1a over the name's ASCII-lowercased bytes: what the index files a command
+/// under, so a lookup hashes the client's spelling (`GET`, `get`, `Get`) as it
+/// stands, without copying it to lowercase first.
+fn name_hash(name: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in name {
+        h ^= b.to_ascii_lowercase() as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn index() -> &'static HashTable<CommandId> {
+    static INDEX: OnceLock<HashTable<CommandId>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        all()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name.as_bytes(), i as CommandId))
-            .collect()
+        let rehash = |&id: &CommandId| name_hash(spec(id).name.as_bytes());
+        let mut index = HashTable::with_capacity(all().len());
+        for (i, c) in all().iter().enumerate() {
+            index.insert_unique(name_hash(c.name.as_bytes()), i as CommandId, rehash);
+        }
+        index
     })
 }
 
 /// Look a command up by name, case-insensitively, without allocating.
 pub fn lookup(name: &[u8]) -> Option<CommandId> {
-    let mut buf = [0u8; 40];
-    if name.len() > buf.len() {
-        return None;
-    }
-    let lower = &mut buf[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    index().get(&*lower).copied()
+    index()
+        .find(name_hash(name), |&id| {
+            spec(id).name.as_bytes().eq_ignore_ascii_case(name)
+        })
+        .copied()
 }
 
 /// Look up `parent|sub` (e.g. `client|setname`), case-insensitively.
@@ -137,8 +147,7 @@ pub fn lookup_sub(parent: &str, sub: &[u8]) -> Option<CommandId> {
     buf[..parent.len()].copy_from_slice(parent.as_bytes());
     buf[parent.len()] = b'|';
     buf[parent.len() + 1..total].copy_from_slice(sub);
-    buf[..total].make_ascii_lowercase();
-    index().get(&buf[..total]).copied()
+    lookup(&buf[..total])
 }
 
 /// The spec behind an id.
