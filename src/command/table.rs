@@ -4,7 +4,9 @@
 //! which arguments are keys. The data is generated from a live redis-server (see
 //! `generated.rs`), so arity and key positions can never drift from Redis by hand-editing.
 
+use fnv::FnvHasher;
 use hashbrown::HashTable;
+use std::hash::Hasher;
 use std::sync::OnceLock;
 
 /// Command flags, as `COMMAND INFO` reports them. Only the bits we act on are named
@@ -108,12 +110,11 @@ pub type CommandId = u16;
 /// under, so a lookup hashes the client's spelling (`GET`, `get`, `Get`) as it
 /// stands, without copying it to lowercase first.
 fn name_hash(name: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
+    let mut h = FnvHasher::default();
     for &b in name {
-        h ^= b.to_ascii_lowercase() as u64;
-        h = h.wrapping_mul(0x100000001b3);
+        h.write_u8(b.to_ascii_lowercase());
     }
-    h
+    h.finish()
 }
 
 fn index() -> &'static HashTable<CommandId> {

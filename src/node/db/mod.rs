@@ -84,11 +84,10 @@ impl Db {
     /// Which shard owns `key`.
     #[inline]
     pub fn shard_of(key: &[u8]) -> usize {
-        let mut h: u64 = 0xcbf29ce484222325;
-        for &b in key {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
+        use std::hash::Hasher;
+        let mut hasher = fnv::FnvHasher::default();
+        hasher.write(key);
+        let h = hasher.finish();
         (h as usize ^ (h >> 32) as usize) & (SHARDS - 1)
     }
 
