@@ -123,7 +123,16 @@ fn index() -> &'static HashTable<CommandId> {
         let rehash = |&id: &CommandId| name_hash(spec(id).name.as_bytes());
         let mut index = HashTable::with_capacity(all().len());
         for (i, c) in all().iter().enumerate() {
-            index.insert_unique(name_hash(c.name.as_bytes()), i as CommandId, rehash);
+            let name = c.name.as_bytes();
+            let same_name = |&id: &CommandId| spec(id).name.as_bytes() == name;
+            // A subcommand is listed twice, inside its parent's list (no COMMAND INFO
+            // bytes of its own) and on its own (with them): the later one wins.
+            match index.entry(name_hash(name), same_name, rehash) {
+                hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = i as CommandId,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i as CommandId);
+                }
+            }
         }
         index
     })
@@ -175,6 +184,22 @@ pub fn all() -> &'static [&'static CommandSpec] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every name finds the last entry listed under it: a subcommand's own entry,
+    /// which carries its COMMAND INFO bytes, not its copy in the parent's list.
+    #[test]
+    fn lookup_finds_the_last_entry_of_each_name() {
+        let mut last = std::collections::HashMap::new();
+        for (i, c) in all().iter().enumerate() {
+            last.insert(c.name, i as CommandId);
+        }
+        for (name, id) in last {
+            assert_eq!(lookup(name.as_bytes()), Some(id), "{name}");
+            assert_eq!(lookup(name.to_uppercase().as_bytes()), Some(id), "{name}");
+        }
+        let setname = spec(lookup(b"client|setname").unwrap());
+        assert!(!setname.info_resp2.is_empty());
+    }
 
     #[test]
     fn lookup_is_case_insensitive() {
