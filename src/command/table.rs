@@ -6,6 +6,7 @@
 
 use fnv::FnvHasher;
 use hashbrown::HashTable;
+use std::cell::Cell;
 use std::hash::Hasher;
 use std::sync::OnceLock;
 
@@ -139,12 +140,32 @@ fn index() -> &'static HashTable<CommandId> {
 }
 
 /// Look a command up by name, case-insensitively, without allocating.
+///
+/// Each thread remembers the last name it found, spelled as sent: clients send the
+/// same few commands over and over, and comparing a few bytes costs a tenth of
+/// hashing them and probing the index.
 pub fn lookup(name: &[u8]) -> Option<CommandId> {
-    index()
-        .find(name_hash(name), |&id| {
-            spec(id).name.as_bytes().eq_ignore_ascii_case(name)
-        })
-        .copied()
+    type Last = ([u8; 16], usize, CommandId);
+    thread_local! {
+        static LAST: Cell<Last> = const { Cell::new(([0; 16], usize::MAX, 0)) };
+    }
+    LAST.with(|last| {
+        let (spelling, len, id) = last.get();
+        if len == name.len() && spelling[..len] == *name {
+            return Some(id);
+        }
+        let found = index()
+            .find(name_hash(name), |&id| {
+                spec(id).name.as_bytes().eq_ignore_ascii_case(name)
+            })
+            .copied();
+        if let Some(id) = found.filter(|_| name.len() <= 16) {
+            let mut spelling = [0; 16];
+            spelling[..name.len()].copy_from_slice(name);
+            last.set((spelling, name.len(), id));
+        }
+        found
+    })
 }
 
 /// Look up `parent|sub` (e.g. `client|setname`), case-insensitively.
@@ -194,9 +215,19 @@ mod tests {
             last.insert(c.name, i as CommandId);
         }
         for (name, id) in last {
-            assert_eq!(lookup(name.as_bytes()), Some(id), "{name}");
-            assert_eq!(lookup(name.to_uppercase().as_bytes()), Some(id), "{name}");
+            let upper = name.to_uppercase();
+            // Twice each: the second finds the thread's remembered spelling.
+            for spelling in [
+                name.as_bytes(),
+                name.as_bytes(),
+                upper.as_bytes(),
+                upper.as_bytes(),
+            ] {
+                assert_eq!(lookup(spelling), Some(id), "{name}");
+            }
         }
+        assert_eq!(lookup(b"GETX"), None);
+        assert_eq!(lookup(b"GE"), None);
         let setname = spec(lookup(b"client|setname").unwrap());
         assert!(!setname.info_resp2.is_empty());
     }
