@@ -14,6 +14,7 @@ use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{Value, ZSetValue};
 use crate::protocol::{errors, Reply};
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 /// The sorted-set commands this node implements.
 pub const COMMANDS: &[CommandDef] = &[
@@ -153,9 +154,12 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], mut f: AddFlags) {
             .out
             .error("ERR INCR option supports a single increment-element pair");
     }
-    if pairs.chunks(2).any(|p| parse::parse_score(&p[0]).is_none()) {
+    // Every score is checked before anything changes, as in Redis; parsed once.
+    let scores: Option<SmallVec<[f64; 8]>> =
+        pairs.chunks(2).map(|p| parse::parse_score(&p[0])).collect();
+    let Some(scores) = scores else {
         return ctx.out.error(errors::NOT_FLOAT);
-    }
+    };
     let Ctx { ks, out, .. } = ctx;
     let key = &args[1];
     if f.xx && !ks.exists(key) {
@@ -167,8 +171,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], mut f: AddFlags) {
     };
     let (mut added, mut updated) = (0, 0);
     let mut result = None;
-    for p in pairs.chunks(2) {
-        let score = parse::parse_score(&p[0]).expect("validated");
+    for (p, &score) in pairs.chunks(2).zip(&scores) {
         match add_one(z, &p[1], score, f) {
             Err(()) => return out.error(NAN_SCORE),
             Ok(Added::New) => {
