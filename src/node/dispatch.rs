@@ -184,11 +184,9 @@ pub fn dispatch<'a>(
     };
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
-    if single.is_none() {
+    if single.is_none() || held.shard() != single {
         // This command locks something else (or some handler path locks shards itself).
         held.release();
-    } else if held.shard() != single {
-        held.unlock();
     }
     // CLIENT LIST `cmd=`: containers record their subcommand (a second lookup, only
     // for CLIENT/CONFIG/COMMAND-style commands).

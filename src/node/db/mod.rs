@@ -269,21 +269,17 @@ fn look_inside<'e, 'k>(
 /// pipelined, above all — take the shard's mutex once instead of once each. With a
 /// loop per core, every command taking the lock anew moves the mutex's and the key's
 /// cache lines between the cores, command by command; keeping it moves them once per
-/// run. Up to [`MAX_USES`](Self::MAX_USES) commands of the run share one timestamp,
-/// as a MULTI block does, whichever shards they lock: reading the clock costs ~45 ns
-/// here, a tenth of what a pipelined GET costs the node.
+/// run. The run shares one timestamp, as a MULTI block does.
 ///
 /// The connection's batch function owns it and drops it before any `.await` (the
 /// guard is not `Send`, so the compiler checks that). Dispatch releases it before any
 /// command that locks something else, and before eviction, which locks shards itself.
 #[derive(Default)]
 pub struct HeldShard<'a> {
-    /// The shard and its lock.
-    guard: Option<(u8, MutexGuard<'a, Shard>)>,
+    /// The shard, its lock, and the time it was taken.
+    guard: Option<(u8, MutexGuard<'a, Shard>, u64)>,
     /// Commands served under the current lock.
     uses: u32,
-    /// The run's timestamp and the commands that have used it.
-    clock: Option<(u64, u32)>,
 }
 
 impl<'a> HeldShard<'a> {
@@ -293,36 +289,13 @@ impl<'a> HeldShard<'a> {
 
     /// The shard whose lock is kept, if any.
     pub fn shard(&self) -> Option<usize> {
-        self.guard.as_ref().map(|(i, _)| *i as usize)
+        self.guard.as_ref().map(|(i, _, _)| *i as usize)
     }
 
-    /// Unlock now, keeping the run's timestamp for the next single-shard command.
-    pub fn unlock(&mut self) {
+    /// Unlock now.
+    pub fn release(&mut self) {
         self.guard = None;
         self.uses = 0;
-    }
-
-    /// Unlock now, and forget the timestamp: what comes next locks something else
-    /// and may take long.
-    pub fn release(&mut self) {
-        self.unlock();
-        self.clock = None;
-    }
-
-    /// The run's timestamp for one more command, read afresh every
-    /// [`MAX_USES`](Self::MAX_USES) commands.
-    fn now(&mut self, db: &Db) -> u64 {
-        match &mut self.clock {
-            Some((now, uses)) if *uses < Self::MAX_USES => {
-                *uses += 1;
-                *now
-            }
-            _ => {
-                let now = db.now_ms();
-                self.clock = Some((now, 1));
-                now
-            }
-        }
     }
 
     /// A view of shard `i` for one command: under the kept lock if it is that shard
@@ -333,17 +306,16 @@ impl<'a> HeldShard<'a> {
         if self.shard() != Some(i) || self.uses >= Self::MAX_USES {
             // A fair unlock at the limit: a plain one would let this thread take the
             // lock straight back ahead of the connections waiting for it.
-            if let Some((_, guard)) = self.guard.take() {
+            if let Some((_, guard, _)) = self.guard.take() {
                 MutexGuard::unlock_fair(guard);
             }
-            self.uses = 0;
+            self.release();
             let guard = db.lock_noting_wait(i, &mut waited);
-            self.guard = Some((i as u8, guard));
+            self.guard = Some((i as u8, guard, db.now_ms()));
         }
         self.uses += 1;
-        let now = self.now(db);
-        let (index, guard) = self.guard.as_mut().expect("locked above");
-        Keyspace::resumed(db, *index, guard, now, waited)
+        let (index, guard, now) = self.guard.as_mut().expect("locked above");
+        Keyspace::resumed(db, *index, guard, *now, waited)
     }
 }
 
