@@ -225,7 +225,11 @@ pub fn dispatch<'a>(
         (Scope::All, None) => session.affinity.command(Some(super::affinity::ALL_SHARDS)),
         (_, single) => session.affinity.command(single),
     }
-    execute(server, session, out, args, (id, spec, def, single), held)
+    let done = execute(server, session, out, args, (id, spec, def, single), held);
+    if !spec.has(flags::FAST) {
+        held.time_passed();
+    }
+    done
 }
 
 /// Refuse a command before it runs (Redis's `rejectCommand`): the error, and a MULTI

@@ -269,7 +269,11 @@ fn look_inside<'e, 'k>(
 /// pipelined, above all — take the shard's mutex once instead of once each. With a
 /// loop per core, every command taking the lock anew moves the mutex's and the key's
 /// cache lines between the cores, command by command; keeping it moves them once per
-/// run. The run shares one timestamp, as a MULTI block does.
+/// run. The commands under one kept lock share the time it was taken, as a MULTI
+/// block does, except after a command that may have taken long (one without Redis's
+/// FAST flag: LRANGE of a long list, DEL of a big key…), which has the next command
+/// read the time afresh. Each shard's time stays monotone: it is only read under the
+/// shard's lock.
 ///
 /// The connection's batch function owns it and drops it before any `.await` (the
 /// guard is not `Send`, so the compiler checks that). Dispatch releases it before any
@@ -280,6 +284,8 @@ pub struct HeldShard<'a> {
     guard: Option<(u8, MutexGuard<'a, Shard>, u64)>,
     /// Commands served under the current lock.
     uses: u32,
+    /// The last command may have taken long: the time must be read again.
+    time_passed: bool,
 }
 
 impl<'a> HeldShard<'a> {
@@ -298,6 +304,12 @@ impl<'a> HeldShard<'a> {
         self.uses = 0;
     }
 
+    /// The command just run may have taken long: the next one under the kept lock
+    /// reads the time afresh rather than run at the time the lock was taken.
+    pub fn time_passed(&mut self) {
+        self.time_passed = true;
+    }
+
     /// A view of shard `i` for one command: under the kept lock if it is that shard
     /// and has served fewer than [`MAX_USES`](Self::MAX_USES) commands; otherwise the
     /// kept lock is released and shard `i`'s taken (and kept).
@@ -312,7 +324,12 @@ impl<'a> HeldShard<'a> {
             self.release();
             let guard = db.lock_noting_wait(i, &mut waited);
             self.guard = Some((i as u8, guard, db.now_ms()));
+        } else if self.time_passed {
+            if let Some((_, _, now)) = &mut self.guard {
+                *now = db.now_ms();
+            }
         }
+        self.time_passed = false;
         self.uses += 1;
         let (index, guard, now) = self.guard.as_mut().expect("locked above");
         Keyspace::resumed(db, *index, guard, *now, waited)
@@ -360,6 +377,26 @@ mod tests {
             });
             assert!(waited, "{name}: never noted the wait");
         }
+    }
+
+    /// Commands under a kept lock run at the time it was taken, unless the one before
+    /// may have taken long; then the next reads the time again.
+    #[test]
+    fn a_kept_lock_reads_the_time_again_after_a_slow_command() {
+        let db = Db::new();
+        let shard = Db::shard_of(b"k");
+        let mut held = HeldShard::default();
+        let taken = held.lock(&db, shard).now();
+        db.advance_clock(5_000);
+        assert_eq!(
+            held.lock(&db, shard).now(),
+            taken,
+            "a fast command's successor"
+        );
+        held.time_passed();
+        let after = held.lock(&db, shard).now();
+        assert!(after >= taken + 5_000, "{after} < {taken} + 5000");
+        assert_eq!(held.lock(&db, shard).now(), after, "read once, then kept");
     }
 
     /// The second level looks into hashes and sets only, each for the field or member
