@@ -218,6 +218,42 @@ async fn keys_made_by_any_write_count_as_just_used() {
     }
 }
 
+/// Overwriting a key keeps its LFU counter, as Redis's SET does: hot keys refreshed
+/// with SET stay hot instead of starting over like new keys.
+#[tokio::test]
+async fn allkeys_lfu_keeps_hot_keys_across_overwrites() {
+    let node = node_with(EvictionPolicy::AllKeysLfu).await;
+    let mut c = raw(&node).await;
+    let mut n = 0;
+    while used(&node) < MAX * 9 / 10 {
+        set(&mut c, &format!("k{n}")).await;
+        n += 1;
+    }
+    let hot: Vec<String> = (0..n).step_by(10).map(|i| format!("k{i}")).collect();
+    let stored = format!("$100\r\n{}\r\n", "x".repeat(100));
+    for _ in 0..100 {
+        for k in &hot {
+            assert_eq!(c.q(&format!("GET {k}")).await, stored, "{k}");
+        }
+    }
+    for k in &hot {
+        assert_eq!(set(&mut c, k).await, "+OK\r\n");
+    }
+    let evicted = || node.server.db.evicted_keys.load(Ordering::Relaxed);
+    let mut round = 0;
+    while evicted() < 100 && round < 2_000 {
+        set(&mut c, &format!("new{round}")).await;
+        round += 1;
+    }
+    assert!(evicted() >= 100, "{} evicted", evicted());
+    let gone: Vec<&String> = hot
+        .iter()
+        .filter(|k| !node.server.db.lock_key(k.as_bytes()).exists(k.as_bytes()))
+        .collect();
+    assert!(gone.is_empty(), "hot keys evicted: {gone:?}");
+    node.stop().await;
+}
+
 #[tokio::test]
 async fn policy_switch_at_runtime_takes_effect() {
     let node = node_with(EvictionPolicy::NoEviction).await;

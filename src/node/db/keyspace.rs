@@ -261,6 +261,12 @@ impl<'a> Keyspace<'a> {
             let (k, old) = shard.map.get_index_mut(idx).expect("index just found");
             let old_cost = Shard::entry_cost(k, old);
             let had_ttl = old.expire_at != 0;
+            // Overwriting is an access that keeps the key's LFU counter, as Redis's
+            // setKey (lookupKeyWrite, then dbOverwrite) does: a hot key refreshed by
+            // SET stays hot. An expired key is gone first; its successor starts anew.
+            if old.expire_at == 0 || old.expire_at > now {
+                e.lfu = lfu_increment(old.lfu_now(now));
+            }
             *old = e;
             shard.mem = shard.mem + cost - old_cost;
             match (had_ttl, expire_at != 0) {
