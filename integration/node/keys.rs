@@ -112,9 +112,30 @@ async fn ttl_counts_down_with_the_clock() {
     c.q("PEXPIRE k 10000").await;
     node.server.db.advance_clock(4_400);
     assert_eq!(c.q("TTL k").await, ":6\r\n");
-    node.server.db.advance_clock(5_600);
+    // Past the expiry millisecond, through which a key lives (Redis: `now > when`).
+    node.server.db.advance_clock(5_601);
     assert_eq!(c.q("GET k").await, "$-1\r\n");
     assert_eq!(c.q("TTL k").await, ":-2\r\n");
+    node.stop().await;
+}
+
+/// Writing over an expired key expires it first, and INFO's expired_keys counts it,
+/// as Redis's lookupKeyWrite does for SET and MSET.
+#[tokio::test]
+async fn overwriting_an_expired_key_counts_it_as_expired() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(c.q("SET a v PX 100").await, "+OK\r\n");
+    assert_eq!(c.q("SET b v PX 100").await, "+OK\r\n");
+    node.server.db.advance_clock(101);
+    assert_eq!(c.q("MSET a 1 b 2").await, "+OK\r\n");
+    let expired = node
+        .server
+        .db
+        .expired_keys
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(expired, 2);
+    assert_eq!(c.q("PTTL a").await, ":-1\r\n");
     node.stop().await;
 }
 

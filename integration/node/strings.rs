@@ -148,7 +148,8 @@ async fn expiry_follows_the_test_clock() {
     assert_eq!(ttl_ms(&node, "k"), Some(Some(10_000)));
     db.advance_clock(9_000);
     assert_eq!(c.q("GET k").await, "$1\r\nw\r\n");
-    db.advance_clock(1_000);
+    // Past the expiry millisecond, through which a key lives (Redis: `now > when`).
+    db.advance_clock(1_001);
     assert_eq!(c.q("GET k").await, NIL);
     // Plain SET, GETSET and MSET drop the TTL; INCR, APPEND and SETRANGE keep it.
     assert_eq!(c.q("SET k v PX 5000").await, OK);
@@ -463,7 +464,7 @@ async fn set_ifeq_and_delifeq_for_lock_clients() {
     );
     // Expired keys do not match.
     c.q("SET lock t PX 100").await;
-    node.server.db.advance_clock(100);
+    node.server.db.advance_clock(101);
     assert_eq!(c.q("DELIFEQ lock t").await, ":0\r\n");
     assert_eq!(c.q("SET lock u IFEQ t").await, NIL);
     node.stop().await;

@@ -131,7 +131,7 @@ impl<'a> Keyspace<'a> {
     fn find_hashed(shard: &mut Shard, hash: u64, key: &[u8], now: u64, db: &Db) -> Option<usize> {
         let idx = shard.map.get_index_hashed(hash, key)?;
         let e = &mut shard.map[idx];
-        if e.expire_at != 0 && e.expire_at <= now {
+        if e.expired(now) {
             shard.remove_index(idx);
             db.expired_keys.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -181,7 +181,7 @@ impl<'a> Keyspace<'a> {
         let (now, db) = (self.now, self.db);
         let shard = self.shard(key);
         let idx = shard.map.get_index_of(key)?;
-        if shard.map[idx].expire_at != 0 && shard.map[idx].expire_at <= now {
+        if shard.map[idx].expired(now) {
             shard.remove_index(idx);
             db.expired_keys.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -251,7 +251,7 @@ impl<'a> Keyspace<'a> {
             // Created or replaced (RENAME, COPY, RESTORE, *STORE): blocked clients may go.
             self.db.blocked.key_ready(key, kind);
         }
-        let now = self.now;
+        let (now, expired_keys) = (self.now, &self.db.expired_keys);
         let shard = self.shard(key);
         let mut e = Entry::new(value, now);
         e.expire_at = expire_at;
@@ -263,8 +263,11 @@ impl<'a> Keyspace<'a> {
             let had_ttl = old.expire_at != 0;
             // Overwriting is an access that keeps the key's LFU counter, as Redis's
             // setKey (lookupKeyWrite, then dbOverwrite) does: a hot key refreshed by
-            // SET stays hot. An expired key is gone first; its successor starts anew.
-            if old.expire_at == 0 || old.expire_at > now {
+            // SET stays hot. An expired key is gone first (and counted, as that
+            // lookup counts it); its successor starts anew.
+            if old.expired(now) {
+                expired_keys.fetch_add(1, Ordering::Relaxed);
+            } else {
                 e.lfu = lfu_increment(old.lfu_now(now));
             }
             *old = e;
@@ -342,7 +345,7 @@ impl<'a> Keyspace<'a> {
         let now = self.now;
         for s in self.shards_mut() {
             for (k, e) in s.map.iter() {
-                if e.expire_at == 0 || e.expire_at > now {
+                if !e.expired(now) {
                     f(k, e);
                 }
             }
@@ -377,7 +380,7 @@ impl<'a> Keyspace<'a> {
                 pos -= 1;
                 visited += 1;
                 let (k, e) = s.map.get_index(pos as usize).expect("in range");
-                if e.expire_at == 0 || e.expire_at > now {
+                if !e.expired(now) {
                     f(k, e);
                 }
             }
@@ -411,7 +414,7 @@ impl<'a> Keyspace<'a> {
             for (_, g) in self.guards.iter() {
                 if n < g.map.len() {
                     let (k, e) = g.map.get_index(n).expect("in range");
-                    if e.expire_at == 0 || e.expire_at > self.now {
+                    if !e.expired(self.now) {
                         return Some(Bytes::copy_from_slice(k));
                     }
                     break;

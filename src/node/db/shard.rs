@@ -42,6 +42,13 @@ impl Entry {
         self.lfu.saturating_sub(minutes.min(255) as u8)
     }
 
+    /// True once `now_ms` is past the key's TTL. As in Redis's `keyIsExpired`
+    /// (`now > when`), a key still lives during its expiry millisecond.
+    #[inline]
+    pub fn expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && now_ms > self.expire_at
+    }
+
     /// Seconds since the last access (wrapping clock, as Redis's LRU clock).
     pub fn idle_secs(&self, now_ms: u64) -> u32 {
         ((now_ms / 1000) as u32).wrapping_sub(self.lru)
@@ -243,7 +250,7 @@ impl Shard {
         let Some((idx, _, e)) = self.map.get_full(k) else {
             return false;
         };
-        if e.expire_at != 0 && e.expire_at <= now {
+        if e.expired(now) {
             self.remove_index(idx);
             return true;
         }
