@@ -33,6 +33,34 @@ fn used(node: &NodeHandle) -> u64 {
     node.server.db.used_memory() as u64
 }
 
+/// SET keys `k0`, `k1`… until the node uses nine tenths of its limit; how many.
+async fn fill_to_nine_tenths(node: &NodeHandle, c: &mut Raw) -> usize {
+    let mut n = 0;
+    while used(node) < MAX * 9 / 10 {
+        set(c, &format!("k{n}")).await;
+        n += 1;
+    }
+    n
+}
+
+/// SET keys `new0`, `new1`… until at least `n` keys have been evicted (bounded).
+async fn evict_at_least(node: &NodeHandle, c: &mut Raw, n: u64) {
+    let evicted = || node.server.db.evicted_keys.load(Ordering::Relaxed);
+    let mut round = 0;
+    while evicted() < n && round < 2_000 {
+        set(c, &format!("new{round}")).await;
+        round += 1;
+    }
+    assert!(evicted() >= n, "{} evicted", evicted());
+}
+
+/// The keys of `keys` the node no longer holds.
+fn missing<'k>(node: &NodeHandle, keys: &'k [String]) -> Vec<&'k String> {
+    keys.iter()
+        .filter(|k| !node.server.db.lock_key(k.as_bytes()).exists(k.as_bytes()))
+        .collect()
+}
+
 #[tokio::test]
 async fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
     let node = node_with(EvictionPolicy::NoEviction).await;
@@ -151,11 +179,7 @@ async fn volatile_ttl_evicts_the_nearest_expiry_first() {
 async fn allkeys_lru_keeps_the_hot_set() {
     let node = node_with(EvictionPolicy::AllKeysLru).await;
     let mut c = raw(&node).await;
-    let mut n = 0;
-    while used(&node) < MAX * 9 / 10 {
-        set(&mut c, &format!("k{n}")).await;
-        n += 1;
-    }
+    let n = fill_to_nine_tenths(&node, &mut c).await;
     let hot: Vec<String> = (0..n).step_by(10).map(|i| format!("k{i}")).collect();
     node.server.db.advance_clock(100_000);
     for round in 0..300 {
@@ -167,10 +191,7 @@ async fn allkeys_lru_keeps_the_hot_set() {
         set(&mut c, &format!("new{round}")).await;
     }
     assert!(node.server.db.evicted_keys.load(Ordering::Relaxed) > 100);
-    let alive = hot
-        .iter()
-        .filter(|k| node.server.db.lock_key(k.as_bytes()).exists(k.as_bytes()))
-        .count();
+    let alive = hot.len() - missing(&node, &hot).len();
     println!("hot keys alive: {alive}/{}", hot.len());
     assert!(alive * 100 >= hot.len() * 95, "{alive}/{}", hot.len());
     node.stop().await;
@@ -183,11 +204,7 @@ async fn keys_made_by_any_write_count_as_just_used() {
     for policy in [EvictionPolicy::AllKeysLru, EvictionPolicy::AllKeysLfu] {
         let node = node_with(policy).await;
         let mut c = raw(&node).await;
-        let mut n = 0;
-        while used(&node) < MAX * 9 / 10 {
-            set(&mut c, &format!("k{n}")).await;
-            n += 1;
-        }
+        fill_to_nine_tenths(&node, &mut c).await;
         // Ten idle minutes: the strings' LRU age grows and their LFU counters decay.
         node.server.db.advance_clock(600_000);
         let mut made = Vec::new();
@@ -202,17 +219,8 @@ async fn keys_made_by_any_write_count_as_just_used() {
                 made.push(line.split(' ').nth(1).unwrap_or_default().to_string());
             }
         }
-        let evicted = || node.server.db.evicted_keys.load(Ordering::Relaxed);
-        let mut round = 0;
-        while evicted() < 100 && round < 2_000 {
-            set(&mut c, &format!("new{round}")).await;
-            round += 1;
-        }
-        assert!(evicted() >= 100, "{policy:?}: {} evicted", evicted());
-        let gone: Vec<&String> = made
-            .iter()
-            .filter(|k| !node.server.db.lock_key(k.as_bytes()).exists(k.as_bytes()))
-            .collect();
+        evict_at_least(&node, &mut c, 100).await;
+        let gone = missing(&node, &made);
         assert!(gone.is_empty(), "{policy:?} evicted new keys {gone:?}");
         node.stop().await;
     }
@@ -224,11 +232,7 @@ async fn keys_made_by_any_write_count_as_just_used() {
 async fn allkeys_lfu_keeps_hot_keys_across_overwrites() {
     let node = node_with(EvictionPolicy::AllKeysLfu).await;
     let mut c = raw(&node).await;
-    let mut n = 0;
-    while used(&node) < MAX * 9 / 10 {
-        set(&mut c, &format!("k{n}")).await;
-        n += 1;
-    }
+    let n = fill_to_nine_tenths(&node, &mut c).await;
     let hot: Vec<String> = (0..n).step_by(10).map(|i| format!("k{i}")).collect();
     let stored = format!("$100\r\n{}\r\n", "x".repeat(100));
     for _ in 0..100 {
@@ -239,17 +243,8 @@ async fn allkeys_lfu_keeps_hot_keys_across_overwrites() {
     for k in &hot {
         assert_eq!(set(&mut c, k).await, "+OK\r\n");
     }
-    let evicted = || node.server.db.evicted_keys.load(Ordering::Relaxed);
-    let mut round = 0;
-    while evicted() < 100 && round < 2_000 {
-        set(&mut c, &format!("new{round}")).await;
-        round += 1;
-    }
-    assert!(evicted() >= 100, "{} evicted", evicted());
-    let gone: Vec<&String> = hot
-        .iter()
-        .filter(|k| !node.server.db.lock_key(k.as_bytes()).exists(k.as_bytes()))
-        .collect();
+    evict_at_least(&node, &mut c, 100).await;
+    let gone = missing(&node, &hot);
     assert!(gone.is_empty(), "hot keys evicted: {gone:?}");
     node.stop().await;
 }
