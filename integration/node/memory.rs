@@ -249,6 +249,40 @@ async fn allkeys_lfu_keeps_hot_keys_across_overwrites() {
     node.stop().await;
 }
 
+/// RENAME moves a key's LFU counter with it, as Redis moves the object that holds
+/// it; COPY makes a new object, whose counter starts at the new-key level even when
+/// it REPLACEs a hot key.
+#[tokio::test]
+async fn rename_moves_the_lfu_counter_and_copy_starts_a_new_one() {
+    const NEW_KEY: u8 = 5; // Redis's LFU_INIT_VAL
+    let node = node_with(EvictionPolicy::AllKeysLfu).await;
+    let mut c = raw(&node).await;
+    let lfu = |k: &str| {
+        let mut ks = node.server.db.lock_key(k.as_bytes());
+        ks.peek(k.as_bytes()).map(|e| e.lfu)
+    };
+    for k in ["hot", "cold"] {
+        assert_eq!(set(&mut c, k).await, "+OK\r\n");
+    }
+    for _ in 0..2_000 {
+        assert_eq!(c.q("EXISTS hot").await, ":1\r\n");
+    }
+    let hot = lfu("hot").expect("hot exists");
+    assert!(hot > NEW_KEY + 5, "2000 accesses left the counter at {hot}");
+    assert_eq!(c.q("RENAME hot cold").await, "+OK\r\n");
+    let renamed = lfu("cold").expect("renamed");
+    assert!(
+        renamed >= hot,
+        "RENAME left {renamed}, the source had {hot}"
+    );
+    assert_eq!(c.q("COPY cold copied").await, ":1\r\n");
+    assert_eq!(lfu("copied"), Some(NEW_KEY));
+    assert_eq!(set(&mut c, "other").await, "+OK\r\n");
+    assert_eq!(c.q("COPY other cold REPLACE").await, ":1\r\n");
+    assert_eq!(lfu("cold"), Some(NEW_KEY), "COPY REPLACE over a hot key");
+    node.stop().await;
+}
+
 #[tokio::test]
 async fn policy_switch_at_runtime_takes_effect() {
     let node = node_with(EvictionPolicy::NoEviction).await;

@@ -246,28 +246,42 @@ impl<'a> Keyspace<'a> {
     }
 
     /// Store a value under `key`, replacing any old one and its TTL (`expire_at`, 0 = none).
+    /// A replaced key's LFU counter carries over, counting this write as an access,
+    /// as Redis's setKey (lookupKeyWrite, then dbOverwrite) does: a hot key refreshed
+    /// by SET stays hot.
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64) {
-        if let Some(kind) = Kind::of(&value) {
+        let mut e = Entry::new(value, self.now);
+        e.expire_at = expire_at;
+        self.store(key, e, Counters::KeepOld);
+    }
+
+    /// Store `entry` under `key` as it is, its LRU/LFU data included, replacing any
+    /// old key: Redis's dbDelete then dbAdd. RENAME moves the source's entry (Redis
+    /// moves the object, where those counters live); COPY makes a new one.
+    pub fn put(&mut self, key: &[u8], entry: Entry) {
+        self.store(key, entry, Counters::Entry);
+    }
+
+    /// [`set`](Self::set) and [`put`](Self::put).
+    fn store(&mut self, key: &[u8], mut e: Entry, counters: Counters) {
+        if let Some(kind) = Kind::of(&e.value) {
             // Created or replaced (RENAME, COPY, RESTORE, *STORE): blocked clients may go.
             self.db.blocked.key_ready(key, kind);
         }
         let (now, expired_keys) = (self.now, &self.db.expired_keys);
         let shard = self.shard(key);
-        let mut e = Entry::new(value, now);
-        e.expire_at = expire_at;
+        let expire_at = e.expire_at;
         let cost = Shard::entry_cost(key, &e);
         let hash = shard.map.hash(key);
         if let Some(idx) = shard.map.get_index_hashed(hash, key) {
             let (k, old) = shard.map.get_index_mut(idx).expect("index just found");
             let old_cost = Shard::entry_cost(k, old);
             let had_ttl = old.expire_at != 0;
-            // Overwriting is an access that keeps the key's LFU counter, as Redis's
-            // setKey (lookupKeyWrite, then dbOverwrite) does: a hot key refreshed by
-            // SET stays hot. An expired key is gone first (and counted, as that
-            // lookup counts it); its successor starts anew.
+            // An expired key is gone first (and counted, as the lookup before a
+            // write counts it); its successor keeps no counter of it.
             if old.expired(now) {
                 expired_keys.fetch_add(1, Ordering::Relaxed);
-            } else {
+            } else if counters == Counters::KeepOld {
                 e.lfu = lfu_increment(old.lfu_now(now));
             }
             *old = e;
@@ -457,6 +471,15 @@ impl Drop for Keyspace<'_> {
 }
 
 /// Redis's logarithmic LFU counter increment (lfu-log-factor 10).
+/// Whose LRU/LFU data a stored key has when it replaces another.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Counters {
+    /// The replaced key's LFU counter, plus this access.
+    KeepOld,
+    /// The stored entry's own.
+    Entry,
+}
+
 fn lfu_increment(counter: u8) -> u8 {
     if counter == 255 {
         return 255;

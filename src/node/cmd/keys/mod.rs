@@ -6,7 +6,7 @@ mod expire;
 mod walk;
 
 use crate::command::args::{eq_ignore_case, parse_i64};
-use crate::node::db::PREFETCH_GROUP;
+use crate::node::db::{Entry, PREFETCH_GROUP};
 use crate::node::dispatch::{global, keyed, CommandDef, Ctx};
 use crate::protocol::errors;
 use bytes::Bytes;
@@ -88,8 +88,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) {
     if nx && ctx.ks.exists(dst) {
         return ctx.out.int(0);
     }
+    // The key moves with its LRU/LFU data, as Redis moves the object.
     let e = ctx.ks.remove(src).expect("checked above");
-    ctx.ks.set(dst, e.value, e.expire_at);
+    ctx.ks.put(dst, e);
     if nx {
         ctx.out.int(1)
     } else {
@@ -131,6 +132,9 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if ctx.ks.exists(dst) && !replace {
         return ctx.out.int(0);
     }
-    ctx.ks.set(dst, value, expire_at);
+    // A new object in Redis: fresh LRU/LFU data, even over a REPLACEd key.
+    let mut copied = Entry::new(value, ctx.ks.now());
+    copied.expire_at = expire_at;
+    ctx.ks.put(dst, copied);
     ctx.out.int(1);
 }
