@@ -288,6 +288,123 @@ async fn commands_processed_and_error_stats() {
     node.stop().await;
 }
 
+/// INFO commandstats counts calls, rejections (refused before running: arity, inside
+/// MULTI, from a script) and failures (an error reply) per command or subcommand, as
+/// redis-server 7.0 counted this very sequence; EXEC and scripts count as well as the
+/// commands they run.
+#[tokio::test]
+async fn command_stats_count_calls_rejections_and_failures() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    q(&mut c, "CONFIG RESETSTAT").await;
+    for line in [
+        "SET a 1",
+        "GET a",
+        "GET",
+        "INCR a",
+        "LPUSH a x",
+        "CLIENT ID",
+        "CLIENT foo",
+        "CONFIG",
+        "MULTI",
+        "SET b 1",
+        "LPUSH a 1",
+        "INCR b",
+        "EXEC",
+        "MULTI",
+        "GET",
+        "EXEC",
+    ] {
+        q(&mut c, line).await;
+    }
+    for (eval, script) in [
+        ("EVAL", "return redis.call('lpush','a','x')"),
+        ("EVAL", "return redis.pcall('lpush','a','x')"),
+        ("EVAL", "return 1"),
+        ("EVAL", "return redis.pcall('get')"),
+        ("EVAL", "return redis.pcall('config','get','x')"),
+        ("EVAL_RO", "return redis.pcall('set','x','1')"),
+        ("EVAL", "return redis.pcall('nosuch')"),
+        ("EVAL", "return redis.pcall('client','nosuch')"),
+    ] {
+        cmd(&mut c, &[eval.as_bytes(), script.as_bytes(), b"0"]).await;
+    }
+    for line in [
+        "MULTI", "SET", "INCR a", "EXEC", "EXEC x", "WATCH a", "MULTI", "PING", "EXEC",
+    ] {
+        q(&mut c, line).await;
+    }
+    let info = q(&mut c, "INFO commandstats").await;
+    let body = info.split_once("# Commandstats\r\n").expect("header").1;
+    // Times vary: check their form, then compare the counts.
+    let masked: Vec<String> = body
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (head, rest) = l.split_once(",usec=").expect("usec");
+            let (usec, rest) = rest.split_once(",usec_per_call=").expect("per call");
+            let (per_call, counts) = rest.split_once(',').expect("counts");
+            assert!(usec.parse::<u64>().is_ok(), "{l}");
+            let (whole, cents) = per_call.split_once('.').expect("two decimals");
+            assert!(whole.parse::<u64>().is_ok() && cents.len() == 2, "{l}");
+            format!("{head},{counts}")
+        })
+        .collect();
+    assert_eq!(
+        masked,
+        [
+            "cmdstat_client|id:calls=1,rejected_calls=0,failed_calls=0",
+            "cmdstat_config:calls=0,rejected_calls=1,failed_calls=0",
+            "cmdstat_config|get:calls=0,rejected_calls=1,failed_calls=0",
+            "cmdstat_config|resetstat:calls=1,rejected_calls=0,failed_calls=0",
+            "cmdstat_eval:calls=7,rejected_calls=0,failed_calls=6",
+            "cmdstat_eval_ro:calls=1,rejected_calls=0,failed_calls=1",
+            "cmdstat_exec:calls=4,rejected_calls=1,failed_calls=2",
+            "cmdstat_get:calls=1,rejected_calls=3,failed_calls=0",
+            "cmdstat_incr:calls=2,rejected_calls=0,failed_calls=0",
+            "cmdstat_lpush:calls=4,rejected_calls=0,failed_calls=4",
+            "cmdstat_multi:calls=4,rejected_calls=0,failed_calls=0",
+            "cmdstat_ping:calls=1,rejected_calls=0,failed_calls=0",
+            "cmdstat_set:calls=2,rejected_calls=2,failed_calls=0",
+            "cmdstat_watch:calls=1,rejected_calls=0,failed_calls=0",
+        ]
+    );
+    // RESETSTAT counts itself once it ran, as in Redis.
+    q(&mut c, "CONFIG RESETSTAT").await;
+    let info = q(&mut c, "INFO commandstats").await;
+    let body = info.split_once("# Commandstats\r\n").expect("header").1;
+    assert!(
+        body.starts_with("cmdstat_config|resetstat:calls=1,") && body.lines().count() == 2,
+        "{info:?}"
+    );
+    node.stop().await;
+}
+
+/// Commands refused for want of AUTH count as rejected calls of the command refused.
+#[tokio::test]
+async fn command_stats_count_noauth_refusals() {
+    let node = start_node_with(|s| s.requirepass = Some(b"pw".to_vec())).await;
+    let mut c = raw(&node).await;
+    assert_eq!(
+        q(&mut c, "GET a").await,
+        "-NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(
+        q(&mut c, "CLIENT ID").await,
+        "-NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(q(&mut c, "AUTH pw").await, "+OK\r\n");
+    let info = q(&mut c, "INFO commandstats").await;
+    for line in [
+        "\r\ncmdstat_client|id:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n",
+        "\r\ncmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n",
+        "\r\ncmdstat_auth:calls=1,",
+    ] {
+        assert!(info.contains(line), "{line:?} not in {info:?}");
+    }
+    node.stop().await;
+}
+
 #[tokio::test]
 async fn info_sections_and_keyspace() {
     let node = start_node().await;

@@ -6,6 +6,7 @@
 
 use super::affinity::Affinity;
 use super::blocking::{BlockState, Parked};
+use super::command_stats::CommandTally;
 use super::db::HeldShard;
 use super::dispatch;
 use super::server::{ClientInfo, Server};
@@ -48,55 +49,6 @@ pub struct Session {
     /// The error this command replies was already counted in INFO's error stats (a
     /// script returning the error of a command it called).
     pub error_counted: bool,
-}
-
-/// Commands a connection ran, added to the node-wide counters (INFO
-/// `total_commands_processed`, the Prometheus per-command counter) once per batch
-/// instead of once per command: with every core serving clients, a shared counter
-/// bumped per command is a cache line the cores keep taking from each other.
-#[derive(Debug, Default)]
-pub struct CommandTally {
-    /// Commands since the last flush.
-    pub unflushed: u64,
-    /// The current run of one command: (id, count). Pipelines repeat a command, so a
-    /// run-length count needs one metrics update per run.
-    run: Option<(crate::command::CommandId, u64)>,
-}
-
-impl CommandTally {
-    /// Count one command.
-    #[inline]
-    pub fn count(&mut self, id: crate::command::CommandId) {
-        self.unflushed += 1;
-        match &mut self.run {
-            Some((run_id, n)) if *run_id == id => *n += 1,
-            run => {
-                if let Some((prev, n)) = run.replace((id, 1)) {
-                    crate::metrics::commands_n(crate::metrics::Role::Node, prev, n);
-                }
-            }
-        }
-    }
-
-    /// Forget the commands not yet added to the node-wide total (CONFIG RESETSTAT);
-    /// the Prometheus counters are never reset.
-    pub fn discard(&mut self) {
-        self.unflushed = 0;
-    }
-
-    /// Add everything counted so far to the node-wide counters.
-    pub fn flush(&mut self, server: &Server) {
-        if self.unflushed != 0 {
-            server
-                .stats
-                .commands
-                .fetch_add(self.unflushed, std::sync::atomic::Ordering::Relaxed);
-            self.unflushed = 0;
-        }
-        if let Some((id, n)) = self.run.take() {
-            crate::metrics::commands_n(crate::metrics::Role::Node, id, n);
-        }
-    }
 }
 
 impl Session {

@@ -6,6 +6,7 @@
 //! command table's ids.
 
 use super::client::Session;
+use super::command_stats::Stopwatch;
 use super::db::{Db, HeldShard, Keyspace};
 use super::server::Server;
 use crate::command::{self, flags, CommandId};
@@ -125,30 +126,35 @@ pub fn implemented() -> impl Iterator<Item = CommandId> {
 pub enum Checked {
     /// Run this command.
     Run(CommandId, &'static CommandDef),
-    /// Rejected; the error reply text.
-    Reject(Vec<u8>),
+    /// Rejected: the command or subcommand, if it is one the node runs (INFO
+    /// commandstats counts the rejection under it), and the error reply text.
+    Reject(Option<CommandId>, Vec<u8>),
 }
 
 /// Look up and validate a request: unknown command, unknown subcommand, arity — the
 /// checks Redis makes (in this order) before anything else.
 pub fn check(args: &[Bytes]) -> Checked {
     let Some(id) = command::lookup(&args[0]) else {
-        return Checked::Reject(errors::unknown_command(args));
+        return Checked::Reject(None, errors::unknown_command(args));
     };
     let spec = command::spec(id);
     let def = implementation(id);
     let Some(def) = def else {
-        return Checked::Reject(errors::unknown_command(args));
+        return Checked::Reject(None, errors::unknown_command(args));
     };
     if !spec.arity_ok(args.len()) {
-        return Checked::Reject(errors::arity(spec.name).into_bytes());
+        return Checked::Reject(Some(id), errors::arity(spec.name).into_bytes());
     }
     // `COMMAND` alone is valid (arity -1): only look for a subcommand when one is given.
     if spec.has_subcommands && args.len() > 1 {
         match command::lookup_sub(spec.name, &args[1]) {
-            None => return Checked::Reject(errors::unknown_subcommand(&args[1], spec.name)),
+            None => {
+                let msg = errors::unknown_subcommand(&args[1], spec.name);
+                return Checked::Reject(None, msg);
+            }
             Some(sub) if !command::spec(sub).arity_ok(args.len()) => {
-                return Checked::Reject(errors::arity(command::spec(sub).name).into_bytes());
+                let msg = errors::arity(command::spec(sub).name).into_bytes();
+                return Checked::Reject(Some(sub), msg);
             }
             Some(_) => {}
         }
@@ -180,7 +186,7 @@ pub fn dispatch<'a>(
 ) -> Dispatched {
     let (id, def) = match check(args) {
         Checked::Run(id, def) => (id, def),
-        Checked::Reject(msg) => return reject(server, session, out, args, &msg, held),
+        Checked::Reject(id, msg) => return reject(server, session, out, (args, id), &msg, held),
     };
     let spec = command::spec(id);
     let single = single_shard(spec, def.scope, args);
@@ -188,18 +194,15 @@ pub fn dispatch<'a>(
         // This command locks something else (or some handler path locks shards itself).
         held.release();
     }
-    // CLIENT LIST `cmd=`: containers record their subcommand (a second lookup, only
-    // for CLIENT/CONFIG/COMMAND-style commands).
-    let shown = match args.get(1) {
-        Some(sub) if spec.has_subcommands => command::lookup_sub(spec.name, sub).unwrap_or(id),
-        _ => id,
-    };
+    // CLIENT LIST `cmd=`: containers record their subcommand.
+    let shown = stats_id(id, spec, args);
     session
         .info
         .last_cmd
         .store(shown as u32, std::sync::atomic::Ordering::Relaxed);
     if !session.authed && !spec.has(flags::NO_AUTH) {
-        return reject(server, session, out, args, errors::NOAUTH.as_bytes(), held);
+        let msg = errors::NOAUTH.as_bytes();
+        return reject(server, session, out, (args, Some(shown)), msg, held);
     }
     // Queuing takes memory: over `maxmemory` Redis refuses every command but EXEC,
     // DISCARD, QUIT and RESET inside MULTI (a nested MULTI and WATCH too), and EXEC
@@ -210,7 +213,8 @@ pub fn dispatch<'a>(
     {
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) {
-            return reject(server, session, out, args, errors::OOM.as_bytes(), held);
+            let msg = errors::OOM.as_bytes();
+            return reject(server, session, out, (args, Some(shown)), msg, held);
         }
     }
     if session.in_multi() && !super::cmd::transactions::runs_inside_multi(spec.name) {
@@ -232,15 +236,24 @@ pub fn dispatch<'a>(
     done
 }
 
-/// Refuse a command before it runs (Redis's `rejectCommand`): the error, and a MULTI
-/// in progress will fail at EXEC; a refused EXEC itself ends the transaction with
-/// `EXECABORT` (Redis's `execCommandAbort`), whatever the reason — wrong arity or
-/// NOAUTH alike.
+/// The id a command's calls count under (INFO commandstats, CLIENT LIST `cmd=`): a
+/// container's (CLIENT, CONFIG…) is its subcommand's, which takes a second lookup.
+fn stats_id(id: CommandId, spec: &command::CommandSpec, args: &[Bytes]) -> CommandId {
+    match args.get(1) {
+        Some(sub) if spec.has_subcommands => command::lookup_sub(spec.name, sub).unwrap_or(id),
+        _ => id,
+    }
+}
+
+/// Refuse a command before it runs (Redis's `rejectCommand`): the error, counted
+/// under the command (`stats_id`) if known, and a MULTI in progress will fail at EXEC;
+/// a refused EXEC itself ends the transaction with `EXECABORT` (Redis's
+/// `execCommandAbort`), whatever the reason — wrong arity or NOAUTH alike.
 fn reject(
     server: &Server,
     session: &mut Session,
     out: &mut Reply,
-    args: &[Bytes],
+    (args, stats_id): (&[Bytes], Option<CommandId>),
     msg: &[u8],
     held: &mut HeldShard,
 ) -> Dispatched {
@@ -250,6 +263,7 @@ fn reject(
             return Dispatched::WaitForScript; // unwatching locks shards
         }
         super::cmd::transactions::abort(server, session);
+        count_rejected(server, stats_id);
         let reason = msg.strip_prefix(b"ERR ").unwrap_or(msg);
         let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
         text.extend_from_slice(reason);
@@ -257,8 +271,16 @@ fn reject(
         return Dispatched::Done;
     }
     session.flag_multi_error();
+    count_rejected(server, stats_id);
     reply_error(server, out, msg);
     Dispatched::Done
+}
+
+/// Count a refusal under the command refused, if it is one the node runs.
+pub fn count_rejected(server: &Server, stats_id: Option<CommandId>) {
+    if let Some(id) = stats_id {
+        server.stats.by_command.rejected(id);
+    }
 }
 
 /// Reply an error that no command's run counts (a refusal, a protocol error), and
@@ -311,6 +333,7 @@ fn execute<'a>(
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) {
             session.flag_multi_error();
+            count_rejected(server, Some(stats_id(id, spec, args)));
             reply_error(server, out, errors::OOM);
             return Dispatched::Done;
         }
@@ -439,22 +462,29 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
 pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match check(args) {
         Checked::Run(id, def) => run_and_count(ctx, id, def, args),
-        Checked::Reject(msg) => reply_error(ctx.server, ctx.out, msg),
+        Checked::Reject(id, msg) => {
+            count_rejected(ctx.server, id);
+            reply_error(ctx.server, ctx.out, msg)
+        }
     }
 }
 
-/// Run a command and count it (INFO `total_commands_processed`) once it ran, as
-/// Redis's `call` counts: a command queued by MULTI counts when EXEC runs it, each
-/// command a script or EXEC runs counts, and INFO does not count itself.
+/// Run a command and count it (INFO `total_commands_processed` and commandstats) once
+/// it ran, as Redis's `call` counts: a command queued by MULTI counts when EXEC runs
+/// it, each command a script or EXEC runs counts (and their time is also EXEC's or
+/// the script's), and INFO does not count itself.
 pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &[Bytes]) {
-    run_and_settle(ctx, def, args);
-    ctx.session.tally.count(id);
+    let watch = Stopwatch::start();
+    let failed = run_and_settle(ctx, def, args);
+    let ticks = watch.elapsed_ticks();
+    let id = stats_id(id, command::spec(id), args);
+    ctx.session.tally.count(ctx.server, id, ticks, failed);
 }
 
 /// Run a handler, then signal WATCH for what it changed in place — unless its reply
 /// is an error, in which case it changed nothing (see [`Keyspace::settle`]). An error
-/// reply is counted in INFO's error stats here.
-pub fn run_and_settle(ctx: &mut Ctx<'_>, def: &CommandDef, args: &[Bytes]) {
+/// reply is counted in INFO's error stats here. True if the reply was an error.
+pub fn run_and_settle(ctx: &mut Ctx<'_>, def: &CommandDef, args: &[Bytes]) -> bool {
     let start = ctx.out.len();
     (def.run)(ctx, args);
     let failed = matches!(ctx.out.buf.get(start), Some(b'-' | b'!'));
@@ -463,31 +493,34 @@ pub fn run_and_settle(ctx: &mut Ctx<'_>, def: &CommandDef, args: &[Bytes]) {
         ctx.server.stats.error_reply(&ctx.out.buf[start..]);
     }
     ctx.ks.settle(!failed);
+    failed
 }
 
-/// Look up a command called from a script (`redis.call`), with Redis's script-side
-/// error texts (the caller adds `ERR ` and the script position).
-pub fn script_lookup(
-    args: &[Bytes],
-) -> Result<
-    (
-        CommandId,
-        &'static command::CommandSpec,
-        &'static CommandDef,
-    ),
-    &'static str,
-> {
-    const UNKNOWN: &str = "Unknown Redis command called from script";
+/// A command called from a script (`redis.call`): its id, the spec of the command or
+/// subcommand called, and the handler.
+pub type ScriptCommand = (
+    CommandId,
+    &'static command::CommandSpec,
+    &'static CommandDef,
+);
+
+/// Look up a command called from a script (`redis.call`). `Err`: Redis's script-side
+/// error text (the caller adds `ERR ` and the script position), and the command (or
+/// subcommand) it refuses if the node runs it, which Redis counts as rejected.
+pub fn script_lookup(args: &[Bytes]) -> Result<ScriptCommand, (Option<CommandId>, &'static str)> {
+    const UNKNOWN: (Option<CommandId>, &str) = (None, "Unknown Redis command called from script");
     const ARITY: &str = "Wrong number of args calling Redis command from script";
     let id = command::lookup(&args[0]).ok_or(UNKNOWN)?;
+    let def = implementation(id).ok_or(UNKNOWN)?;
     let mut spec = command::spec(id);
+    let mut stats_id = id;
     if spec.has_subcommands && args.len() >= 2 {
-        spec = command::spec(command::lookup_sub(spec.name, &args[1]).ok_or(UNKNOWN)?);
+        stats_id = command::lookup_sub(spec.name, &args[1]).ok_or(UNKNOWN)?;
+        spec = command::spec(stats_id);
     }
     if !spec.arity_ok(args.len()) {
-        return Err(ARITY);
+        return Err((Some(stats_id), ARITY));
     }
-    let def = implementation(id).ok_or(UNKNOWN)?;
     Ok((id, spec, def))
 }
 

@@ -12,6 +12,7 @@ pub mod affinity;
 pub mod blocking;
 pub mod client;
 pub mod cmd;
+pub mod command_stats;
 pub mod db;
 pub mod dispatch;
 pub mod evict;

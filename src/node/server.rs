@@ -87,6 +87,8 @@ pub struct Stats {
     pub net_output: AtomicU64,
     /// Connections moved to another event loop (see `node::affinity`).
     pub moves: AtomicU64,
+    /// Calls, time, rejections and failures by command (INFO commandstats).
+    pub by_command: super::command_stats::CommandStats,
     /// Error replies (INFO `total_error_replies`) and their counts by error code
     /// (INFO errorstats): see [`Stats::error_reply`].
     pub errors: Mutex<ErrorStats>,
@@ -174,6 +176,7 @@ impl Server {
                 .collect()
         };
         let run_id = hex40();
+        super::command_stats::clock(); // calibrated now rather than in a client's command
         let config_params = super::cmd::config::initial_params(&settings, port);
         Server {
             db: Db::new(),

@@ -364,7 +364,8 @@ pub fn reset_stats(ctx: &mut Ctx<'_>) {
         c.store(0, Ordering::Relaxed);
     }
     *st.errors.lock() = Default::default();
-    // This connection's commands not yet added to the total are reset too; RESETSTAT
+    st.by_command.reset();
+    // This connection's commands not yet added to the totals are reset too; RESETSTAT
     // itself counts once it ran, as in Redis.
     ctx.session.tally.discard();
     // Inside EXEC this command already holds every shard (the mutexes are not

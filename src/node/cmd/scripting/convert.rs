@@ -2,7 +2,7 @@
 //! the body of `redis.call` / `redis.pcall`.
 
 use super::lua::{CallState, HookState};
-use crate::command::flags;
+use crate::command::{flags, CommandId};
 use crate::node::dispatch::{self, Ctx};
 use crate::node::server::Stats;
 use crate::protocol::{errors, Reply};
@@ -41,25 +41,34 @@ pub fn call_command(call: &mut ScriptCall<'_, '_>, argv: Result<&[Bytes], &str>)
         Ok(argv) => argv,
         Err(msg) => return call.reply.error(format!("ERR {msg}")),
     };
-    let refuse = |call: &mut ScriptCall<'_, '_>, msg: &str| {
+    // A refusal counts as the refused command's rejected call (INFO commandstats).
+    let refuse = |call: &mut ScriptCall<'_, '_>, refused: Option<CommandId>, msg: &str| {
+        dispatch::count_rejected(call.ctx.server, refused);
         dispatch::reply_error(call.ctx.server, &mut call.reply, msg)
     };
     let (id, spec, def) = match dispatch::script_lookup(argv) {
         Ok(found) => found,
-        Err(msg) => return refuse(call, &format!("ERR {msg}")),
+        Err((refused, msg)) => return refuse(call, refused, &format!("ERR {msg}")),
     };
+    // What the refusals below refuse: the command or subcommand called.
+    let refused = || crate::command::lookup(spec.name.as_bytes());
     let st = &mut call.st;
     if spec.has(flags::NOSCRIPT) {
-        return refuse(call, "ERR This Redis command is not allowed from script");
+        return refuse(
+            call,
+            refused(),
+            "ERR This Redis command is not allowed from script",
+        );
     }
     if spec.has(flags::WRITE) && st.read_only {
         return refuse(
             call,
+            refused(),
             "ERR Write commands are not allowed from read-only scripts.",
         );
     }
     if st.oom && !st.dirty && spec.has(flags::DENYOOM) {
-        return refuse(call, errors::OOM);
+        return refuse(call, refused(), errors::OOM);
     }
     if spec.has(flags::WRITE) {
         st.dirty = true;

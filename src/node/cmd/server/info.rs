@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Sections in output order, and whether each belongs to `INFO` / `INFO default`.
-/// Commandstats and latencystats are not tracked: headers only.
+/// Latencystats are not tracked: header only.
 const SECTIONS: &[(&str, bool, &str)] = &[
     ("server", true, "Server"),
     ("clients", true, "Clients"),
@@ -328,6 +328,7 @@ fn section(t: &mut String, name: &str, srv: &Server, counts: DatasetCounts) {
         "cluster" => {
             w("cluster_enabled", &0);
         }
+        "commandstats" => st.by_command.write_info(t),
         "errorstats" => {
             for (code, n) in &st.errors.lock().by_code {
                 let code = String::from_utf8_lossy(code);
