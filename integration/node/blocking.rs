@@ -249,3 +249,28 @@ async fn disconnect_while_blocked_removes_the_waiter() {
     p.q("RPUSH l y").await;
     assert_eq!(p.q("LLEN l").await, ":1\r\n");
 }
+
+/// A blocked command counts as a call when it blocks and, if it fails once woken
+/// (BLMOVE onto a string), as a failed call then: INFO commandstats as Redis 7.0.
+#[tokio::test]
+async fn a_woken_command_that_fails_counts_as_failed() {
+    let node = start_node().await;
+    let (mut a, mut b) = (raw(&node).await, raw(&node).await);
+    assert_eq!(a.q("SET d s").await, "+OK\r\n");
+    assert_eq!(a.q("CONFIG RESETSTAT").await, "+OK\r\n");
+    send(&mut b, "BLMOVE l d LEFT LEFT 0").await;
+    blocked(&node, 1).await;
+    assert_eq!(a.q("RPUSH l x").await, ":1\r\n");
+    assert_eq!(reply(&mut b).await, WRONGTYPE);
+    let info = a.q("INFO commandstats").await;
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("cmdstat_blmove:"))
+        .unwrap_or_else(|| panic!("no blmove line in {info:?}"));
+    assert!(
+        line.starts_with("cmdstat_blmove:calls=1,")
+            && line.ends_with(",rejected_calls=0,failed_calls=1"),
+        "{line}"
+    );
+    node.stop().await;
+}

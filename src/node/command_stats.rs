@@ -46,6 +46,12 @@ impl CommandStats {
         self.by_id[id as usize].rejected.fetch_add(1, Relaxed);
     }
 
+    /// Count a failure of a call counted before: a blocked command that fails once
+    /// woken.
+    pub fn failed(&self, id: CommandId) {
+        self.by_id[id as usize].failed.fetch_add(1, Relaxed);
+    }
+
     /// Add a run of calls of one command.
     fn add(&self, run: &Run) {
         let c = &self.by_id[run.id as usize];
@@ -95,7 +101,11 @@ impl CommandStats {
 /// Consecutive calls of one command, not yet added to the node-wide counters.
 #[derive(Debug)]
 struct Run {
+    /// The command or subcommand (`client|id`), as commandstats counts it.
     id: CommandId,
+    /// The command as named (`client`): the Prometheus counter's label, as the
+    /// proxy's.
+    top_id: CommandId,
     calls: u64,
     /// Their time in clock ticks: converted to nanoseconds once per run.
     ticks: u64,
@@ -114,10 +124,16 @@ pub struct CommandTally {
 }
 
 impl CommandTally {
-    /// Count one call of `id` that took `ticks` (see [`Stopwatch`]) and failed
-    /// (replied an error) or not.
+    /// Count one call of `id` (a subcommand's, for a container `top_id`) that took
+    /// `ticks` (see [`Stopwatch`]) and failed (replied an error) or not.
     #[inline]
-    pub fn count(&mut self, server: &Server, id: CommandId, ticks: u64, failed: bool) {
+    pub fn count(
+        &mut self,
+        server: &Server,
+        (id, top_id): (CommandId, CommandId),
+        ticks: u64,
+        failed: bool,
+    ) {
         self.unflushed += 1;
         match &mut self.run {
             Some(run) if run.id == id => {
@@ -128,6 +144,7 @@ impl CommandTally {
             current => {
                 let started = Run {
                     id,
+                    top_id,
                     calls: 1,
                     ticks,
                     failed: failed as u64,
@@ -144,7 +161,7 @@ impl CommandTally {
     pub fn discard(&mut self) {
         self.unflushed = 0;
         if let Some(run) = self.run.take() {
-            crate::metrics::commands_n(crate::metrics::Role::Node, run.id, run.calls);
+            crate::metrics::commands_n(crate::metrics::Role::Node, run.top_id, run.calls);
         }
     }
 
@@ -161,7 +178,7 @@ impl CommandTally {
 
     fn add(server: &Server, run: &Run) {
         server.stats.by_command.add(run);
-        crate::metrics::commands_n(crate::metrics::Role::Node, run.id, run.calls);
+        crate::metrics::commands_n(crate::metrics::Role::Node, run.top_id, run.calls);
     }
 }
 
@@ -210,12 +227,14 @@ mod tests {
         let id = command::lookup(b"client|id").unwrap();
         stats.add(&Run {
             id: get,
+            top_id: get,
             calls: 3,
             ticks: ticks(10_000),
             failed: 0,
         });
         stats.add(&Run {
             id: get,
+            top_id: get,
             calls: 1,
             ticks: ticks(2_400),
             failed: 1,

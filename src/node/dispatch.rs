@@ -10,7 +10,7 @@ use super::command_stats::Stopwatch;
 use super::db::{Db, HeldShard, Keyspace};
 use super::server::Server;
 use crate::command::{self, flags, CommandId};
-use crate::protocol::{errors, Reply};
+use crate::protocol::{errors, Reply, Request};
 use bytes::Bytes;
 use std::sync::OnceLock;
 
@@ -329,13 +329,12 @@ fn execute<'a>(
         held.release();
         return Dispatched::WaitForScript;
     }
-    if spec.has(flags::DENYOOM) && super::evict::over_limit(server) {
+    if denies_oom(spec, session) && super::evict::over_limit(server) {
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) {
-            session.flag_multi_error();
-            count_rejected(server, Some(stats_id(id, spec, args)));
-            reply_error(server, out, errors::OOM);
-            return Dispatched::Done;
+            // EXEC ends the transaction with EXECABORT.
+            let refused = (args, Some(stats_id(id, spec, args)));
+            return reject(server, session, out, refused, errors::OOM.as_bytes(), held);
         }
         if must_wait() {
             return Dispatched::WaitForScript; // one may have started while evicting
@@ -385,6 +384,19 @@ fn execute<'a>(
         run();
     }
     Dispatched::Done
+}
+
+/// Is this command refused over `maxmemory`? Those flagged DENYOOM are, and EXEC when
+/// it would run one (Redis's `is_denyoom_command` looks at the queued commands' flags).
+fn denies_oom(spec: &command::CommandSpec, session: &Session) -> bool {
+    if spec.name == "exec" {
+        let mut queued = session.multi.iter().flatten();
+        let flagged = |r: &Request| {
+            command::lookup(&r[0]).is_some_and(|id| command::spec(id).has(flags::DENYOOM))
+        };
+        return queued.any(flagged);
+    }
+    spec.has(flags::DENYOOM)
 }
 
 /// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO?
@@ -444,17 +456,22 @@ pub fn lock_for<'a>(
 }
 
 /// Run a woken blocked client's command again, under a normal lock of its keys.
-/// Counted once, when it first ran (as Redis counts a blocked command once).
+/// Its call was counted when it first ran (as Redis counts a blocked command once);
+/// an error now (BLMOVE onto a key of the wrong type) counts as a failed call, as in
+/// Redis.
 pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[Bytes]) {
     if let Checked::Run(id, def) = check(args) {
-        let ks = lock_for(server, command::spec(id), def.scope, args);
+        let spec = command::spec(id);
+        let ks = lock_for(server, spec, def.scope, args);
         let mut ctx = Ctx {
             server,
             ks,
             out,
             session,
         };
-        run_and_settle(&mut ctx, def, args);
+        if run_and_settle(&mut ctx, def, args) {
+            server.stats.by_command.failed(stats_id(id, spec, args));
+        }
     }
 }
 
@@ -477,8 +494,8 @@ pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &
     let watch = Stopwatch::start();
     let failed = run_and_settle(ctx, def, args);
     let ticks = watch.elapsed_ticks();
-    let id = stats_id(id, command::spec(id), args);
-    ctx.session.tally.count(ctx.server, id, ticks, failed);
+    let ids = (stats_id(id, command::spec(id), args), id);
+    ctx.session.tally.count(ctx.server, ids, ticks, failed);
 }
 
 /// Run a handler, then signal WATCH for what it changed in place — unless its reply
@@ -510,8 +527,9 @@ pub type ScriptCommand = (
 pub fn script_lookup(args: &[Bytes]) -> Result<ScriptCommand, (Option<CommandId>, &'static str)> {
     const UNKNOWN: (Option<CommandId>, &str) = (None, "Unknown Redis command called from script");
     const ARITY: &str = "Wrong number of args calling Redis command from script";
+    // Redis's order: the command, its subcommand, the arity; a command of the table
+    // this node does not run is unknown only after that.
     let id = command::lookup(&args[0]).ok_or(UNKNOWN)?;
-    let def = implementation(id).ok_or(UNKNOWN)?;
     let mut spec = command::spec(id);
     let mut stats_id = id;
     if spec.has_subcommands && args.len() >= 2 {
@@ -521,6 +539,7 @@ pub fn script_lookup(args: &[Bytes]) -> Result<ScriptCommand, (Option<CommandId>
     if !spec.arity_ok(args.len()) {
         return Err((Some(stats_id), ARITY));
     }
+    let def = implementation(id).ok_or(UNKNOWN)?;
     Ok((id, spec, def))
 }
 
