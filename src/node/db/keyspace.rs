@@ -315,6 +315,16 @@ impl<'a> Keyspace<'a> {
         shard.remove_index(idx).map(|(_, e)| e)
     }
 
+    /// Delete a key without counting an access, returning its entry if it existed (and
+    /// had not expired): for moving an entry the command already looked up once
+    /// (RENAME), as Redis touches the source once.
+    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        self.peek(key)?;
+        let shard = self.shard(key);
+        let idx = shard.map.get_index_of(key)?;
+        shard.remove_index(idx).map(|(_, e)| e)
+    }
+
     /// Start watching a key; returns its current version.
     pub fn watch(&mut self, key: &[u8]) -> u64 {
         let shard = self.shard(key);

@@ -88,8 +88,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) {
     if nx && ctx.ks.exists(dst) {
         return ctx.out.int(0);
     }
-    // The key moves with its LRU/LFU data, as Redis moves the object.
-    let e = ctx.ks.remove(src).expect("checked above");
+    // The key moves with its LRU/LFU data, as Redis moves the object (looked up, and
+    // so touched, once: by `exists` above).
+    let e = ctx.ks.take(src).expect("checked above");
     ctx.ks.put(dst, e);
     if nx {
         ctx.out.int(1)
