@@ -147,7 +147,35 @@ step_bigkeys() {
         || { echo "list not reported"; return 1; }
 }
 
-# ---------------------------------------------------------------- (e) redis-benchmark
+# ------------------------------------------------------- (e) --memkeys and --hotkeys
+# --memkeys asks MEMORY USAGE of every key; --hotkeys asks OBJECT FREQ, which needs an
+# LFU policy: a key read 300 times must come out hotter than one never read (5, the
+# new-key level; the first read makes 6 for certain, 7 takes ~11 more on average).
+step_memkeys_hotkeys() {
+    local counter
+    cli FLUSHALL >/dev/null # --hotkeys lists 16 keys: only this step's
+    cli RPUSH big:list a b c d e >/dev/null
+    cli SET small:string x >/dev/null
+    redis-cli -h 127.0.0.1 -p "$PORT" --memkeys >"$WORK/memkeys.out" 2>&1
+    tail -n 8 "$WORK/memkeys.out"
+    grep -q "Warning" "$WORK/memkeys.out" && { echo "MEMORY USAGE failed"; return 1; }
+    grep -Eq "Biggest +list found '\"big:list\"' has [0-9]+ bytes" "$WORK/memkeys.out" \
+        || { echo "list not reported"; return 1; }
+    cli CONFIG SET maxmemory-policy allkeys-lfu >/dev/null
+    cli SET hot:key v >/dev/null
+    cli SET cold:key v >/dev/null
+    for _ in $(seq 1 300); do echo "GET hot:key"; done | cli >/dev/null
+    redis-cli -h 127.0.0.1 -p "$PORT" --hotkeys >"$WORK/hotkeys.out" 2>&1
+    cli CONFIG SET maxmemory-policy noeviction >/dev/null
+    tail -n 4 "$WORK/hotkeys.out"
+    counter="$(sed -nE 's/.*hot key found with counter: ([0-9]+)[[:space:]]+keyname: "hot:key".*/\1/p' \
+        "$WORK/hotkeys.out")"
+    [[ -n "$counter" && "$counter" -ge 7 ]] || { echo "hot:key counter '$counter', want >= 7"; return 1; }
+    grep -Eq 'hot key found with counter: 5[[:space:]]+keyname: "cold:key"' "$WORK/hotkeys.out" \
+        || { echo "cold:key not at 5"; return 1; }
+}
+
+# ---------------------------------------------------------------- (f) redis-benchmark
 step_benchmark() {
     local lines n
     redis-benchmark -h 127.0.0.1 -p "$PORT" -t set,get,incr,lpush,hset,sadd,zadd,mset \
@@ -165,6 +193,7 @@ run_step "redis-cli: COMMAND DOCS, piped and interactive (tmux) sessions" step_c
 run_step "redis-cli --scan (500 keys, --pattern k:1*)" step_scan
 run_step "redis-cli --stat (timeout 5)" step_stat
 run_step "redis-cli --bigkeys" step_bigkeys
+run_step "redis-cli --memkeys and --hotkeys (allkeys-lfu)" step_memkeys_hotkeys
 run_step "redis-benchmark -t set,get,incr,lpush,hset,sadd,zadd,mset -n 20000 -q" step_benchmark
 
 if ! kill -0 "$NODE_PID" 2>/dev/null; then

@@ -381,3 +381,76 @@ async fn multi_key_commands_across_prefetch_groups() {
     assert_eq!(c.q("DBSIZE").await, ":0\r\n");
     node.stop().await;
 }
+
+/// OBJECT answers Redis 7.0's encodings (strings by content, raw once changed in
+/// place, never int from INCRBYFLOAT; sticky conversions of aggregates), its shared
+/// small integers' refcount, and the LFU counter under an LFU policy only; MEMORY
+/// USAGE the bytes the node counts for the key. Neither is an access.
+#[tokio::test]
+async fn object_encoding_refcount_freq_and_memory_usage() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    for (setup, key, encoding) in [
+        ("SET i 123", "i", "int"),
+        ("SET e hello", "e", "embstr"),
+        ("SET lead 007", "lead", "embstr"),
+        ("APPEND a 12", "a", "int"),
+        ("APPEND a 3", "a", "raw"),
+        ("INCRBYFLOAT f 3", "f", "embstr"),
+        ("RPUSH l x", "l", "quicklist"),
+        ("SADD s 1 2", "s", "intset"),
+        ("SADD s x", "s", "hashtable"),
+        ("SREM s x", "s", "hashtable"),
+        ("HSET h f v", "h", "listpack"),
+        ("ZADD z 1 m", "z", "listpack"),
+    ] {
+        q(&mut c, setup).await;
+        let want = format!("${}\r\n{encoding}\r\n", encoding.len());
+        assert_eq!(
+            q(&mut c, &format!("OBJECT ENCODING {key}")).await,
+            want,
+            "{setup}"
+        );
+    }
+    assert_eq!(q(&mut c, "OBJECT ENCODING nokey").await, "$-1\r\n");
+    assert_eq!(q(&mut c, "OBJECT REFCOUNT i").await, ":2147483647\r\n");
+    assert_eq!(q(&mut c, "OBJECT REFCOUNT e").await, ":1\r\n");
+    assert_eq!(q(&mut c, "COPY i i2").await, ":1\r\n");
+    assert_eq!(q(&mut c, "OBJECT REFCOUNT i2").await, ":1\r\n");
+    assert!(q(&mut c, "OBJECT FREQ e")
+        .await
+        .starts_with("-ERR An LFU maxmemory policy is not selected"));
+    assert_eq!(q(&mut c, "OBJECT IDLETIME e").await, ":0\r\n");
+    q(&mut c, "CONFIG SET maxmemory-policy allkeys-lfu").await;
+    assert_eq!(q(&mut c, "SET hot v").await, "+OK\r\n");
+    assert_eq!(q(&mut c, "OBJECT FREQ hot").await, ":5\r\n", "a new key");
+    assert_eq!(q(&mut c, "GET hot").await, "$1\r\nv\r\n");
+    assert_eq!(q(&mut c, "OBJECT FREQ hot").await, ":6\r\n", "one read");
+    assert_eq!(
+        q(&mut c, "OBJECT FREQ hot").await,
+        ":6\r\n",
+        "OBJECT is no access"
+    );
+    assert!(q(&mut c, "OBJECT IDLETIME hot")
+        .await
+        .starts_with("-ERR An LFU maxmemory policy is selected"));
+    let usage = q(&mut c, "MEMORY USAGE e").await;
+    let bytes: usize = usage
+        .trim_start_matches(':')
+        .trim_end()
+        .parse()
+        .expect(&usage);
+    assert_eq!(
+        bytes,
+        ringcache::node::db::Shard::entry_cost(
+            b"e",
+            node.server.db.lock_key(b"e").peek(b"e").unwrap()
+        )
+    );
+    assert_eq!(q(&mut c, "MEMORY USAGE nokey").await, "$-1\r\n");
+    assert_eq!(
+        q(&mut c, "MEMORY USAGE e SAMPLES -1").await,
+        "-ERR syntax error\r\n"
+    );
+    node.stop().await;
+}

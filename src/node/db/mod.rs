@@ -8,7 +8,7 @@ mod shard;
 
 pub use keyspace::{EntryMut, Keyspace};
 use keyspace::{Guards, Locked};
-pub use shard::{Entry, KeyTable, Shard, KEY_OVERHEAD};
+pub use shard::{Entry, KeyTable, Shard, StrEncoding, KEY_OVERHEAD};
 
 use crate::node::types::table::{prefetch_all, Probe};
 use crate::node::types::{CompactBytes, Value};

@@ -32,6 +32,27 @@ pub struct Entry {
     pub lru: u32,
     /// Logarithmic access counter for approximate LFU.
     pub lfu: u8,
+    /// How Redis would encode this value if a string, where its bytes alone do not
+    /// tell (OBJECT ENCODING). In what was padding: the entry does not grow.
+    pub str_encoding: StrEncoding,
+}
+
+/// How Redis would encode a string value (OBJECT ENCODING `int`, `embstr`, `raw`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StrEncoding {
+    /// As its bytes say, as Redis's `tryObjectEncoding` encodes what SET and the like
+    /// store: `int` for a canonical 64-bit integer, `embstr` up to 44 bytes, else `raw`.
+    #[default]
+    ByContent,
+    /// `raw` whatever the bytes: changed in place by APPEND or SETRANGE, or made by
+    /// SETRANGE.
+    Raw,
+    /// Never `int`: INCRBYFLOAT's result (`embstr` up to 44 bytes, else `raw`), even
+    /// when it reads as an integer.
+    NoInt,
+    /// As its bytes say, but never Redis's shared object for a small integer: COPY's
+    /// duplicate of one (OBJECT REFCOUNT 1).
+    Unshared,
 }
 
 impl Entry {
@@ -62,6 +83,7 @@ impl Entry {
             expire_at: 0,
             lru: (now_ms / 1000) as u32,
             lfu: 5, // Redis's LFU_INIT_VAL: new keys are not evicted first.
+            str_encoding: StrEncoding::ByContent,
         }
     }
 }
@@ -147,7 +169,8 @@ impl Shard {
         self.mem
     }
 
-    pub(super) fn entry_cost(key: &[u8], e: &Entry) -> usize {
+    /// The bytes a key and its entry count for (`used_memory`, MEMORY USAGE).
+    pub fn entry_cost(key: &[u8], e: &Entry) -> usize {
         KEY_OVERHEAD + key_cost(key.len()) + e.value.mem()
     }
 

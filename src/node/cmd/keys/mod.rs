@@ -3,10 +3,11 @@
 //! [`walk`].
 
 mod expire;
+mod object;
 mod walk;
 
 use crate::command::args::{eq_ignore_case, parse_i64};
-use crate::node::db::{Entry, PREFETCH_GROUP};
+use crate::node::db::{Entry, StrEncoding, PREFETCH_GROUP};
 use crate::node::dispatch::{global, keyed, CommandDef, Ctx};
 use crate::protocol::errors;
 use bytes::Bytes;
@@ -34,6 +35,7 @@ pub const COMMANDS: &[CommandDef] = &[
     global("keys", walk::keys),
     global("scan", walk::scan),
     global("randomkey", walk::randomkey),
+    global("object", object::object),
 ];
 
 /// `source and destination objects are the same` (COPY, and SMOVE/LMOVE-like checks).
@@ -129,13 +131,18 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let Some(e) = ctx.ks.get(src) else {
         return ctx.out.int(0);
     };
-    let (value, expire_at) = (e.value.clone(), e.expire_at);
+    let (value, expire_at, str_encoding) = (e.value.clone(), e.expire_at, e.str_encoding);
     if ctx.ks.exists(dst) && !replace {
         return ctx.out.int(0);
     }
-    // A new object in Redis: fresh LRU/LFU data, even over a REPLACEd key.
+    // A new object in Redis, encoded as the source: fresh LRU/LFU data, even over a
+    // REPLACEd key.
     let mut copied = Entry::new(value, ctx.ks.now());
     copied.expire_at = expire_at;
+    copied.str_encoding = match str_encoding {
+        StrEncoding::ByContent => StrEncoding::Unshared, // Redis duplicates shared integers
+        other => other,
+    };
     ctx.ks.put(dst, copied);
     ctx.out.int(1);
 }

@@ -1,4 +1,4 @@
-//! Server commands: CLIENT, COMMAND, INFO (submodules), and the small ones here —
+//! Server commands: CLIENT, COMMAND, INFO, MEMORY (submodules), and the small ones here —
 //! DBSIZE, FLUSHDB/FLUSHALL, TIME, LASTSAVE, FUNCTION FLUSH/LIST/…, RESET.
 //!
 //! Test harnesses and client libraries call these on connect or between tests
@@ -8,6 +8,7 @@
 mod client;
 mod command;
 mod info;
+mod memory;
 
 use crate::command::args::eq_ignore_case;
 use crate::node::dispatch::{global, keyless, CommandDef, Ctx};
@@ -26,6 +27,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyless("time", time),
     keyless("lastsave", lastsave),
     keyless("function", function),
+    global("memory", memory::memory),
     keyless("reset", reset),
 ];
 

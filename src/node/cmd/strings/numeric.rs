@@ -3,6 +3,7 @@
 
 use crate::command::args::parse_i64;
 use crate::command::long_double;
+use crate::node::db::{Entry, StrEncoding};
 use crate::node::dispatch::Ctx;
 use crate::node::types::{compact, compact_vec, Value};
 use crate::protocol::errors;
@@ -49,6 +50,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) {
     // In place: a number's digits always fit inline, so this never allocates.
     s.clear();
     s.extend_from_slice(itoa::Buffer::new().format(new).as_bytes());
+    e.str_encoding = StrEncoding::ByContent; // a new integer object in Redis
     ctx.out.int(new);
 }
 
@@ -75,11 +77,15 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
         ctx.out.bulk(&text);
         *s = compact_vec(text);
+        e.str_encoding = StrEncoding::NoInt;
         return;
     }
     if let Err(msg) = sum(Some(long_double::LongDouble::ZERO), &mut text) {
         return ctx.out.error(msg);
     }
     ctx.out.bulk(&text);
-    ctx.ks.set(&args[1], Value::Str(compact_vec(text)), 0);
+    // Redis makes the sum a plain string object: never `int`, even for "3".
+    let mut made = Entry::new(Value::Str(compact_vec(text)), ctx.ks.now());
+    made.str_encoding = StrEncoding::NoInt;
+    ctx.ks.put(&args[1], made);
 }

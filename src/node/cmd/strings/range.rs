@@ -1,6 +1,7 @@
 //! APPEND, STRLEN, GETRANGE and SETRANGE.
 
 use crate::command::args::parse_i64;
+use crate::node::db::{Entry, StrEncoding};
 use crate::node::dispatch::Ctx;
 use crate::node::server::Server;
 use crate::node::types::{compact, CompactBytes, Value};
@@ -25,6 +26,7 @@ pub(super) fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         // Grows in place, geometrically, so repeated APPENDs do not copy every time.
         s.extend_from_slice(add);
         let len = s.len();
+        e.str_encoding = StrEncoding::Raw;
         return ctx.out.int(len as i64);
     }
     ctx.ks.set(&args[1], Value::Str(compact(add)), 0);
@@ -103,6 +105,7 @@ pub(super) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
         overwrite(s, offset as usize, val);
         let len = s.len();
+        e.str_encoding = StrEncoding::Raw;
         return ctx.out.int(len as i64);
     }
     if val.is_empty() {
@@ -114,7 +117,9 @@ pub(super) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut v = CompactBytes::new();
     overwrite(&mut v, offset as usize, val);
     let len = v.len();
-    ctx.ks.set(&args[1], Value::Str(v), 0);
+    let mut made = Entry::new(Value::Str(v), ctx.ks.now());
+    made.str_encoding = StrEncoding::Raw; // Redis makes it as a raw string
+    ctx.ks.put(&args[1], made);
     ctx.out.int(len as i64);
 }
 
