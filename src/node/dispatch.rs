@@ -329,7 +329,8 @@ fn execute<'a>(
         held.release();
         return Dispatched::WaitForScript;
     }
-    if denies_oom(spec, session) && super::evict::over_limit(server) {
+    // The memory check first: it is one load, where EXEC's flags walk its queue.
+    if super::evict::over_limit(server) && denies_oom(spec, session) {
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) {
             // EXEC ends the transaction with EXECABORT.
@@ -428,10 +429,25 @@ fn single_shard(spec: &command::CommandSpec, scope: Scope, args: &[Bytes]) -> Op
     if scope != Scope::Keys || spec.has(flags::MOVABLEKEYS) {
         return None;
     }
-    let mut idx = spec.key_indexes(args.len());
+    let mut idx = key_spec(spec, args).key_indexes(args.len());
     match (idx.next(), idx.next()) {
         (Some(i), None) => Some(Db::shard_of(&args[i])),
         _ => None,
+    }
+}
+
+/// The spec that says where a command's keys are: a container's (OBJECT, MEMORY)
+/// subcommand's, whose key follows the subcommand.
+fn key_spec<'s>(spec: &'s command::CommandSpec, args: &[Bytes]) -> &'s command::CommandSpec {
+    if !spec.has_subcommands {
+        return spec;
+    }
+    match args
+        .get(1)
+        .and_then(|sub| command::lookup_sub(spec.name, sub))
+    {
+        Some(sub) => command::spec(sub),
+        None => spec,
     }
 }
 
@@ -448,9 +464,11 @@ pub fn lock_for<'a>(
     match scope {
         Scope::Nothing => server.db.lock_none(),
         // No key, or several (one key was handled above).
-        Scope::Keys if !spec.has(flags::MOVABLEKEYS) => server
-            .db
-            .lock_keys(spec.key_indexes(args.len()).map(|i| &args[i][..])),
+        Scope::Keys if !spec.has(flags::MOVABLEKEYS) => server.db.lock_keys(
+            key_spec(spec, args)
+                .key_indexes(args.len())
+                .map(|i| &args[i][..]),
+        ),
         Scope::Keys | Scope::All => server.db.lock_all(),
     }
 }
@@ -572,8 +590,13 @@ mod tests {
             let id = command::lookup(def.name.as_bytes()).expect("known command");
             let spec = command::spec(id);
             if def.scope == Scope::Keys {
+                // A container's keys are its subcommands' (`key_spec`).
+                let prefix = format!("{}|", def.name);
+                let sub_has_keys = command::table::all()
+                    .iter()
+                    .any(|s| s.name.starts_with(&prefix) && s.first_key > 0);
                 assert!(
-                    spec.first_key > 0 || spec.has(flags::MOVABLEKEYS),
+                    spec.first_key > 0 || spec.has(flags::MOVABLEKEYS) || sub_has_keys,
                     "{} has no keys: use keyless/global",
                     def.name
                 );

@@ -189,6 +189,25 @@ impl<'a> Keyspace<'a> {
         Some(&shard.map[idx])
     }
 
+    /// [`peek`](Self::peek), counting a keyspace hit or miss: Redis's `LOOKUP_NOTOUCH`
+    /// lookups (OBJECT) leave the key's LRU/LFU data alone but count.
+    pub fn peek_counted(&mut self, key: &[u8]) -> Option<&Entry> {
+        if self.peek(key).is_none() {
+            self.shard(key).misses += 1;
+            return None;
+        }
+        self.shard(key).hits += 1;
+        self.peek(key)
+    }
+
+    /// The entry under `key` even if it expired and was not removed yet, counting and
+    /// removing nothing: MEMORY USAGE, as Redis's `dictFind` there.
+    pub fn entry_as_stored(&mut self, key: &[u8]) -> Option<&Entry> {
+        let shard = self.shard(key);
+        let idx = shard.map.get_index_of(key)?;
+        Some(&shard.map[idx])
+    }
+
     /// Count a keyspace hit for a key a write command also reads as a whole (SPOP with
     /// a count covering the set, which Redis 7.0 answers with a counting SUNION).
     pub fn count_hit(&mut self, key: &[u8]) {

@@ -131,6 +131,16 @@ impl SetValue {
             None => false,
         }
     }
+    /// The same members as a new set, as Redis 7.0's SPOP rebuilds the few members it
+    /// leaves when it takes most of a set: an intset again if they allow.
+    pub fn rebuilt(&self) -> SetValue {
+        let mut fresh = SetValue::new();
+        for m in self.members.keys() {
+            fresh.insert(m);
+        }
+        fresh
+    }
+
     /// Remove the member at position `i` (keeps an intset's order; a hashtable's
     /// order does not matter, so the cheap swap-remove is used there).
     pub fn remove_index(&mut self, i: usize) -> Option<CompactBytes> {

@@ -35,7 +35,7 @@ pub const COMMANDS: &[CommandDef] = &[
     global("keys", walk::keys),
     global("scan", walk::scan),
     global("randomkey", walk::randomkey),
-    global("object", object::object),
+    keyed("object", object::object),
 ];
 
 /// `source and destination objects are the same` (COPY, and SMOVE/LMOVE-like checks).

@@ -1,7 +1,8 @@
 //! OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP: what Redis 7.0 would say about
 //! the object behind a key. `redis-cli --hotkeys` is built on OBJECT FREQ.
 //!
-//! None of these counts as an access (Redis looks the key up with `LOOKUP_NOTOUCH`).
+//! None of these counts as an access (Redis looks the key up with `LOOKUP_NOTOUCH`),
+//! but each counts a keyspace hit or miss, as there.
 //! The encodings are those Redis 7.0 would use for the same commands, which the
 //! value types track where it matters (sticky conversions of hashes, sets and
 //! sorted sets; strings changed in place).
@@ -62,7 +63,7 @@ pub(super) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         (s.maxmemory_policy, s.maxmemory)
     };
     let now = ctx.ks.now();
-    let Some(e) = ctx.ks.peek(&args[2]) else {
+    let Some(e) = ctx.ks.peek_counted(&args[2]) else {
         return ctx.out.null();
     };
     match sub.as_slice() {

@@ -46,7 +46,8 @@ pub(super) fn memory(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// MEMORY USAGE key [SAMPLES n]: the bytes the node counts for the key, its entry and
 /// its value — the same figure `used_memory` and eviction add up, so it is exact
 /// where Redis samples. The figure differs from Redis's, whose structures differ.
-/// Not an access (Redis's `LOOKUP_NOTOUCH`).
+/// Neither an access nor a hit or miss; a key expired but not yet removed still
+/// answers, as Redis's `dictFind` there finds it.
 fn usage(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut j = 3;
     while j < args.len() {
@@ -62,7 +63,7 @@ fn usage(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
     }
     let key = &args[2];
-    match ctx.ks.peek(key) {
+    match ctx.ks.entry_as_stored(key) {
         Some(e) => {
             let cost = Shard::entry_cost(key, e);
             ctx.out.int(cost as i64)

@@ -11,7 +11,7 @@ mod info;
 mod memory;
 
 use crate::command::args::eq_ignore_case;
-use crate::node::dispatch::{global, keyless, CommandDef, Ctx};
+use crate::node::dispatch::{global, keyed, keyless, CommandDef, Ctx};
 use crate::protocol::errors;
 use bytes::Bytes;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,7 +27,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyless("time", time),
     keyless("lastsave", lastsave),
     keyless("function", function),
-    global("memory", memory::memory),
+    keyed("memory", memory::memory),
     keyless("reset", reset),
 ];
 

@@ -66,6 +66,11 @@ pub fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         let m = s.remove_index(i).expect("in range");
         out.bulk(&m);
     }
+    // Taking most of a set, Redis 7.0 builds a new one of what is left (its
+    // SPOP_MOVE_STRATEGY_MUL case), which is an intset again if the members allow.
+    if s.len() as u64 * 5 <= count {
+        **s = s.rebuilt();
+    }
     if count == 0 {
         e.unchanged();
     }

@@ -14,7 +14,7 @@ mod numeric;
 mod options;
 mod range;
 
-use crate::node::db::{Entry, PREFETCH_GROUP};
+use crate::node::db::{Entry, StrEncoding, PREFETCH_GROUP};
 use crate::node::dispatch::{keyed, CommandDef, Ctx};
 use crate::node::types::{compact, Value};
 use crate::protocol::errors;
@@ -164,6 +164,7 @@ fn set_generic(ctx: &mut Ctx<'_>, cmd: &str, key: &[u8], val: &[u8], o: &Opts<'_
         let unset = match ctx.ks.get_mut(key) {
             Some(mut e) => {
                 e.value = value;
+                e.str_encoding = StrEncoding::ByContent; // a new object in Redis
                 None
             }
             None => Some(value),
