@@ -66,6 +66,7 @@ SKIP_STEPS = {
     (b"INFO", None): "INFO is local (the proxy's sections plus the summed keyspace)",
     (b"OBJECT", None): "OBJECT is not supported through the proxy",
     (b"MEMORY", None): "MEMORY is not supported through the proxy",
+    (b"SLOWLOG", None): "SLOWLOG is not supported through the proxy (each backend keeps its own)",
 }
 
 CLIENT_LOCAL = {b"ID", b"SETNAME", b"GETNAME", b"SETINFO", b"HELP", None}

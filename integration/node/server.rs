@@ -497,3 +497,67 @@ async fn dbsize_flush_time_function_reset() {
     assert_eq!(q(&mut c, "EXEC").await, "-ERR EXEC without MULTI\r\n");
     node.stop().await;
 }
+
+/// With slowlog-log-slower-than 0 every command is logged, newest first, but EXEC
+/// (its commands are, each): arguments as sent, passwords redacted, the client's
+/// address and its name as of the command's end; a command a script called as Redis's
+/// script client, `?:0` with no name.
+#[tokio::test]
+async fn slowlog_records_commands_as_redis_does() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(
+        q(&mut c, "CONFIG SET slowlog-log-slower-than 0").await,
+        "+OK\r\n"
+    );
+    assert_eq!(q(&mut c, "SLOWLOG RESET").await, "+OK\r\n");
+    assert_eq!(q(&mut c, "CLIENT SETNAME me").await, "+OK\r\n");
+    let script = "redis.call('set','a','1') return 1";
+    cmd(&mut c, &[b"EVAL", script.as_bytes(), b"0"]).await;
+    for line in ["MULTI", "SET b 2", "EXEC", "AUTH secret"] {
+        q(&mut c, line).await;
+    }
+    let logged: Vec<(Vec<String>, String, String)> = node
+        .server
+        .slowlog
+        .newest(None)
+        .iter()
+        .rev()
+        .map(|e| {
+            let args = e
+                .args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned());
+            let name = String::from_utf8_lossy(&e.name).into_owned();
+            (args.collect(), e.peer.clone(), name)
+        })
+        .collect();
+    let me = logged[0].1.clone();
+    assert!(me.starts_with("127.0.0.1:"), "{me}");
+    let entry = |args: &[&str], peer: &str, name: &str| {
+        let args = args.iter().map(|a| a.to_string()).collect();
+        (args, peer.to_string(), name.to_string())
+    };
+    assert_eq!(
+        logged,
+        [
+            entry(&["SLOWLOG", "RESET"], &me, ""),
+            entry(&["CLIENT", "SETNAME", "me"], &me, "me"),
+            entry(&["set", "a", "1"], "?:0", ""),
+            entry(&["EVAL", script, "0"], &me, "me"),
+            entry(&["MULTI"], &me, "me"),
+            entry(&["SET", "b", "2"], &me, "me"),
+            entry(&["AUTH", "(redacted)"], &me, "me"),
+        ]
+    );
+    assert_eq!(q(&mut c, "SLOWLOG LEN").await, ":7\r\n");
+    // Off (negative): nothing is logged, however long it takes.
+    assert_eq!(
+        q(&mut c, "CONFIG SET slowlog-log-slower-than -1").await,
+        "+OK\r\n"
+    );
+    assert_eq!(q(&mut c, "SLOWLOG RESET").await, "+OK\r\n");
+    assert_eq!(q(&mut c, "PING").await, "+PONG\r\n");
+    assert_eq!(q(&mut c, "SLOWLOG LEN").await, ":0\r\n");
+    node.stop().await;
+}

@@ -203,6 +203,12 @@ impl Stopwatch {
     }
 }
 
+/// Clock ticks (a [`Stopwatch`]'s) in nanoseconds.
+#[inline]
+pub fn nanos(ticks: u64) -> u64 {
+    clock().delta_as_nanos(0, ticks)
+}
+
 /// The calibrated clock (calibration takes a few milliseconds, once per process: see
 /// [`Server::new`], which calls this so that no client's command pays for it).
 pub fn clock() -> &'static quanta::Clock {

@@ -514,6 +514,30 @@ pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &
     let ticks = watch.elapsed_ticks();
     let ids = (stats_id(id, command::spec(id), args), id);
     ctx.session.tally.count(ctx.server, ids, ticks, failed);
+    let nanos = super::command_stats::nanos(ticks);
+    if ctx.server.slowlog.is_slow(nanos) {
+        log_slow(ctx, ids.0, args, nanos);
+    }
+}
+
+/// Put a command that ran long in the slow log, unless Redis leaves its kind out
+/// (EXEC: its commands are logged each). A command a script called is logged as the
+/// script's own client, which has no address or name.
+#[cold]
+fn log_slow(ctx: &Ctx<'_>, id: CommandId, args: &[Bytes], nanos: u64) {
+    if command::spec(id).has(flags::SKIP_SLOWLOG) {
+        return;
+    }
+    let (peer, name) = if super::cmd::scripting::in_script() {
+        ("?:0".to_string(), Bytes::new())
+    } else {
+        let info = &ctx.session.info;
+        (
+            info.addr.clone(),
+            info.state.lock().name.clone().unwrap_or_default(),
+        )
+    };
+    ctx.server.slowlog.push(args, nanos, peer, name);
 }
 
 /// Run a handler, then signal WATCH for what it changed in place — unless its reply

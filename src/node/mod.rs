@@ -20,6 +20,7 @@ pub mod expire;
 pub mod script_gate;
 pub mod server;
 pub mod settings;
+pub mod slowlog;
 pub mod types;
 
 pub use server::Server;

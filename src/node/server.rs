@@ -151,6 +151,8 @@ pub struct Server {
     pub clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
     /// Counters.
     pub stats: Stats,
+    /// Commands that ran long (SLOWLOG).
+    pub slowlog: super::slowlog::SlowLog,
     /// Start time (uptime).
     pub started: Instant,
     /// Start time as Unix seconds (LASTSAVE, INFO `rdb_last_save_time`).
@@ -178,6 +180,8 @@ impl Server {
         let run_id = hex40();
         super::command_stats::clock(); // calibrated now rather than in a client's command
         let config_params = super::cmd::config::initial_params(&settings, port);
+        let slowlog = super::slowlog::SlowLog::default();
+        slowlog.configure(settings.slowlog_log_slower_than, settings.slowlog_max_len);
         Server {
             db: Db::new(),
             scripts: Default::default(),
@@ -186,6 +190,7 @@ impl Server {
             settings_version: AtomicU64::new(0),
             clients: Mutex::new(BTreeMap::new()),
             stats: Stats::default(),
+            slowlog,
             started: Instant::now(),
             started_unix: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -208,6 +213,7 @@ impl Server {
         let mut s = self.settings.write();
         let r = f(&mut s);
         self.maxmemory.store(s.maxmemory, Ordering::Relaxed);
+        (self.slowlog).configure(s.slowlog_log_slower_than, s.slowlog_max_len);
         self.settings_version.fetch_add(1, Ordering::Release);
         r
     }

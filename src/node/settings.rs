@@ -25,6 +25,11 @@ pub struct Settings {
     /// A Lua script running longer than this is aborted (Redis's `lua-time-limit` /
     /// `busy-reply-threshold`, which there only starts answering BUSY).
     pub script_time_limit_ms: u64,
+    /// Commands running at least this many microseconds go to the slow log;
+    /// negative: none (`slowlog-log-slower-than`).
+    pub slowlog_log_slower_than: i64,
+    /// Entries the slow log keeps (`slowlog-max-len`).
+    pub slowlog_max_len: u64,
 }
 
 impl Default for Settings {
@@ -39,6 +44,8 @@ impl Default for Settings {
             proto_max_bulk_len: 512 * 1024 * 1024,
             maxmemory_samples: 5,
             script_time_limit_ms: 5000,
+            slowlog_log_slower_than: super::slowlog::DEFAULT_SLOWER_THAN_US,
+            slowlog_max_len: super::slowlog::DEFAULT_MAX_LEN,
         }
     }
 }

@@ -342,6 +342,8 @@ fn apply(s: &mut Settings, name: &str, v: &str) {
         "maxclients" => s.maxclients = num().min(u32::MAX as u64) as u32,
         "timeout" => s.timeout_secs = num(),
         "proto-max-bulk-len" => s.proto_max_bulk_len = num(),
+        "slowlog-log-slower-than" => s.slowlog_log_slower_than = v.parse().unwrap_or(0),
+        "slowlog-max-len" => s.slowlog_max_len = num(),
         // Our scripts are aborted at this limit (Redis answers BUSY to others from it on).
         "busy-reply-threshold" | "lua-time-limit" => s.script_time_limit_ms = num().max(1),
         _ => {}

@@ -36,6 +36,11 @@ pub fn with_call<R>(call: &mut ScriptCall<'_, '_>, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// True while a script runs on this thread (its `redis.call`s are running).
+pub fn in_script() -> bool {
+    !CALL.with(Cell::get).is_null()
+}
+
 /// Where `redis.call` copies its arguments, kept per thread between calls so a call
 /// allocates nothing once the buffers have grown to its size.
 ///

@@ -99,6 +99,11 @@ thread_local! {
     static OOM_AT_START: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// True while a script runs on this thread: a command run now was called by it.
+pub fn in_script() -> bool {
+    cfuncs::in_script()
+}
+
 /// Record whether the node is over `maxmemory` before a script's shards are locked
 /// (Redis's `pre_command_oom_state`; dispatch calls this on the same thread right before
 /// the handler): denyoom commands are then refused until the script has written.

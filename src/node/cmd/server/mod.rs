@@ -1,4 +1,4 @@
-//! Server commands: CLIENT, COMMAND, INFO, MEMORY (submodules), and the small ones here —
+//! Server commands: CLIENT, COMMAND, INFO, MEMORY, SLOWLOG (submodules), and the small ones here —
 //! DBSIZE, FLUSHDB/FLUSHALL, TIME, LASTSAVE, FUNCTION FLUSH/LIST/…, RESET.
 //!
 //! Test harnesses and client libraries call these on connect or between tests
@@ -9,6 +9,7 @@ mod client;
 mod command;
 mod info;
 mod memory;
+mod slowlog;
 
 use crate::command::args::eq_ignore_case;
 use crate::node::dispatch::{global, keyed, keyless, CommandDef, Ctx};
@@ -28,6 +29,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyless("lastsave", lastsave),
     keyless("function", function),
     keyed("memory", memory::memory),
+    keyless("slowlog", slowlog::slowlog),
     keyless("reset", reset),
 ];
 
