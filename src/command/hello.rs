@@ -17,22 +17,28 @@ pub struct Hello {
     pub setname: Option<Bytes>,
 }
 
-/// Parse HELLO's arguments (`args[0]` is `HELLO`); `Err` is the reply text.
+/// Parse HELLO's arguments (`args[0]` is `HELLO`): the options taken, and `Err` with
+/// the reply text if one failed.
 ///
 /// Options are taken in order, as Redis 7.0 does: each `AUTH user pass` is checked by
 /// `auth` when it is reached (so `HELLO 3 AUTH default secret BOGUS` authenticates and
-/// then fails on `BOGUS`), a SETNAME's name is checked when it is reached.
+/// then fails on `BOGUS`), and a SETNAME is taken when it is reached — its name holds
+/// even if a later option fails or the client is not authenticated (redis-server 7.0.15
+/// sets it there and then), so callers apply `setname` whatever the result.
 pub fn parse_hello(
     args: &[Bytes],
     mut auth: impl FnMut(&[u8], &[u8]) -> Result<(), &'static str>,
-) -> Result<Hello, Vec<u8>> {
+) -> (Hello, Result<(), Vec<u8>>) {
     let mut h = Hello::default();
     let mut j = 1;
     if args.len() >= 2 {
         match parse_i64(&args[1]) {
-            None => return Err(b"ERR Protocol version is not an integer or out of range".to_vec()),
+            None => {
+                let e = b"ERR Protocol version is not an integer or out of range";
+                return (h, Err(e.to_vec()));
+            }
             Some(v) if !(2..=3).contains(&v) => {
-                return Err(b"NOPROTO unsupported protocol version".to_vec())
+                return (h, Err(b"NOPROTO unsupported protocol version".to_vec()))
             }
             Some(v) => h.version = Some(v as u8),
         }
@@ -41,23 +47,22 @@ pub fn parse_hello(
     while j < args.len() {
         let more = args.len() - 1 - j;
         if eq_ignore_case(&args[j], "auth") && more >= 2 {
-            auth(&args[j + 1], &args[j + 2]).map_err(|e| e.as_bytes().to_vec())?;
+            if let Err(e) = auth(&args[j + 1], &args[j + 2]) {
+                return (h, Err(e.as_bytes().to_vec()));
+            }
             j += 3;
         } else if eq_ignore_case(&args[j], "setname") && more >= 1 {
-            // Checked here, as Redis does while reading the options: a bad name is
-            // refused before authentication is even looked at.
-            validate_client_name(&args[j + 1]).map_err(|e| e.as_bytes().to_vec())?;
+            if let Err(e) = validate_client_name(&args[j + 1]) {
+                return (h, Err(e.as_bytes().to_vec()));
+            }
             h.setname = Some(args[j + 1].clone());
             j += 2;
         } else {
-            return Err(errors::with_arg(
-                "ERR Syntax error in HELLO option '",
-                &args[j],
-                "'",
-            ));
+            let e = errors::with_arg("ERR Syntax error in HELLO option '", &args[j], "'");
+            return (h, Err(e));
         }
     }
-    Ok(h)
+    (h, Ok(()))
 }
 
 /// The error HELLO gives a client that is not authenticated, in redis-server 7.0.15's

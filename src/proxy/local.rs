@@ -72,20 +72,20 @@ pub async fn handle(s: &mut Session, name: &str, args: &[Bytes], out: &mut Reply
 fn hello(s: &mut Session, args: &[Bytes], out: &mut Reply) {
     let required = s.proxy.requirepass.clone();
     let authed = &mut s.authed;
-    let parsed = parse_hello(args, |user, pass| {
+    let (h, parsed) = parse_hello(args, |user, pass| {
         check_password(required.as_deref(), Some(user), pass)?;
         *authed = true;
         Ok(())
     });
-    let h = match parsed {
-        Ok(h) => h,
-        Err(e) => return out.error(e),
-    };
-    if !s.authed {
-        return out.error(HELLO_NOAUTH);
-    }
+    // A name reached holds whatever follows, as in Redis (see `parse_hello`).
     if let Some(n) = h.setname {
         s.name = (!n.is_empty()).then_some(n);
+    }
+    if let Err(e) = parsed {
+        return out.error(e);
+    }
+    if !s.authed {
+        return out.error(HELLO_NOAUTH);
     }
     if let Some(v) = h.version {
         out.resp3 = v == 3;

@@ -60,21 +60,21 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut authed = ctx.session.authed;
-    let parsed = parse_hello(args, |user, pass| {
+    let (h, parsed) = parse_hello(args, |user, pass| {
         authenticate(ctx, Some(user), pass)?;
         authed = true;
         Ok(())
     });
     ctx.session.authed = authed;
-    let h = match parsed {
-        Ok(h) => h,
-        Err(e) => return ctx.out.error(e),
-    };
-    if !ctx.session.authed {
-        return ctx.out.error(HELLO_NOAUTH);
-    }
+    // A name reached holds whatever follows, as in Redis (see `parse_hello`).
     if let Some(name) = h.setname {
         ctx.session.info.state.lock().name = (!name.is_empty()).then_some(name);
+    }
+    if let Err(e) = parsed {
+        return ctx.out.error(e);
+    }
+    if !ctx.session.authed {
+        return ctx.out.error(HELLO_NOAUTH);
     }
     if let Some(v) = h.version {
         ctx.out.resp3 = v == 3;
