@@ -274,3 +274,31 @@ async fn a_woken_command_that_fails_counts_as_failed() {
     );
     node.stop().await;
 }
+
+/// A blocked command goes to the slow log when it is served, after the command that
+/// served it, as Redis logs it at unblock; one that times out is not logged.
+#[tokio::test]
+async fn a_blocked_command_is_slow_logged_once_served() {
+    let node = start_node().await;
+    let (mut a, mut b) = (raw(&node).await, raw(&node).await);
+    assert_eq!(a.q("CONFIG SET slowlog-log-slower-than 0").await, "+OK\r\n");
+    assert_eq!(a.q("SLOWLOG RESET").await, "+OK\r\n");
+    send(&mut b, "BLPOP q 0").await;
+    blocked(&node, 1).await;
+    assert_eq!(a.q("LPUSH q v").await, ":1\r\n");
+    assert_eq!(reply(&mut b).await, "*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
+    assert_eq!(b.q("BLPOP empty 0.01").await, "*-1\r\n");
+    let logged: Vec<Vec<u8>> = (node.server.slowlog.newest(None).iter().rev())
+        .map(|e| e.args.join(&b' '))
+        .collect();
+    assert_eq!(
+        logged,
+        [&b"SLOWLOG RESET"[..], b"LPUSH q v", b"BLPOP q 0"],
+        "{:?}",
+        logged
+            .iter()
+            .map(|l| String::from_utf8_lossy(l))
+            .collect::<Vec<_>>()
+    );
+    node.stop().await;
+}

@@ -475,8 +475,8 @@ pub fn lock_for<'a>(
 
 /// Run a woken blocked client's command again, under a normal lock of its keys.
 /// Its call was counted when it first ran (as Redis counts a blocked command once);
-/// an error now (BLMOVE onto a key of the wrong type) counts as a failed call, as in
-/// Redis.
+/// an error now (BLMOVE onto a key of the wrong type) counts as a failed call, and it
+/// goes to the slow log now if slow, as in Redis.
 pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[Bytes]) {
     if let Checked::Run(id, def) = check(args) {
         let spec = command::spec(id);
@@ -487,8 +487,15 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
             out,
             session,
         };
-        if run_and_settle(&mut ctx, def, args) {
-            server.stats.by_command.failed(stats_id(id, spec, args));
+        let watch = Stopwatch::start();
+        let failed = run_and_settle(&mut ctx, def, args);
+        let nanos = super::command_stats::nanos(watch.elapsed_ticks());
+        let stats_id = stats_id(id, spec, args);
+        if failed {
+            server.stats.by_command.failed(stats_id);
+        }
+        if server.slowlog.is_slow(nanos) {
+            log_slow(&ctx, stats_id, args, nanos);
         }
     }
 }
@@ -523,9 +530,11 @@ pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &
 /// Put a command that ran long in the slow log, unless Redis leaves its kind out
 /// (EXEC: its commands are logged each). A command a script called is logged as the
 /// script's own client, which has no address or name.
+/// A command that blocked is logged once served ([`rerun`]), as Redis logs it at
+/// unblock; one that times out or whose client leaves is not.
 #[cold]
 fn log_slow(ctx: &Ctx<'_>, id: CommandId, args: &[Bytes], nanos: u64) {
-    if command::spec(id).has(flags::SKIP_SLOWLOG) {
+    if command::spec(id).has(flags::SKIP_SLOWLOG) || ctx.session.blocking.parked.is_some() {
         return;
     }
     let (peer, name) = if super::cmd::scripting::in_script() {

@@ -5,6 +5,7 @@
 //! Every command's run is already timed for INFO commandstats; checking it against
 //! the threshold is one comparison. Only a slow command takes the log's lock.
 
+use crate::command::args::parse_i64;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -151,25 +152,53 @@ fn trimmed(args: &[Bytes]) -> Vec<Bytes> {
     out
 }
 
-/// Which arguments Redis 7.0 redacts: AUTH's, HELLO's after AUTH, and the value of
-/// CONFIG SET requirepass / masterauth.
+/// Configuration parameters whose values Redis 7.0 redacts (its SENSITIVE_CONFIG).
+const SENSITIVE: [&str; 5] = [
+    "requirepass",
+    "masterauth",
+    "masteruser",
+    "tls-key-file-pass",
+    "tls-client-key-file-pass",
+];
+
+/// Which arguments Redis 7.0 redacts, where its commands read them: AUTH's password
+/// (and user) when AUTH has the right arity; HELLO's AUTH pairs, walking its options
+/// as HELLO does, with a valid protocol version; CONFIG SET's sensitive values when
+/// its pairs are complete. Redis stops reading HELLO at an AUTH that fails; here every
+/// pair the walk reaches is hidden, so a password is never shown where Redis hides it.
 fn secret_positions(args: &[Bytes]) -> Vec<usize> {
     let is = |i: usize, word: &str| {
         args.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
     };
     if is(0, "auth") {
-        return (1..args.len()).collect();
+        return match args.len() {
+            2 | 3 => (1..args.len()).collect(),
+            _ => Vec::new(),
+        };
     }
     if is(0, "hello") {
-        return (2..args.len())
-            .find(|&i| is(i, "auth"))
-            .map_or(Vec::new(), |i| vec![i + 1, i + 2]);
+        if args.len() < 2 || !matches!(parse_i64(&args[1]), Some(2 | 3)) {
+            return Vec::new();
+        }
+        let (mut secret, mut j) = (Vec::new(), 2);
+        while j < args.len() {
+            let more = args.len() - 1 - j;
+            if is(j, "auth") && more >= 2 {
+                secret.extend([j + 1, j + 2]);
+                j += 3;
+            } else if is(j, "setname") && more >= 1 {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        return secret;
     }
-    if is(0, "config") && is(1, "set") {
+    if is(0, "config") && is(1, "set") && args.len() >= 4 && args.len().is_multiple_of(2) {
         return (2..args.len())
             .step_by(2)
-            .filter(|&i| is(i, "requirepass") || is(i, "masterauth"))
+            .filter(|&i| SENSITIVE.iter().any(|name| is(i, name)))
             .map(|i| i + 1)
             .collect();
     }
@@ -204,6 +233,32 @@ mod tests {
     #[test]
     fn passwords_are_redacted() {
         let r = |w: &[&str]| trimmed(&args(w));
+        assert_eq!(
+            r(&["config", "set", "masteruser", "mu"]),
+            args(&["config", "set", "masteruser", "(redacted)"])
+        );
+        // Only where Redis reads them as secrets (redis-server 7.0.15 shows these).
+        for shown in [
+            &["AUTH", "a", "b", "c"][..],
+            &["HELLO", "3", "AUTH", "u"],
+            &["HELLO", "4", "AUTH", "u", "p"],
+            &["HELLO", "3", "SETNAME", "n", "junk", "AUTH", "u", "p"],
+            &["CONFIG", "SET", "requirepass", "x", "maxmemory"],
+        ] {
+            assert_eq!(r(shown), args(shown));
+        }
+        assert_eq!(
+            r(&["HELLO", "3", "SETNAME", "auth", "AUTH", "u", "p"]),
+            args(&[
+                "HELLO",
+                "3",
+                "SETNAME",
+                "auth",
+                "AUTH",
+                "(redacted)",
+                "(redacted)"
+            ])
+        );
         assert_eq!(
             r(&["AUTH", "u", "p"]),
             args(&["AUTH", "(redacted)", "(redacted)"])
