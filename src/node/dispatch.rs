@@ -487,15 +487,9 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
             out,
             session,
         };
-        let watch = Stopwatch::start();
-        let failed = run_and_settle(&mut ctx, def, args);
-        let nanos = super::command_stats::nanos(watch.elapsed_ticks());
-        let stats_id = stats_id(id, spec, args);
+        let (stats_id, _, failed) = run_timed(&mut ctx, id, def, args);
         if failed {
             server.stats.by_command.failed(stats_id);
-        }
-        if server.slowlog.is_slow(nanos) {
-            log_slow(&ctx, stats_id, args, nanos);
         }
     }
 }
@@ -516,20 +510,35 @@ pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// it, each command a script or EXEC runs counts (and their time is also EXEC's or
 /// the script's), and INFO does not count itself.
 pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &[Bytes]) {
+    let (stats_id, ticks, failed) = run_timed(ctx, id, def, args);
+    ctx.session
+        .tally
+        .count(ctx.server, (stats_id, id), ticks, failed);
+}
+
+/// [`run_and_settle`], timed: a slow run goes to the slow log. Returns the id its
+/// calls count under ([`stats_id`]), its clock ticks and whether it failed.
+fn run_timed(
+    ctx: &mut Ctx<'_>,
+    id: CommandId,
+    def: &CommandDef,
+    args: &[Bytes],
+) -> (CommandId, u64, bool) {
     let watch = Stopwatch::start();
     let failed = run_and_settle(ctx, def, args);
     let ticks = watch.elapsed_ticks();
-    let ids = (stats_id(id, command::spec(id), args), id);
-    ctx.session.tally.count(ctx.server, ids, ticks, failed);
+    let stats_id = stats_id(id, command::spec(id), args);
     let nanos = super::command_stats::nanos(ticks);
     if ctx.server.slowlog.is_slow(nanos) {
-        log_slow(ctx, ids.0, args, nanos);
+        log_slow(ctx, stats_id, args, nanos);
     }
+    (stats_id, ticks, failed)
 }
 
 /// Put a command that ran long in the slow log, unless Redis leaves its kind out
 /// (EXEC: its commands are logged each). A command a script called is logged as the
 /// script's own client, which has no address or name.
+///
 /// A command that blocked is logged once served ([`rerun`]), as Redis logs it at
 /// unblock; one that times out or whose client leaves is not.
 #[cold]
