@@ -58,7 +58,8 @@ Compare modes (prefix a command with one or more of them):
                     shape (HELLO, whose "id" differs by server).
     @info=f1,f2     INFO's reply: only the named fields are compared (keyspace_hits…);
                     in a `cmdstat_<command>` field the times (usec, usec_per_call) are
-                    left out, the counts compared.
+                    left out, the counts compared; in a `latency_percentiles_usec_<command>`
+                    field the percentiles are compared, not their values.
     @sut "bytes"    a deliberate, documented difference from Redis 7.0: the SUT must reply
                     exactly these bytes (quoted, escapes as above); the reference's reply
                     is ignored. Say why in a comment above the case.
@@ -307,9 +308,11 @@ def info_fields(node, names):
 
 
 def without_times(value):
-    """An INFO commandstats value without its times, which differ from run to run."""
+    """An INFO commandstats or latencystats value without its times, which differ
+    from run to run (a latencystats percentile's value becomes `#`)."""
     if value is None:
         return None
+    value = re.sub(rb"(p[\d.]+)=\d+\.\d{3}", rb"\1=#", value)
     return re.sub(rb"usec=\d+,usec_per_call=[\d.]+,", b"", value)
 
 

@@ -67,6 +67,7 @@ SKIP_STEPS = {
     (b"OBJECT", None): "OBJECT is not supported through the proxy",
     (b"MEMORY", None): "MEMORY is not supported through the proxy",
     (b"SLOWLOG", None): "SLOWLOG is not supported through the proxy (each backend keeps its own)",
+    (b"LATENCY", None): "LATENCY is not supported through the proxy (each backend keeps its own)",
 }
 
 CLIENT_LOCAL = {b"ID", b"SETNAME", b"GETNAME", b"SETINFO", b"HELP", None}

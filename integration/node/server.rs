@@ -561,3 +561,130 @@ async fn slowlog_records_commands_as_redis_does() {
     assert_eq!(q(&mut c, "SLOWLOG LEN").await, ":0\r\n");
     node.stop().await;
 }
+
+/// Every call goes to its command's latency histogram, as Redis records them: INFO
+/// latencystats shows the configured percentiles of each command called, LATENCY
+/// HISTOGRAM its calls and cumulative counts (the last is the calls); `latency-tracking
+/// no` stops recording and hides the section, CONFIG RESETSTAT forgets it all.
+#[tokio::test]
+async fn latency_histograms_track_each_command() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(q(&mut c, "CONFIG RESETSTAT").await, "+OK\r\n");
+    for line in ["SET a 1", "GET a", "GET a", "GET b", "CLIENT ID"] {
+        q(&mut c, line).await;
+    }
+    let info = q(&mut c, "INFO latencystats").await;
+    let lines: Vec<&str> = info.split("\r\n").filter(|l| l.contains(':')).collect();
+    let names: Vec<&str> = lines.iter().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "latency_percentiles_usec_client|id",
+            "latency_percentiles_usec_config|resetstat",
+            "latency_percentiles_usec_get",
+            "latency_percentiles_usec_set",
+        ],
+        "{info}"
+    );
+    for line in &lines {
+        let (_, values) = line.split_once(':').unwrap();
+        let labels: Vec<&str> = values
+            .split(',')
+            .map(|v| v.split('=').next().unwrap())
+            .collect();
+        assert_eq!(labels, ["p50", "p99", "p99.9"], "{line}");
+        for v in values.split(',') {
+            let (_, n) = v.split_once('=').unwrap();
+            assert_eq!(n.split_once('.').map(|(_, d)| d.len()), Some(3), "{line}");
+        }
+    }
+    // GET: 3 calls; the histogram's last cumulative count is all of them.
+    let reply =
+        String::from_utf8(cmd(&mut c, &[b"LATENCY", b"HISTOGRAM", b"get", b"nosuch"]).await)
+            .unwrap();
+    let parts: Vec<&str> = reply.split("\r\n").collect();
+    assert_eq!(
+        parts[..9],
+        [
+            "*2",
+            "$3",
+            "get",
+            "*4",
+            "$5",
+            "calls",
+            ":3",
+            "$14",
+            "histogram_usec"
+        ],
+        "{reply}"
+    );
+    let pairs: usize = parts[9].trim_start_matches('*').parse::<usize>().unwrap() / 2;
+    assert!(pairs >= 1, "{reply}");
+    assert_eq!(parts[9 + 2 * pairs], ":3", "{reply}");
+    // A container names its subcommands' histograms.
+    let reply = q(&mut c, "LATENCY HISTOGRAM client").await;
+    assert!(
+        reply.starts_with("*2\r\n$9\r\nclient|id\r\n*4\r\n$5\r\ncalls\r\n:1\r\n"),
+        "{reply}"
+    );
+    // Off: not recorded, and INFO shows the header only; LATENCY still answers.
+    assert_eq!(q(&mut c, "CONFIG SET latency-tracking no").await, "+OK\r\n");
+    q(&mut c, "GET a").await;
+    assert_eq!(
+        q(&mut c, "INFO latencystats").await,
+        "$16\r\n# Latencystats\r\n\r\n"
+    );
+    let reply = q(&mut c, "LATENCY HISTOGRAM get").await;
+    assert!(reply.contains("calls\r\n:3\r\n"), "{reply}");
+    assert_eq!(
+        q(&mut c, "CONFIG SET latency-tracking yes").await,
+        "+OK\r\n"
+    );
+    let no_percentiles: &[&[u8]] = &[b"CONFIG", b"SET", b"latency-tracking-info-percentiles", b""];
+    assert_eq!(cmd(&mut c, no_percentiles).await, b"+OK\r\n");
+    let info = q(&mut c, "INFO latencystats").await;
+    assert!(info.contains("latency_percentiles_usec_get:\r\n"), "{info}");
+    assert_eq!(q(&mut c, "CONFIG RESETSTAT").await, "+OK\r\n");
+    assert_eq!(q(&mut c, "LATENCY HISTOGRAM get set").await, "*0\r\n");
+    node.stop().await;
+}
+
+/// With latency-monitor-threshold set, a command that ran at least that long is a
+/// sample of the `command` event (`fast-command` for fast ones): LATENCY LATEST and
+/// HISTORY show it, LATENCY RESET forgets it.
+#[tokio::test]
+async fn latency_monitor_records_slow_commands() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(q(&mut c, "LATENCY LATEST").await, "*0\r\n");
+    assert_eq!(
+        q(&mut c, "CONFIG SET latency-monitor-threshold 1").await,
+        "+OK\r\n"
+    );
+    // Several milliseconds of Lua on any machine.
+    let spin = "local i = 0 while i < 3000000 do i = i + 1 end return i";
+    assert_eq!(
+        cmd(&mut c, &[b"EVAL", spin.as_bytes(), b"0"]).await,
+        b":3000000\r\n"
+    );
+    assert_eq!(q(&mut c, "PING").await, "+PONG\r\n");
+    let latest = q(&mut c, "LATENCY LATEST").await;
+    let parts: Vec<&str> = latest.split("\r\n").collect();
+    assert_eq!(parts[..4], ["*1", "*4", "$7", "command"], "{latest}");
+    let ms: i64 = parts[5].trim_start_matches(':').parse().unwrap();
+    assert!(ms >= 1, "{latest}");
+    assert_eq!(parts[6], format!(":{ms}"), "{latest}");
+    let history = q(&mut c, "LATENCY HISTORY command").await;
+    assert!(history.starts_with("*1\r\n*2\r\n:"), "{history}");
+    assert!(history.ends_with(&format!(":{ms}\r\n")), "{history}");
+    assert_eq!(q(&mut c, "LATENCY HISTORY fast-command").await, "*0\r\n");
+    assert_eq!(q(&mut c, "LATENCY RESET command nosuch").await, ":1\r\n");
+    assert_eq!(q(&mut c, "LATENCY LATEST").await, "*0\r\n");
+    let doctor = q(&mut c, "LATENCY DOCTOR").await;
+    assert!(
+        doctor.contains("Dave, no latency spike was observed"),
+        "{doctor}"
+    );
+    node.stop().await;
+}

@@ -1,12 +1,15 @@
 //! Per-command statistics: INFO commandstats' `cmdstat_<name>` lines (calls, time,
-//! rejected and failed calls) and the Prometheus per-command counter.
+//! rejected and failed calls), the Prometheus per-command counter, and what goes to
+//! the latency histograms ([`LatencyHistograms`]).
 //!
 //! Each connection counts into its own [`CommandTally`] and adds a whole run of one
 //! command to the node-wide [`CommandStats`] at once, so a pipeline of GETs touches the
 //! shared counters once per run, not once per GET (with every core serving clients, a
 //! shared counter bumped per command is a cache line the cores keep taking from each
-//! other).
+//! other). A run also gathers its calls that took under [`FAST_MICROS`] µs, nearly all
+//! of them, and adds them to the latency histogram once.
 
+use super::latency::LatencyHistograms;
 use super::server::Server;
 use crate::command::{self, CommandId};
 use std::fmt::Write;
@@ -110,6 +113,26 @@ struct Run {
     /// Their time in clock ticks: converted to nanoseconds once per run.
     ticks: u64,
     failed: u64,
+    /// Calls that took 0, 1, 2 or 3 whole µs, not yet in the latency histogram.
+    fast: [u32; FAST_MICROS],
+}
+
+/// A run keeps count of its calls under this many µs for the latency histogram
+/// (others are recorded as they end).
+pub const FAST_MICROS: usize = 4;
+
+impl Run {
+    /// A call's time for the latency histogram, unless `latency-tracking` is off.
+    #[inline]
+    fn time(&mut self, latency: &LatencyHistograms, nanos: u64) {
+        if !latency.enabled() {
+            return;
+        }
+        match self.fast.get_mut((nanos / 1000) as usize) {
+            Some(n) => *n += 1,
+            None => latency.record(self.id, nanos, 1),
+        }
+    }
 }
 
 /// Commands a connection ran, added to the node-wide counters (INFO
@@ -125,30 +148,35 @@ pub struct CommandTally {
 
 impl CommandTally {
     /// Count one call of `id` (a subcommand's, for a container `top_id`) that took
-    /// `ticks` (see [`Stopwatch`]) and failed (replied an error) or not.
-    #[inline]
+    /// `ticks` (see [`Stopwatch`]), that is `nanos`, and failed (replied an error) or
+    /// not.
+    #[inline(always)]
     pub fn count(
         &mut self,
         server: &Server,
         (id, top_id): (CommandId, CommandId),
-        ticks: u64,
+        (ticks, nanos): (u64, u64),
         failed: bool,
     ) {
         self.unflushed += 1;
+        let latency = &server.stats.latency;
         match &mut self.run {
             Some(run) if run.id == id => {
                 run.calls += 1;
                 run.ticks += ticks;
                 run.failed += failed as u64;
+                run.time(latency, nanos);
             }
             current => {
-                let started = Run {
+                let mut started = Run {
                     id,
                     top_id,
                     calls: 1,
                     ticks,
                     failed: failed as u64,
+                    fast: [0; FAST_MICROS],
                 };
+                started.time(latency, nanos);
                 if let Some(ended) = current.replace(started) {
                     Self::add(server, &ended);
                 }
@@ -178,6 +206,11 @@ impl CommandTally {
 
     fn add(server: &Server, run: &Run) {
         server.stats.by_command.add(run);
+        for (micros, &n) in run.fast.iter().enumerate() {
+            if n != 0 {
+                (server.stats.latency).record(run.id, micros as u64 * 1000, n as u64);
+            }
+        }
         crate::metrics::commands_n(crate::metrics::Role::Node, run.top_id, run.calls);
     }
 }
@@ -237,6 +270,7 @@ mod tests {
             calls: 3,
             ticks: ticks(10_000),
             failed: 0,
+            fast: [0; FAST_MICROS],
         });
         stats.add(&Run {
             id: get,
@@ -244,6 +278,7 @@ mod tests {
             calls: 1,
             ticks: ticks(2_400),
             failed: 1,
+            fast: [0; FAST_MICROS],
         });
         stats.rejected(get);
         stats.rejected(id);

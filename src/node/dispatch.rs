@@ -487,7 +487,9 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
             out,
             session,
         };
-        let (stats_id, _, failed) = run_timed(&mut ctx, id, def, args);
+        let Timed {
+            stats_id, failed, ..
+        } = run_timed(&mut ctx, id, def, args);
         if failed {
             server.stats.by_command.failed(stats_id);
         }
@@ -508,22 +510,50 @@ pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// Run a command and count it (INFO `total_commands_processed` and commandstats) once
 /// it ran, as Redis's `call` counts: a command queued by MULTI counts when EXEC runs
 /// it, each command a script or EXEC runs counts (and their time is also EXEC's or
-/// the script's), and INFO does not count itself.
+/// the script's), and INFO does not count itself. Its time goes to its latency
+/// histogram, and to the latency monitor if long enough.
+#[inline(always)]
 pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &[Bytes]) {
-    let (stats_id, ticks, failed) = run_timed(ctx, id, def, args);
+    let Timed {
+        stats_id,
+        ticks,
+        nanos,
+        failed,
+    } = run_timed(ctx, id, def, args);
+    let server = ctx.server;
     ctx.session
         .tally
-        .count(ctx.server, (stats_id, id), ticks, failed);
+        .count(server, (stats_id, id), (ticks, nanos), failed);
+    if server.latency_monitor.is_sample(nanos) {
+        latency_sample(server, stats_id, nanos);
+    }
 }
 
-/// [`run_and_settle`], timed: a slow run goes to the slow log. Returns the id its
-/// calls count under ([`stats_id`]), its clock ticks and whether it failed.
-fn run_timed(
-    ctx: &mut Ctx<'_>,
-    id: CommandId,
-    def: &CommandDef,
-    args: &[Bytes],
-) -> (CommandId, u64, bool) {
+/// A command that ran at least `latency-monitor-threshold` ms: a sample of Redis's
+/// `fast-command` or `command` event.
+#[cold]
+fn latency_sample(server: &Server, id: CommandId, nanos: u64) {
+    let event = if command::spec(id).has(flags::FAST) {
+        "fast-command"
+    } else {
+        "command"
+    };
+    server.latency_monitor.add(event, nanos / 1_000_000);
+}
+
+/// How a command ran ([`run_timed`]).
+struct Timed {
+    /// The id its calls count under ([`stats_id`]).
+    stats_id: CommandId,
+    /// Its time in clock ticks, and in nanoseconds.
+    ticks: u64,
+    nanos: u64,
+    /// Whether it replied an error.
+    failed: bool,
+}
+
+/// [`run_and_settle`], timed: a slow run goes to the slow log.
+fn run_timed(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &[Bytes]) -> Timed {
     let watch = Stopwatch::start();
     let failed = run_and_settle(ctx, def, args);
     let ticks = watch.elapsed_ticks();
@@ -532,7 +562,12 @@ fn run_timed(
     if ctx.server.slowlog.is_slow(nanos) {
         log_slow(ctx, stats_id, args, nanos);
     }
-    (stats_id, ticks, failed)
+    Timed {
+        stats_id,
+        ticks,
+        nanos,
+        failed,
+    }
 }
 
 /// Put a command that ran long in the slow log, unless Redis leaves its kind out

@@ -17,6 +17,7 @@ pub mod db;
 pub mod dispatch;
 pub mod evict;
 pub mod expire;
+pub mod latency;
 pub mod script_gate;
 pub mod server;
 pub mod settings;

@@ -89,6 +89,8 @@ pub struct Stats {
     pub moves: AtomicU64,
     /// Calls, time, rejections and failures by command (INFO commandstats).
     pub by_command: super::command_stats::CommandStats,
+    /// Latency histograms by command (INFO latencystats, LATENCY HISTOGRAM).
+    pub latency: super::latency::LatencyHistograms,
     /// Error replies (INFO `total_error_replies`) and their counts by error code
     /// (INFO errorstats): see [`Stats::error_reply`].
     pub errors: Mutex<ErrorStats>,
@@ -153,6 +155,8 @@ pub struct Server {
     pub stats: Stats,
     /// Commands that ran long (SLOWLOG).
     pub slowlog: super::slowlog::SlowLog,
+    /// Commands that ran longer than `latency-monitor-threshold` (LATENCY LATEST…).
+    pub latency_monitor: super::latency::LatencyMonitor,
     /// Start time (uptime).
     pub started: Instant,
     /// Start time as Unix seconds (LASTSAVE, INFO `rdb_last_save_time`).
@@ -182,6 +186,10 @@ impl Server {
         let config_params = super::cmd::config::initial_params(&settings, port);
         let slowlog = super::slowlog::SlowLog::default();
         slowlog.configure(settings.slowlog_log_slower_than, settings.slowlog_max_len);
+        let stats = Stats::default();
+        stats.latency.set_enabled(settings.latency_tracking);
+        let latency_monitor = super::latency::LatencyMonitor::default();
+        latency_monitor.configure(settings.latency_monitor_threshold_ms);
         Server {
             db: Db::new(),
             scripts: Default::default(),
@@ -189,8 +197,9 @@ impl Server {
             settings: RwLock::new(settings),
             settings_version: AtomicU64::new(0),
             clients: Mutex::new(BTreeMap::new()),
-            stats: Stats::default(),
+            stats,
             slowlog,
+            latency_monitor,
             started: Instant::now(),
             started_unix: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -214,6 +223,8 @@ impl Server {
         let r = f(&mut s);
         self.maxmemory.store(s.maxmemory, Ordering::Relaxed);
         (self.slowlog).configure(s.slowlog_log_slower_than, s.slowlog_max_len);
+        self.stats.latency.set_enabled(s.latency_tracking);
+        (self.latency_monitor).configure(s.latency_monitor_threshold_ms);
         self.settings_version.fetch_add(1, Ordering::Release);
         r
     }

@@ -30,6 +30,13 @@ pub struct Settings {
     pub slowlog_log_slower_than: i64,
     /// Entries the slow log keeps (`slowlog-max-len`).
     pub slowlog_max_len: u64,
+    /// Record each command's latency histogram (`latency-tracking`).
+    pub latency_tracking: bool,
+    /// The percentiles INFO latencystats shows (`latency-tracking-info-percentiles`).
+    pub latency_percentiles: Vec<f64>,
+    /// Commands running at least this many milliseconds are latency monitor samples;
+    /// 0: none (`latency-monitor-threshold`).
+    pub latency_monitor_threshold_ms: u64,
 }
 
 impl Default for Settings {
@@ -46,6 +53,9 @@ impl Default for Settings {
             script_time_limit_ms: 5000,
             slowlog_log_slower_than: super::slowlog::DEFAULT_SLOWER_THAN_US,
             slowlog_max_len: super::slowlog::DEFAULT_MAX_LEN,
+            latency_tracking: true,
+            latency_percentiles: vec![50.0, 99.0, 99.9],
+            latency_monitor_threshold_ms: 0,
         }
     }
 }

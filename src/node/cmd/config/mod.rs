@@ -11,8 +11,10 @@ pub mod glob;
 mod params;
 
 use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::command::long_double;
 use crate::config::{parse_memory, EvictionPolicy};
 use crate::node::dispatch::{keyless, CommandDef, Ctx};
+use crate::node::latency::format_percentile;
 use crate::node::settings::Settings;
 use crate::protocol::errors;
 use bytes::Bytes;
@@ -313,6 +315,11 @@ fn normalize(p: &Param, raw: &[u8]) -> Result<String, String> {
             Some(v) => in_bounds(v as i128, min, max),
             None => Err("argument must be a memory value".into()),
         },
+        Kind::Special(why) if p.canonical() == "latency-tracking-info-percentiles" => {
+            let list = parse_percentiles(raw).map_err(|e| e.unwrap_or(why).to_string())?;
+            let shown: Vec<String> = list.iter().map(|&p| format_percentile(p)).collect();
+            Ok(shown.join(" "))
+        }
         Kind::Special(why) if p.canonical() == "save" => {
             let parts: Vec<&str> = text.split(' ').filter(|s| !s.is_empty()).collect();
             let ok = parts.len().is_multiple_of(2)
@@ -325,6 +332,29 @@ fn normalize(p: &Param, raw: &[u8]) -> Result<String, String> {
         }
         Kind::Str | Kind::Special(_) | Kind::Immutable | Kind::Protected => Ok(text.into_owned()),
     }
+}
+
+/// `latency-tracking-info-percentiles`, as Redis reads it: the value split at each
+/// space (an empty value is an empty list), each part a float between 0 and 100.
+/// `Err(None)`: a part is not a float (the parameter's generic error); `Err(Some)`:
+/// out of range.
+pub fn parse_percentiles(raw: &[u8]) -> Result<Vec<f64>, Option<&'static str>> {
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    raw.split(|&c| c == b' ')
+        .map(|part| {
+            let v = long_double::parse(part).ok_or(None)?;
+            let (zero, hundred) = (long_double::from_u64(0), long_double::from_u64(100));
+            if v >= zero && v <= hundred {
+                Ok(long_double::to_f64(v))
+            } else {
+                Err(Some(
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+                ))
+            }
+        })
+        .collect()
 }
 
 /// Act on the parameters that have an effect in this node.
@@ -344,6 +374,11 @@ fn apply(s: &mut Settings, name: &str, v: &str) {
         "proto-max-bulk-len" => s.proto_max_bulk_len = num(),
         "slowlog-log-slower-than" => s.slowlog_log_slower_than = v.parse().unwrap_or(0),
         "slowlog-max-len" => s.slowlog_max_len = num(),
+        "latency-tracking" => s.latency_tracking = v == "yes",
+        "latency-tracking-info-percentiles" => {
+            s.latency_percentiles = parse_percentiles(v.as_bytes()).unwrap_or_default()
+        }
+        "latency-monitor-threshold" => s.latency_monitor_threshold_ms = num(),
         // Our scripts are aborted at this limit (Redis answers BUSY to others from it on).
         "busy-reply-threshold" | "lua-time-limit" => s.script_time_limit_ms = num().max(1),
         _ => {}
@@ -367,6 +402,7 @@ pub fn reset_stats(ctx: &mut Ctx<'_>) {
     }
     *st.errors.lock() = Default::default();
     st.by_command.reset();
+    st.latency.reset();
     // This connection's commands not yet added to the totals are reset too; RESETSTAT
     // itself counts once it ran, as in Redis.
     ctx.session.tally.discard();

@@ -329,6 +329,10 @@ fn section(t: &mut String, name: &str, srv: &Server, counts: DatasetCounts) {
             w("cluster_enabled", &0);
         }
         "commandstats" => st.by_command.write_info(t),
+        // Redis shows only the header while `latency-tracking` is off.
+        "latencystats" if st.latency.enabled() => {
+            st.latency.write_info(t, &settings.latency_percentiles)
+        }
         "errorstats" => {
             for (code, n) in &st.errors.lock().by_code {
                 let code = String::from_utf8_lossy(code);

@@ -1,4 +1,4 @@
-//! Server commands: CLIENT, COMMAND, INFO, MEMORY, SLOWLOG (submodules), and the small ones here —
+//! Server commands: CLIENT, COMMAND, INFO, LATENCY, MEMORY, SLOWLOG (submodules), and the small ones here —
 //! DBSIZE, FLUSHDB/FLUSHALL, TIME, LASTSAVE, FUNCTION FLUSH/LIST/…, RESET.
 //!
 //! Test harnesses and client libraries call these on connect or between tests
@@ -8,6 +8,7 @@
 mod client;
 mod command;
 mod info;
+mod latency;
 mod memory;
 mod slowlog;
 
@@ -30,6 +31,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyless("function", function),
     keyed("memory", memory::memory),
     keyless("slowlog", slowlog::slowlog),
+    keyless("latency", latency::latency),
     keyless("reset", reset),
 ];
 
