@@ -139,6 +139,7 @@ TTL_BAD = ["0", "-1", "-100", "9223372036854775807", "9223372036854775808", "abc
 # (no small positive numbers: appended after a dangling EX/PX they would make a short TTL)
 EXTRA = ["x", "NX", "", "WITHSCORES", "LIMIT", "0", "-5"]
 
+BIT_COMMANDS = {"SETBIT", "GETBIT", "BITCOUNT", "BITPOS", "BITOP", "BITFIELD", "BITFIELD_RO"}
 CLIENT_NAMES = ["foo", "a-b_c", "", "a b", "x\ny", "\xc3\xa9", "~!", "\x7f", "\t", LONG1,
                 "a:b", "\"q\"", "N" * 300]
 UNKNOWN_CMDS = [["FOO"], ["foo", "a", "b"], ["GETX", "a"], ["", "a"], ["X" * 200],
@@ -547,7 +548,10 @@ class Gen:
         k = self.key("strings")
         c = self.pick(["GET", "SET", "SET", "SET", "SETNX", "SETEX", "PSETEX", "GETSET", "GETDEL",
                        "GETEX", "MGET", "MSET", "MSETNX", "INCR", "DECR", "INCRBY", "DECRBY",
-                       "INCRBYFLOAT", "INCRBYFLOAT", "APPEND", "STRLEN", "GETRANGE", "SETRANGE"])
+                       "INCRBYFLOAT", "INCRBYFLOAT", "APPEND", "STRLEN", "GETRANGE", "SETRANGE",
+                       "SETBIT", "GETBIT", "BITCOUNT", "BITPOS", "BITOP", "BITFIELD", "BITFIELD_RO"])
+        if c in BIT_COMMANDS:
+            return self.g_bits(c, k), ("exact",)
         if c == "GET":
             return [c, k], ("exact",)
         if c == "SET":
@@ -613,6 +617,56 @@ class Gen:
         if c == "SETRANGE":
             return [c, k, self.pick(OFFSETS), self.val()], ("exact",)
         raise AssertionError(c)
+
+    def bit_offset(self):
+        return self.pick(["0", "1", "7", "8", "15", "63", "100", "-1", "x", "4294967296", "1.5"]
+                         + [str(self.r.randint(0, 200)) for _ in range(6)])
+
+    def bit_range(self):
+        """[start end [BYTE|BIT]] or a shorter, possibly malformed, tail."""
+        x = self.r.random()
+        if x < 0.3:
+            return []
+        args = [self.idx(), self.idx()]
+        if x < 0.6:
+            args.append(self.kw(self.pick(["BIT", "BYTE", "bit", "FOO"])))
+        if self.r.random() < 0.05:
+            args = args[:1] + self.pick([[], ["x"], ["0", "1", "BIT", "extra"]])
+        return args
+
+    def g_bits(self, c, k):
+        if c == "SETBIT":
+            return [c, k, self.bit_offset(), self.pick(["0", "1", "1", "0", "2", "-1", "x"])]
+        if c == "GETBIT":
+            return [c, k, self.bit_offset()]
+        if c == "BITCOUNT":
+            return [c, k] + self.bit_range()
+        if c == "BITPOS":
+            tail = self.bit_range()
+            if tail and self.r.random() < 0.3:
+                tail = tail[:1]
+            return [c, k, self.pick(["0", "1", "1", "0", "2", "x"])] + tail
+        if c == "BITOP":
+            op = self.kw(self.pick(["AND", "OR", "XOR", "NOT", "NOT", "FOO"]))
+            n = 1 if op.upper() == "NOT" and self.r.random() < 0.8 else self.r.randint(1, 3)
+            return [c, op, self.key("strings")] + [self.key("strings") for _ in range(n)]
+        ops = []
+        for _ in range(self.r.randint(0, 4)):
+            t = self.pick(["u8", "i8", "u1", "i64", "u63", "i5", "u16", "u64", "x8", "i0"])
+            off = self.pick(["0", "#1", "3", "#0", "17", "-1", "#x", str(self.r.randint(0, 100))])
+            op = self.pick(["GET", "GET", "SET", "INCRBY", "OVERFLOW", "FOO"]
+                           if c == "BITFIELD" else ["GET", "GET", "GET", "SET"])
+            if op == "GET":
+                ops += [self.kw(op), t, off]
+            elif op in ("SET", "INCRBY"):
+                ops += [self.kw(op), t, off, self.pick(INTS + ["300", "-300", "x"])]
+            elif op == "OVERFLOW":
+                ops += [self.kw(op), self.kw(self.pick(["WRAP", "SAT", "FAIL", "FOO"]))]
+            else:
+                ops += [op]
+        if ops and self.r.random() < 0.05:
+            ops.pop()
+        return [c, k] + ops
 
     def g_keys(self):
         k = self.key("keys")

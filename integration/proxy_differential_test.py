@@ -45,6 +45,7 @@ TAGGED = {
              "sinterstore", "sunionstore", "resp3-set-shapes", "sintercard-multi",
              "smove-edge", "set-store-overwrites"],
     "server": ["resp3-set", "resp3-list"],
+    "bits": ["bitop", "bit-commands-and-watch"],
     "stats": ["strings", "keys", "lists", "hashes", "sets", "zsets", "errors"],
     "transactions": ["multi-all-types", "multi-resp3", "watch-wrongtype-lmove-left",
                      "watch-wrongtype-rpoplpush", "watch-wrongtype-smove-m",

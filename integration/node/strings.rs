@@ -492,3 +492,54 @@ async fn delex_deletes_unconditionally_or_by_value() {
     assert_eq!(c.q("DELEX k BOGUS v").await, "-ERR syntax error\r\n");
     node.stop().await;
 }
+
+/// Bitmaps: SETBIT pads with zeros and answers the old bit, BITCOUNT and BITPOS take
+/// byte or bit ranges, BITOP writes the longest source's length, BITFIELD packs
+/// fields at any bit offset with wrapping, saturating or failing overflow.
+#[tokio::test]
+async fn bitmaps_set_count_find_combine_and_pack_fields() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(c.q("SETBIT b 7 1").await, ":0\r\n");
+    assert_eq!(c.q("SETBIT b 7 1").await, ":1\r\n");
+    assert_eq!(c.q("SETBIT b 17 1").await, ":0\r\n");
+    assert_eq!(c.q("GET b").await, "$3\r\n\x01\x00\x40\r\n");
+    assert_eq!(c.q("GETBIT b 17").await, ":1\r\n");
+    assert_eq!(c.q("GETBIT b 1000").await, ":0\r\n");
+    assert_eq!(c.q("BITCOUNT b").await, ":2\r\n");
+    assert_eq!(c.q("BITCOUNT b 8 16 BIT").await, ":0\r\n");
+    assert_eq!(c.q("BITCOUNT b 8 17 BIT").await, ":1\r\n");
+    assert_eq!(c.q("BITPOS b 1").await, ":7\r\n");
+    assert_eq!(c.q("BITPOS b 1 8 23 BIT").await, ":17\r\n");
+    assert_eq!(c.q("BITPOS b 0 0 0").await, ":0\r\n");
+    assert_eq!(c.q("SET f \u{7f}").await, "+OK\r\n");
+    assert_eq!(c.q("BITPOS f 0 1 7 BIT").await, ":-1\r\n");
+    assert_eq!(c.q("BITOP OR d b f").await, ":3\r\n");
+    assert_eq!(c.q("GET d").await, "$3\r\n\x7f\x00\x40\r\n");
+    assert_eq!(c.q("BITOP AND d nokey").await, ":0\r\n");
+    assert_eq!(c.q("EXISTS d").await, ":0\r\n");
+    assert_eq!(
+        c.q("BITFIELD x SET u8 #1 300 GET u8 #1 INCRBY i5 0 100 OVERFLOW FAIL INCRBY u2 14 9")
+            .await,
+        "*4\r\n:0\r\n:44\r\n:4\r\n$-1\r\n"
+    );
+    assert_eq!(c.q("BITFIELD_RO x GET u8 8").await, "*1\r\n:44\r\n");
+    assert_eq!(
+        c.q("BITFIELD_RO x SET u8 0 1").await,
+        "-ERR BITFIELD_RO only supports the GET subcommand\r\n"
+    );
+    assert_eq!(
+        c.q("SETBIT b 4294967296 1").await,
+        "-ERR bit offset is not an integer or out of range\r\n"
+    );
+    assert_eq!(
+        c.q("SETBIT b 0 2").await,
+        "-ERR bit is not an integer or out of range\r\n"
+    );
+    assert_eq!(c.q("BITCOUNT b 0 1 FOO").await, "-ERR syntax error\r\n");
+    assert_eq!(
+        c.q("BITPOS b 2").await,
+        "-ERR The bit argument must be 1 or 0.\r\n"
+    );
+    node.stop().await;
+}

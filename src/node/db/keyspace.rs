@@ -274,6 +274,12 @@ impl<'a> Keyspace<'a> {
         self.store(key, e, Counters::KeepOld);
     }
 
+    /// [`set`](Self::set) an entry made by the caller (a string of a given encoding):
+    /// its TTL as it says, a replaced key's LFU counter carried over.
+    pub fn set_entry(&mut self, key: &[u8], entry: Entry) {
+        self.store(key, entry, Counters::KeepOld);
+    }
+
     /// Store `entry` under `key` as it is, its LRU/LFU data included, replacing any
     /// old key: Redis's dbDelete then dbAdd. RENAME moves the source's entry (Redis
     /// moves the object, where those counters live); COPY makes a new one.

@@ -9,7 +9,9 @@
 //! - `options.rs`: SET/GETEX option parsing and expire arithmetic.
 //! - `numeric.rs`: INCR/DECR/INCRBY/DECRBY/INCRBYFLOAT.
 //! - `range.rs`: APPEND/STRLEN/GETRANGE/SETRANGE.
+//! - `bits.rs`: SETBIT/GETBIT/BITCOUNT/BITPOS/BITOP/BITFIELD/BITFIELD_RO.
 
+mod bits;
 mod numeric;
 mod options;
 mod range;
@@ -43,6 +45,13 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("strlen", range::strlen),
     keyed("getrange", range::getrange),
     keyed("setrange", range::setrange),
+    keyed("getbit", bits::getbit),
+    keyed("setbit", bits::setbit),
+    keyed("bitcount", bits::bitcount),
+    keyed("bitpos", bits::bitpos),
+    keyed("bitop", bits::bitop),
+    keyed("bitfield", bits::bitfield),
+    keyed("bitfield_ro", bits::bitfield_ro),
     keyed("delifeq", delifeq),
     keyed("delex", delex),
 ];
