@@ -302,3 +302,25 @@ async fn a_blocked_command_is_slow_logged_once_served() {
     );
     node.stop().await;
 }
+
+/// A blocked command goes to its latency histogram once served, as in Redis; one
+/// that times out does not (INFO commandstats counts both calls).
+#[tokio::test]
+async fn latency_histogram_records_served_blocked_commands_only() {
+    let node = start_node().await;
+    let (mut a, mut b) = (raw(&node).await, raw(&node).await);
+    assert_eq!(b.q("CONFIG RESETSTAT").await, "+OK\r\n");
+    assert_eq!(a.q("BLPOP l 0.01").await, "*-1\r\n");
+    assert_eq!(b.q("LATENCY HISTOGRAM blpop").await, "*0\r\n");
+    send(&mut a, "BLPOP l 0").await;
+    blocked(&node, 1).await;
+    assert_eq!(b.q("RPUSH l x").await, ":1\r\n");
+    assert_eq!(reply(&mut a).await, "*2\r\n$1\r\nl\r\n$1\r\nx\r\n");
+    let histogram = b.q("LATENCY HISTOGRAM blpop").await;
+    assert!(
+        histogram.starts_with("*2\r\n$5\r\nblpop\r\n*4\r\n$5\r\ncalls\r\n:1\r\n"),
+        "{histogram}"
+    );
+    let stats = b.q("INFO commandstats").await;
+    assert!(stats.contains("cmdstat_blpop:calls=2,"), "{stats}");
+}

@@ -109,18 +109,6 @@ fn scan_exponent(s: &[u8], letter: u8) -> usize {
     }
 }
 
-/// `n` exactly (`n` < 2^64).
-pub fn from_u64(n: u64) -> LongDouble {
-    LongDouble::from_u128(n as u128).value
-}
-
-/// `v` rounded to the nearest `f64`, as C's `(double)` cast of a `long double`.
-pub fn to_f64(v: LongDouble) -> f64 {
-    use rustc_apfloat::FloatConvert;
-    let d: rustc_apfloat::ieee::Double = v.convert(&mut false).value;
-    f64::from_bits(d.to_bits() as u64)
-}
-
 /// `a + b` in extended precision; `None` if the result is NaN or infinite
 /// (`ERR increment would produce NaN or Infinity`).
 pub fn add(a: LongDouble, b: LongDouble) -> Option<LongDouble> {

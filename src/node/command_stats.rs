@@ -148,24 +148,26 @@ pub struct CommandTally {
 
 impl CommandTally {
     /// Count one call of `id` (a subcommand's, for a container `top_id`) that took
-    /// `ticks` (see [`Stopwatch`]), that is `nanos`, and failed (replied an error) or
-    /// not.
+    /// `ticks` (see [`Stopwatch`]) and failed (replied an error) or not. Its time in
+    /// nanoseconds goes to the latency histogram unless `None` (a call that blocked).
     #[inline(always)]
     pub fn count(
         &mut self,
         server: &Server,
         (id, top_id): (CommandId, CommandId),
-        (ticks, nanos): (u64, u64),
+        (ticks, latency): (u64, Option<u64>),
         failed: bool,
     ) {
         self.unflushed += 1;
-        let latency = &server.stats.latency;
+        let histograms = &server.stats.latency;
         match &mut self.run {
             Some(run) if run.id == id => {
                 run.calls += 1;
                 run.ticks += ticks;
                 run.failed += failed as u64;
-                run.time(latency, nanos);
+                if let Some(nanos) = latency {
+                    run.time(histograms, nanos);
+                }
             }
             current => {
                 let mut started = Run {
@@ -176,7 +178,9 @@ impl CommandTally {
                     failed: failed as u64,
                     fast: [0; FAST_MICROS],
                 };
-                started.time(latency, nanos);
+                if let Some(nanos) = latency {
+                    started.time(histograms, nanos);
+                }
                 if let Some(ended) = current.replace(started) {
                     Self::add(server, &ended);
                 }

@@ -476,7 +476,8 @@ pub fn lock_for<'a>(
 /// Run a woken blocked client's command again, under a normal lock of its keys.
 /// Its call was counted when it first ran (as Redis counts a blocked command once);
 /// an error now (BLMOVE onto a key of the wrong type) counts as a failed call, and it
-/// goes to the slow log now if slow, as in Redis.
+/// goes to the slow log and its latency histogram now, as in Redis (one that times
+/// out goes to neither).
 pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[Bytes]) {
     if let Checked::Run(id, def) = check(args) {
         let spec = command::spec(id);
@@ -488,8 +489,14 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
             session,
         };
         let Timed {
-            stats_id, failed, ..
+            stats_id,
+            nanos,
+            failed,
+            ..
         } = run_timed(&mut ctx, id, def, args);
+        if server.stats.latency.enabled() {
+            server.stats.latency.record(stats_id, nanos, 1);
+        }
         if failed {
             server.stats.by_command.failed(stats_id);
         }
@@ -510,8 +517,9 @@ pub fn run_locked(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// Run a command and count it (INFO `total_commands_processed` and commandstats) once
 /// it ran, as Redis's `call` counts: a command queued by MULTI counts when EXEC runs
 /// it, each command a script or EXEC runs counts (and their time is also EXEC's or
-/// the script's), and INFO does not count itself. Its time goes to its latency
-/// histogram, and to the latency monitor if long enough.
+/// the script's), and an INFO reports the calls before its own. Its time goes to its
+/// latency histogram (a command that blocked: once served, see [`rerun`], as Redis
+/// records it), and to the latency monitor if long enough.
 #[inline(always)]
 pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &[Bytes]) {
     let Timed {
@@ -521,9 +529,10 @@ pub fn run_and_count(ctx: &mut Ctx<'_>, id: CommandId, def: &CommandDef, args: &
         failed,
     } = run_timed(ctx, id, def, args);
     let server = ctx.server;
+    let latency = ctx.session.blocking.parked.is_none().then_some(nanos);
     ctx.session
         .tally
-        .count(server, (stats_id, id), (ticks, nanos), failed);
+        .count(server, (stats_id, id), (ticks, latency), failed);
     if server.latency_monitor.is_sample(nanos) {
         latency_sample(server, stats_id, nanos);
     }

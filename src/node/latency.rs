@@ -144,15 +144,20 @@ impl Counts {
     }
 }
 
-/// Shards of the histograms: threads record into `thread_shard() % SHARDS`.
-const SHARDS: usize = 8;
+/// How many shards the histograms have: twice the cores (at least 8), so that the
+/// event loops (one per core) and the few other threads that run commands (a
+/// script's `block_in_place` worker, `cluster`'s runtime) rarely share one.
+fn shard_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
+    (2 * cores).max(8)
+}
 
-/// Which shard the calling thread records into: handed out in turn as threads first
-/// record, so the node's event-loop threads each get their own.
+/// Which shard the calling thread records into (modulo the shard count): handed out
+/// in turn as threads first record.
 fn thread_shard() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
-        static SHARD: usize = NEXT.fetch_add(1, Relaxed) % SHARDS;
+        static SHARD: usize = NEXT.fetch_add(1, Relaxed);
     }
     SHARD.with(|s| *s)
 }
@@ -179,7 +184,7 @@ impl Default for LatencyHistograms {
         };
         LatencyHistograms {
             enabled: AtomicBool::new(true),
-            shards: (0..SHARDS).map(|_| per_shard()).collect(),
+            shards: (0..shard_count()).map(|_| per_shard()).collect(),
         }
     }
 }
@@ -196,10 +201,11 @@ impl LatencyHistograms {
     }
 
     /// Record `calls` calls of `id` that took `nanos` each, as Redis records a call
-    /// (whole microseconds). The caller checks [`enabled`](Self::enabled).
+    /// (whole microseconds). Whether to record at all is the caller's to check
+    /// ([`enabled`](Self::enabled)): calls gathered while it was on still count.
     pub fn record(&self, id: CommandId, nanos: u64, calls: u64) {
         let value = (nanos / 1000 * 1000).clamp(hdr::MIN, hdr::MAX);
-        let counts = self.shards[thread_shard()][id as usize]
+        let counts = self.shards[thread_shard() % self.shards.len()][id as usize]
             .get_or_init(|| (0..hdr::LEN).map(|_| AtomicU64::new(0)).collect());
         counts[hdr::index(value)].fetch_add(calls, Relaxed);
     }
@@ -271,7 +277,8 @@ const SAMPLES: usize = 160;
 /// of each of its last 160 seconds with one, and its all-time worst.
 #[derive(Debug, Default)]
 pub struct LatencyMonitor {
-    /// `latency-monitor-threshold` in nanoseconds; `u64::MAX` when off (0).
+    /// `latency-monitor-threshold` in nanoseconds; `u64::MAX` when off (0), and at
+    /// most `u64::MAX - 1` when on, however large the setting.
     threshold_nanos: AtomicU64,
     events: Mutex<BTreeMap<&'static str, Series>>,
 }
@@ -304,7 +311,7 @@ impl LatencyMonitor {
     pub fn configure(&self, threshold_ms: u64) {
         let nanos = match threshold_ms {
             0 => u64::MAX,
-            ms => ms.saturating_mul(1_000_000),
+            ms => ms.saturating_mul(1_000_000).min(u64::MAX - 1),
         };
         self.threshold_nanos.store(nanos, Relaxed);
     }
@@ -348,19 +355,20 @@ impl LatencyMonitor {
         self.events.lock()
     }
 
-    /// Forget the named events (all when `names` is `None`); how many were there.
+    /// Forget the named events, matched ignoring case as Redis matches them here (all
+    /// when `names` is `None`); how many there were.
     pub fn reset(&self, names: Option<&[bytes::Bytes]>) -> usize {
         let mut events = self.events.lock();
-        match names {
-            None => std::mem::take(&mut *events).len(),
-            Some(names) => names
-                .iter()
-                .filter(|n| {
-                    let key = std::str::from_utf8(n).ok();
-                    key.and_then(|k| events.remove(k)).is_some()
-                })
-                .count(),
+        let Some(names) = names else {
+            return std::mem::take(&mut *events).len();
+        };
+        let mut removed = 0;
+        for name in names {
+            let before = events.len();
+            events.retain(|event, _| !event.as_bytes().eq_ignore_ascii_case(name));
+            removed += before - events.len();
         }
+        removed
     }
 }
 
@@ -475,6 +483,8 @@ mod tests {
         let m = LatencyMonitor::default();
         m.configure(0);
         assert!(!m.is_sample(u64::MAX - 1));
+        m.configure(u64::MAX / 1000);
+        assert!(m.enabled());
         m.configure(5);
         assert!(!m.is_sample(4_999_999));
         assert!(m.is_sample(5_000_000));
@@ -489,7 +499,7 @@ mod tests {
             assert_eq!(s.history().count(), 1);
         }
         m.add("fast-command", 5);
-        assert_eq!(m.reset(Some(&["command".into(), "nosuch".into()])), 1);
+        assert_eq!(m.reset(Some(&["COMMAND".into(), "nosuch".into()])), 1);
         assert_eq!(m.reset(None), 1);
         assert!(m.events().is_empty());
     }

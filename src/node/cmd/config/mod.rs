@@ -11,8 +11,8 @@ pub mod glob;
 mod params;
 
 use crate::command::args::{eq_ignore_case, parse_i64};
-use crate::command::long_double;
 use crate::config::{parse_memory, EvictionPolicy};
+use crate::node::cmd::zsets::parse::parse_score;
 use crate::node::dispatch::{keyless, CommandDef, Ctx};
 use crate::node::latency::format_percentile;
 use crate::node::settings::Settings;
@@ -267,8 +267,8 @@ fn set(ctx: &mut Ctx<'_>, pairs: &[Bytes]) {
     }
     let mut values = ctx.server.config_params.lock();
     ctx.server.update_settings(|settings| {
-        for (p, v) in chosen.iter().zip(normalized) {
-            apply(settings, p.canonical(), &v);
+        for ((p, v), pair) in chosen.iter().zip(normalized).zip(pairs.chunks(2)) {
+            apply(settings, p.canonical(), &v, &pair[1]);
             values.insert(p.canonical().to_string(), v);
         }
     });
@@ -335,19 +335,18 @@ fn normalize(p: &Param, raw: &[u8]) -> Result<String, String> {
 }
 
 /// `latency-tracking-info-percentiles`, as Redis reads it: the value split at each
-/// space (an empty value is an empty list), each part a float between 0 and 100.
-/// `Err(None)`: a part is not a float (the parameter's generic error); `Err(Some)`:
-/// out of range.
+/// space (an empty value is an empty list), each part a float (`string2d`) between 0
+/// and 100. `Err(None)`: a part is not a float (the parameter's generic error);
+/// `Err(Some)`: out of range.
 pub fn parse_percentiles(raw: &[u8]) -> Result<Vec<f64>, Option<&'static str>> {
     if raw.is_empty() {
         return Ok(Vec::new());
     }
     raw.split(|&c| c == b' ')
         .map(|part| {
-            let v = long_double::parse(part).ok_or(None)?;
-            let (zero, hundred) = (long_double::from_u64(0), long_double::from_u64(100));
-            if v >= zero && v <= hundred {
-                Ok(long_double::to_f64(v))
+            let v = parse_score(part).ok_or(None)?;
+            if (0.0..=100.0).contains(&v) {
+                Ok(v)
             } else {
                 Err(Some(
                     "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
@@ -357,8 +356,9 @@ pub fn parse_percentiles(raw: &[u8]) -> Result<Vec<f64>, Option<&'static str>> {
         .collect()
 }
 
-/// Act on the parameters that have an effect in this node.
-fn apply(s: &mut Settings, name: &str, v: &str) {
+/// Act on the parameters that have an effect in this node: `v` is the value as
+/// normalized for CONFIG GET, `raw` as sent (percentiles keep their full precision).
+fn apply(s: &mut Settings, name: &str, v: &str, raw: &[u8]) {
     let num = || v.parse::<u64>().unwrap_or(0);
     match name {
         "maxmemory" => s.maxmemory = num(),
@@ -376,7 +376,7 @@ fn apply(s: &mut Settings, name: &str, v: &str) {
         "slowlog-max-len" => s.slowlog_max_len = num(),
         "latency-tracking" => s.latency_tracking = v == "yes",
         "latency-tracking-info-percentiles" => {
-            s.latency_percentiles = parse_percentiles(v.as_bytes()).unwrap_or_default()
+            s.latency_percentiles = parse_percentiles(raw).unwrap_or_default()
         }
         "latency-monitor-threshold" => s.latency_monitor_threshold_ms = num(),
         // Our scripts are aborted at this limit (Redis answers BUSY to others from it on).

@@ -4,7 +4,7 @@
 use crate::command::args::eq_ignore_case;
 use crate::command::{self, introspect, CommandId};
 use crate::node::dispatch::{self, Ctx};
-use crate::protocol::Reply;
+use crate::protocol::{errors, Reply};
 use bytes::Bytes;
 
 /// LATENCY HELP, as Redis 7.0 prints it.
@@ -74,9 +74,10 @@ pub(super) fn latency(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             ctx.out
                 .error("ERR LATENCY GRAPH is not supported by ringcache: use LATENCY HISTORY")
         } else {
-            ctx.out.error(format!(
-                "ERR No samples available for event '{}'",
-                String::from_utf8_lossy(&args[2])
+            ctx.out.error(errors::with_arg(
+                "ERR No samples available for event '",
+                &args[2],
+                "'",
             ))
         }
     } else if eq_ignore_case(sub, "doctor") {

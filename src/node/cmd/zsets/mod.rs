@@ -3,7 +3,7 @@
 //! `parse.rs`.
 
 mod blocking;
-mod parse;
+pub(crate) mod parse;
 mod pop;
 mod range;
 
