@@ -863,13 +863,41 @@ class Gen:
         return [self.kw("LIMIT"), self.pick(["0", "1", "2", "-1", "abc", "100"]),
                 self.pick(["0", "1", "2", "-1", "-5", "abc", "100", "9223372036854775807"])]
 
+    def z_algebra(self):
+        """ZUNION/ZINTER/ZDIFF (and STORE forms), ZINTERCARD over sorted sets, sets and
+        other types, with weights, aggregates and malformed options now and then."""
+        c = self.pick(["ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE",
+                       "ZINTERCARD"])
+        keys = [self.key(self.pick(["zsets", "zsets", "sets"])) for _ in range(self.r.randint(1, 3))]
+        nk = str(len(keys)) if self.r.random() < 0.9 else self.pick(["0", "-1", "5", "abc"])
+        args = [c] + ([self.zkey()] if c.endswith("STORE") else []) + [nk] + keys
+        if c != "ZINTERCARD" and self.r.random() < 0.3:
+            args += [self.kw("WEIGHTS")] + [self.pick(["1", "2", "0.5", "-1", "0", "inf", "x"])
+                                            for _ in range(len(keys))]
+        if c != "ZINTERCARD" and self.r.random() < 0.3:
+            args += [self.kw("AGGREGATE"), self.kw(self.pick(["SUM", "MIN", "MAX", "AVG"]))]
+        if not c.endswith("STORE") and self.r.random() < 0.5:
+            args += [self.kw("WITHSCORES")]
+        if c == "ZINTERCARD" and self.r.random() < 0.4:
+            args += [self.kw("LIMIT"), self.pick(["0", "1", "2", "-1", "abc"])]
+        return args
+
     def g_zsets(self):
         k = self.zkey()
         c = self.pick(["ZADD", "ZADD", "ZADD", "ZREM", "ZSCORE", "ZMSCORE", "ZINCRBY", "ZCARD",
                        "ZCOUNT", "ZLEXCOUNT", "ZRANGE", "ZRANGE", "ZRANGE", "ZRANGEBYSCORE",
                        "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGE", "ZRANK", "ZREVRANK",
                        "ZPOPMIN", "ZPOPMAX", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE",
-                       "ZRANDMEMBER", "ZSCAN"])
+                       "ZRANDMEMBER", "ZSCAN", "ZALGEBRA", "ZALGEBRA", "ZRANGESTORE"])
+        if c == "ZALGEBRA":
+            return self.z_algebra(), ("exact",)
+        if c == "ZRANGESTORE":
+            args = [c, self.zkey(), k, self.pick(["0", "1", "-1", "(1", "[a", "-", "+inf"]),
+                    self.pick(["-1", "2", "+", "(3", "[c", "inf"])]
+            for o in ("BYSCORE|BYLEX", "REV", "LIMIT", "WITHSCORES"):
+                if self.r.random() < 0.3:
+                    args += self.limit() if o == "LIMIT" else [self.kw(self.pick(o.split("|")))]
+            return args, ("exact",)
         lexkey = k == "f"  # key f mostly gets score 0 so lex ranges are well defined
         if c == "ZADD":
             args = [c, k]

@@ -46,6 +46,8 @@ TAGGED = {
              "smove-edge", "set-store-overwrites"],
     "server": ["resp3-set", "resp3-list"],
     "bits": ["bitop", "bit-commands-and-watch"],
+    "zalgebra": ["zunion-zinter-basics", "z-algebra-with-sets-and-floats", "z-algebra-errors",
+                 "z-store-forms", "zintercard", "zrangestore"],
     "stats": ["strings", "keys", "lists", "hashes", "sets", "zsets", "errors"],
     "transactions": ["multi-all-types", "multi-resp3", "watch-wrongtype-lmove-left",
                      "watch-wrongtype-rpoplpush", "watch-wrongtype-smove-m",

@@ -328,3 +328,46 @@ async fn resp3_shapes() {
     .await;
     node.stop().await;
 }
+
+/// ZUNION/ZINTER/ZDIFF weigh and aggregate scores (a plain set's members score 1),
+/// the STORE forms and ZRANGESTORE overwrite or delete their destination, ZINTERCARD
+/// counts up to its limit.
+#[tokio::test]
+async fn union_inter_diff_and_range_store() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    assert_eq!(c.q("ZADD a 1 x 2 y 3 z").await, ":3\r\n");
+    assert_eq!(c.q("ZADD b 10 y 20 z 30 w").await, ":3\r\n");
+    assert_eq!(c.q("SADD s x w").await, ":2\r\n");
+    assert_eq!(
+        c.q("ZUNION 3 a b s WEIGHTS 1 2 10 WITHSCORES").await,
+        "*8\r\n$1\r\nx\r\n$2\r\n11\r\n$1\r\ny\r\n$2\r\n22\r\n$1\r\nz\r\n$2\r\n43\r\n$1\r\nw\r\n$2\r\n70\r\n"
+    );
+    assert_eq!(
+        c.q("ZINTER 2 a b AGGREGATE MIN WITHSCORES").await,
+        "*4\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n3\r\n"
+    );
+    assert_eq!(c.q("ZDIFF 2 a b").await, "*1\r\n$1\r\nx\r\n");
+    assert_eq!(c.q("ZINTERCARD 2 a b LIMIT 1").await, ":1\r\n");
+    assert_eq!(c.q("SET d v EX 100").await, "+OK\r\n");
+    assert_eq!(c.q("ZINTERSTORE d 2 a b").await, ":2\r\n");
+    assert_eq!(c.q("TTL d").await, ":-1\r\n");
+    assert_eq!(c.q("ZDIFFSTORE d 2 a a").await, ":0\r\n");
+    assert_eq!(c.q("EXISTS d").await, ":0\r\n");
+    assert_eq!(c.q("ZRANGESTORE d b (10 +inf BYSCORE").await, ":2\r\n");
+    assert_eq!(c.q("ZRANGE d 0 -1").await, "*2\r\n$1\r\nz\r\n$1\r\nw\r\n");
+    assert_eq!(
+        c.q("ZUNION 0 a").await,
+        "-ERR at least 1 input key is needed for 'zunion' command\r\n"
+    );
+    assert_eq!(
+        c.q("ZUNION 1 a WEIGHTS x").await,
+        "-ERR weight value is not a float\r\n"
+    );
+    assert_eq!(c.q("ZDIFF 1 a WEIGHTS 1").await, "-ERR syntax error\r\n");
+    assert_eq!(
+        c.q("ZRANGESTORE d a 0 -1 WITHSCORES").await,
+        "-ERR syntax error\r\n"
+    );
+    node.stop().await;
+}

@@ -1,7 +1,9 @@
 //! Sorted-set commands (Redis 7.0): ZADD and the single-member commands here, ranges
-//! in `range.rs`, pops / random picks / ZSCAN in `pop.rs`, argument parsing in
+//! (and ZRANGESTORE) in `range.rs`, ZUNION/ZINTER/ZDIFF and their STORE forms in
+//! `algebra.rs`, pops / random picks / ZSCAN in `pop.rs`, argument parsing in
 //! `parse.rs`.
 
+mod algebra;
 mod blocking;
 pub(crate) mod parse;
 mod pop;
@@ -41,6 +43,14 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("zpopmax", pop::zpopmax),
     keyed("zrandmember", pop::zrandmember),
     keyed("zscan", pop::zscan),
+    keyed("zrangestore", range::zrangestore),
+    keyed("zunion", algebra::zunion),
+    keyed("zinter", algebra::zinter),
+    keyed("zdiff", algebra::zdiff),
+    keyed("zunionstore", algebra::zunionstore),
+    keyed("zinterstore", algebra::zinterstore),
+    keyed("zdiffstore", algebra::zdiffstore),
+    keyed("zintercard", algebra::zintercard),
     keyed("bzpopmin", blocking::bzpopmin),
     keyed("bzpopmax", blocking::bzpopmax),
 ];

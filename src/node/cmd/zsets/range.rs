@@ -41,16 +41,23 @@ fn limited<'a>(it: Entries<'a>, offset: i64, count: i64) -> Entries<'a> {
 }
 
 /// The shared body of ZRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX,
-/// ZREVRANGEBYLEX and ZREVRANGE; `kind`/`rev` are fixed by the older commands and
-/// chosen by options in ZRANGE.
-fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<Kind>, rev: Option<bool>) {
+/// ZREVRANGEBYLEX, ZREVRANGE and ZRANGESTORE; `kind`/`rev` are fixed by the older
+/// commands and chosen by options in ZRANGE. With `store`, the range is stored under
+/// that key (deleted when empty) and counted, as ZRANGESTORE does.
+fn zrange_generic(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    kind: Option<Kind>,
+    rev: Option<bool>,
+    store: Option<&Bytes>,
+) {
     let (mut k, mut r) = (kind, rev);
     let (mut withscores, mut offset, mut limit) = (false, 0i64, -1i64);
     let mut j = 4;
     while j < args.len() {
         let a = &args[j];
         let left = args.len() - j - 1;
-        if eq_ignore_case(a, "withscores") {
+        if store.is_none() && eq_ignore_case(a, "withscores") {
             withscores = true;
         } else if eq_ignore_case(a, "limit") && left >= 2 {
             match (parse_i64(&args[j + 1]), parse_i64(&args[j + 2])) {
@@ -106,6 +113,7 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<Kind>, rev: Op
     };
     let Ctx { ks, out, .. } = ctx;
     let z = match lookup(ks, &args[1]) {
+        Lookup::Missing if store.is_some() => return store_range(ctx, store, Vec::new()),
         Lookup::Missing => return out.array(0),
         Lookup::WrongType => return out.error(errors::WRONGTYPE),
         Lookup::Found(z) => z,
@@ -120,6 +128,10 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<Kind>, rev: Op
         Range::Lex(r) if !r.is_empty() && !beyond => limited(z.by_lex(&r, rev), offset, limit),
         _ => Box::new(std::iter::empty()),
     };
+    if store.is_some() {
+        let items = it.map(|(m, s)| (m.to_vec(), s)).collect();
+        return store_range(ctx, store, items);
+    }
     let items: Vec<(&[u8], f64)> = it.collect();
     begin_entries(out, items.len(), withscores);
     for (m, s) in items {
@@ -127,29 +139,49 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<Kind>, rev: Op
     }
 }
 
+/// ZRANGESTORE's result: stored under `dest` and counted, or `dest` deleted.
+fn store_range(ctx: &mut Ctx<'_>, dest: Option<&Bytes>, items: Vec<(Vec<u8>, f64)>) {
+    let dest = dest.expect("a ZRANGESTORE destination");
+    if items.is_empty() {
+        ctx.ks.remove(dest);
+        return ctx.out.int(0);
+    }
+    let mut z = ZSetValue::new();
+    for (m, s) in &items {
+        z.insert(m, *s);
+    }
+    ctx.ks.set(dest, Value::zset(z), 0);
+    ctx.out.int(items.len() as i64)
+}
+
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
 pub fn zrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    zrange_generic(ctx, args, None, None)
+    zrange_generic(ctx, args, None, None, None)
+}
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: ZRANGE
+/// of `src` (the arguments from `dst` on read as ZRANGE's from its key on).
+pub fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    zrange_generic(ctx, &args[1..], None, None, Some(&args[1]))
 }
 /// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
 pub fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    zrange_generic(ctx, args, Some(Kind::Score), Some(false))
+    zrange_generic(ctx, args, Some(Kind::Score), Some(false), None)
 }
 /// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
 pub fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    zrange_generic(ctx, args, Some(Kind::Score), Some(true))
+    zrange_generic(ctx, args, Some(Kind::Score), Some(true), None)
 }
 /// ZRANGEBYLEX key min max [LIMIT offset count]
 pub fn zrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    zrange_generic(ctx, args, Some(Kind::Lex), Some(false))
+    zrange_generic(ctx, args, Some(Kind::Lex), Some(false), None)
 }
 /// ZREVRANGEBYLEX key max min [LIMIT offset count]
 pub fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    zrange_generic(ctx, args, Some(Kind::Lex), Some(true))
+    zrange_generic(ctx, args, Some(Kind::Lex), Some(true), None)
 }
 /// ZREVRANGE key start stop [WITHSCORES]
 pub fn zrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    zrange_generic(ctx, args, Some(Kind::Rank), Some(true))
+    zrange_generic(ctx, args, Some(Kind::Rank), Some(true), None)
 }
 
 /// ZCOUNT key min max
