@@ -752,7 +752,9 @@ class Gen:
         k = self.key("lists")
         c = self.pick(["LPUSH", "RPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP", "LLEN",
                        "LRANGE", "LRANGE", "LINDEX", "LSET", "LREM", "LTRIM", "LINSERT", "LPOS",
-                       "LPOS", "LMOVE", "RPOPLPUSH"])
+                       "LPOS", "LMOVE", "RPOPLPUSH", "LMPOP"])
+        if c == "LMPOP":
+            return self.multi_pop(c, "lists", ["LEFT", "RIGHT"]), ("exact",)
         if c in ("LPUSH", "RPUSH", "LPUSHX", "RPUSHX"):
             return [c, k] + [self.val() for _ in range(self.r.randint(1, 4))], ("exact",)
         if c in ("LPOP", "RPOP"):
@@ -863,6 +865,18 @@ class Gen:
         return [self.kw("LIMIT"), self.pick(["0", "1", "2", "-1", "abc", "100"]),
                 self.pick(["0", "1", "2", "-1", "-5", "abc", "100", "9223372036854775807"])]
 
+    def multi_pop(self, c, family, sides):
+        """LMPOP / ZMPOP over keys of the family (and others now and then)."""
+        keys = [self.key(self.pick([family, family, family, "strings"]))
+                for _ in range(self.r.randint(1, 3))]
+        nk = str(len(keys)) if self.r.random() < 0.9 else self.pick(["0", "-1", "5", "abc"])
+        args = [c, nk] + keys + [self.kw(self.pick(sides + ["UP"]))]
+        if self.r.random() < 0.5:
+            args += [self.kw("COUNT"), self.pick(["1", "2", "5", "0", "-1", "x"])]
+        if self.r.random() < 0.05:
+            args += self.pick([["COUNT"], ["FOO"], ["COUNT", "1"]])
+        return args
+
     def z_algebra(self):
         """ZUNION/ZINTER/ZDIFF (and STORE forms), ZINTERCARD over sorted sets, sets and
         other types, with weights, aggregates and malformed options now and then."""
@@ -888,7 +902,9 @@ class Gen:
                        "ZCOUNT", "ZLEXCOUNT", "ZRANGE", "ZRANGE", "ZRANGE", "ZRANGEBYSCORE",
                        "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGE", "ZRANK", "ZREVRANK",
                        "ZPOPMIN", "ZPOPMAX", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE",
-                       "ZRANDMEMBER", "ZSCAN", "ZALGEBRA", "ZALGEBRA", "ZRANGESTORE"])
+                       "ZRANDMEMBER", "ZSCAN", "ZALGEBRA", "ZALGEBRA", "ZRANGESTORE", "ZMPOP"])
+        if c == "ZMPOP":
+            return self.multi_pop(c, "zsets", ["MIN", "MAX"]), ("exact",)
         if c == "ZALGEBRA":
             return self.z_algebra(), ("exact",)
         if c == "ZRANGESTORE":

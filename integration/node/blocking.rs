@@ -324,3 +324,31 @@ async fn latency_histogram_records_served_blocked_commands_only() {
     let stats = b.q("INFO commandstats").await;
     assert!(stats.contains("cmdstat_blpop:calls=2,"), "{stats}");
 }
+
+/// BLMPOP and BZMPOP block on every key like BLPOP and, once served, pop up to COUNT
+/// from the key that got data, with the key in the reply.
+#[tokio::test]
+async fn blmpop_and_bzmpop_are_served_with_their_count() {
+    let node = start_node().await;
+    let (mut a, mut b) = (raw(&node).await, raw(&node).await);
+    send(&mut a, "BLMPOP 0 2 l1 l2 RIGHT COUNT 2").await;
+    blocked(&node, 1).await;
+    assert_eq!(b.q("RPUSH l2 x y z").await, ":3\r\n");
+    assert_eq!(
+        reply(&mut a).await,
+        "*2\r\n$2\r\nl2\r\n*2\r\n$1\r\nz\r\n$1\r\ny\r\n"
+    );
+    blocked(&node, 0).await;
+    send(&mut a, "BZMPOP 0 1 z MIN COUNT 5").await;
+    blocked(&node, 1).await;
+    assert_eq!(b.q("ZADD z 2 m 1 n").await, ":2\r\n");
+    assert_eq!(
+        reply(&mut a).await,
+        "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nn\r\n$1\r\n1\r\n*2\r\n$1\r\nm\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(a.q("BLMPOP 0.01 1 nokey LEFT").await, "*-1\r\n");
+    assert_eq!(
+        a.q("LMPOP 1 l2 LEFT").await,
+        "*2\r\n$2\r\nl2\r\n*1\r\n$1\r\nx\r\n"
+    );
+}

@@ -410,6 +410,34 @@ async fn blocking_pops_wait_on_a_dedicated_connection() {
     c.stop().await;
 }
 
+/// BLMPOP and BZMPOP find their keys after the key count and wait on a dedicated
+/// connection too, never on the shared one.
+#[tokio::test]
+async fn multi_key_blocking_pops_wait_on_a_dedicated_connection() {
+    let c = start_cluster(3).await;
+    let mut waiter = raw_proxy(&c).await;
+    let mut pusher = raw_proxy(&c).await;
+    waiter
+        .send_raw(&encode(&[
+            b"BLMPOP", b"0", b"2", b"{m}a", b"{m}b", b"LEFT", b"COUNT", b"5",
+        ]))
+        .await;
+    let node = holder_of_new_key(&c, &mut pusher, "m").await;
+    wait_until_blocked(&c.nodes[node]).await;
+    assert_eq!(pusher.q("GET other").await, "$-1\r\n");
+    assert_eq!(pusher.q("RPUSH {m}b x y").await, ":2\r\n");
+    assert_eq!(
+        waiter.read_reply().await,
+        b"*2\r\n$4\r\n{m}b\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n"
+    );
+    assert_eq!(waiter.q("BZMPOP 0.05 1 {m}z MIN").await, "*-1\r\n");
+    assert_eq!(
+        waiter.q("BLMPOP 0 x {m}a LEFT").await,
+        "-ERR numkeys should be greater than 0\r\n"
+    );
+    c.stop().await;
+}
+
 /// The node a (not yet existing) key will live on, found by creating and deleting it.
 async fn holder_of_new_key(c: &TestCluster, p: &mut Raw, key: &str) -> usize {
     // With hash_tag "{}", "{q:1}probe" hashes "q:1", exactly like the key "q:1".

@@ -60,6 +60,10 @@ pub enum Route {
 
 fn override_for(name: &str) -> Option<Route> {
     use Route::*;
+    // Blocking pops whose keys follow a key count: blocking first (see `blocking_keys`).
+    if matches!(name, "blmpop" | "bzmpop") {
+        return Some(Blocking);
+    }
     if let Some(kind) = movable::kind(name) {
         return Some(Movable(kind));
     }
@@ -98,6 +102,19 @@ fn classify(spec: &command::CommandSpec) -> Route {
     Route::Unsupported
 }
 
+/// The key positions of a blocking pop: the table's (BLPOP…), or those its key count
+/// gives (BLMPOP, BZMPOP). `Err` for a malformed count, which any backend answers
+/// with the command's own error text.
+pub fn blocking_keys(
+    spec: &command::CommandSpec,
+    args: &[bytes::Bytes],
+) -> Result<Vec<usize>, &'static str> {
+    match movable::kind(spec.name) {
+        Some(kind) => movable_keys(kind, args),
+        None => Ok(spec.key_indexes(args.len()).collect()),
+    }
+}
+
 /// The route for a command id.
 pub fn route(id: CommandId) -> Route {
     static TABLE: OnceLock<Vec<Route>> = OnceLock::new();
@@ -122,5 +139,15 @@ mod tests {
         assert_eq!(r("ping"), Route::Local);
         assert_eq!(r("subscribe"), Route::Unsupported);
         assert_eq!(r("eval"), Route::Movable(Movable::NumkeysAt2));
+        assert_eq!(r("lmpop"), Route::Movable(Movable::NumkeysAt1));
+        // Blocking pops never wait on a shared connection, key count or not.
+        assert_eq!(r("blmpop"), Route::Blocking);
+        assert_eq!(r("bzmpop"), Route::Blocking);
+        let spec = command::spec(command::lookup(b"blmpop").unwrap());
+        let args: Vec<bytes::Bytes> = ["BLMPOP", "0", "2", "a", "b", "LEFT"]
+            .iter()
+            .map(|s| bytes::Bytes::from(*s))
+            .collect();
+        assert_eq!(blocking_keys(spec, &args), Ok(vec![3, 4]));
     }
 }

@@ -383,9 +383,8 @@ fn lock_keys(
         })
     };
     let (total, locked) = match route {
-        Route::Forward | Route::Split(_) | Route::Blocking => {
-            count(&mut spec.key_indexes(args.len()))
-        }
+        Route::Forward | Route::Split(_) => count(&mut spec.key_indexes(args.len())),
+        Route::Blocking => count(&mut router::blocking_keys(spec, args).ok()?.into_iter()),
         Route::Movable(kind) => count(&mut router::movable_keys(kind, args).ok()?.into_iter()),
         _ => return None,
     };

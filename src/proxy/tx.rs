@@ -223,9 +223,8 @@ pub async fn queue(s: &mut Session, args: &[Bytes], raw: Bytes, route: Route, ou
     let keys: Result<Vec<usize>, Vec<u8>> = match route {
         // Inside MULTI a blocking pop does not block (Redis runs it like its non-blocking
         // form at EXEC), so it queues on the pinned backend like any keyed command.
-        Route::Forward | Route::Split(_) | Route::Blocking => {
-            Ok(spec.key_indexes(args.len()).collect())
-        }
+        Route::Forward | Route::Split(_) => Ok(spec.key_indexes(args.len()).collect()),
+        Route::Blocking => router::blocking_keys(spec, args).map_err(|e| e.as_bytes().to_vec()),
         Route::Movable(kind) => router::movable_keys(kind, args).map_err(|e| e.as_bytes().to_vec()),
         Route::Local => Ok(Vec::new()),
         _ => Err(format!(
@@ -277,7 +276,9 @@ pub async fn queue(s: &mut Session, args: &[Bytes], raw: Bytes, route: Route, ou
 /// Blocking pops wait on a dedicated connection so they never hold up the shared one.
 async fn blocking(s: &mut Session, name: &str, args: &[Bytes], raw: Bytes, out: &mut Reply) {
     let spec = command::spec(command::lookup(&args[0]).expect("checked by caller"));
-    let b = match s.same_backend(name, args, spec.key_indexes(args.len())) {
+    // A malformed key count (BLMPOP): no keys, so the first backend answers the error.
+    let keys = router::blocking_keys(spec, args).unwrap_or_default();
+    let b = match s.same_backend(name, args, keys.into_iter()) {
         Ok(b) => b,
         Err(e) => return out.error(e),
     };

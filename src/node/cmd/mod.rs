@@ -5,6 +5,7 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+mod mpop;
 pub mod scripting;
 pub mod server;
 pub mod sets;

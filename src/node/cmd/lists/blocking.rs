@@ -1,11 +1,12 @@
-//! BLPOP, BRPOP, BLMOVE, BRPOPLPUSH: Redis 7.0's checks in its order (timeout first,
-//! then the keys in argument order, WRONGTYPE for the first non-list met before any
-//! data), the pop/move done by the same code as LPOP/LMOVE, and `node::blocking` when
-//! every key is empty.
+//! BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP (and LMPOP): Redis 7.0's checks in its
+//! order (timeout first, then the keys in argument order, WRONGTYPE for the first
+//! non-list met before any data), the pop/move done by the same code as LPOP/LMOVE,
+//! and `node::blocking` when every key is empty.
 
 use super::moves::{end_arg, move_one};
 use super::{list_of, End};
 use crate::node::blocking::{self, Kind};
+use crate::node::cmd::mpop;
 use crate::node::dispatch::Ctx;
 use crate::node::types::Value;
 use crate::protocol::errors;
@@ -84,4 +85,56 @@ pub(super) fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 pub(super) fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     bmove(ctx, args, End::Right, End::Left);
+}
+
+/// LMPOP numkeys key… LEFT|RIGHT [COUNT count], and BLMPOP (`timeout` given): the
+/// first key holding a list gives up to `count` elements, as `[key, [element…]]`;
+/// none answers a null array, or blocks.
+fn mpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, timeout: Option<&Bytes>) {
+    let p = match mpop::parse(args, numkeys_at, ["left", "right"]) {
+        Ok(p) => p,
+        Err(e) => return ctx.out.error(e),
+    };
+    // A blocking form's timeout is read after the other arguments, before the keys.
+    let timeout_ms = match timeout.map(|t| blocking::parse_timeout(t)) {
+        Some(Err(e)) => return ctx.out.error(e),
+        Some(Ok(ms)) => Some(ms),
+        None => None,
+    };
+    let left = p.first_side;
+    let keys = &args[p.keys];
+    let rerun = blocking::is_rerun(ctx);
+    for key in keys {
+        // Lookups for writing, as Redis's: no keyspace hit or miss is counted.
+        match ctx.ks.get_value_for_write(key) {
+            None => continue,
+            Some(Value::List(_)) => {
+                let mut e = ctx.ks.get_mut(key).expect("just read");
+                let l = list_of(&mut e);
+                let n = p.count.min(l.len());
+                ctx.out.array(2);
+                ctx.out.bulk(key);
+                ctx.out.array(n);
+                for _ in 0..n {
+                    l.pop_with(left, |v| ctx.out.bulk(v));
+                }
+                return;
+            }
+            Some(_) if rerun => continue,
+            Some(_) => return ctx.out.error(errors::WRONGTYPE),
+        }
+    }
+    match timeout_ms {
+        Some(ms) => blocking::park(ctx, keys, Kind::List, ms, false),
+        None => ctx.out.null_array(),
+    }
+}
+
+pub(super) fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    mpop_generic(ctx, args, 1, None);
+}
+
+/// BLMPOP timeout numkeys key… LEFT|RIGHT [COUNT count].
+pub(super) fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    mpop_generic(ctx, args, 2, Some(&args[1]))
 }

@@ -35,6 +35,8 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("brpop", blocking::brpop),
     keyed("blmove", blocking::blmove),
     keyed("brpoplpush", blocking::brpoplpush),
+    keyed("lmpop", blocking::lmpop),
+    keyed("blmpop", blocking::blmpop),
 ];
 
 /// Which end of a list.

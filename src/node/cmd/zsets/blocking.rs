@@ -1,7 +1,9 @@
 //! BZPOPMIN/BZPOPMAX: like BLPOP (timeout first, keys in order, WRONGTYPE for the first
 //! non-zset met before any data) with ZPOPMIN's pop; the reply is `[key, member, score]`.
+//! BZMPOP (and ZMPOP) the same with a count: `[key, [[member, score]…]]`.
 
 use crate::node::blocking::{self, Kind};
+use crate::node::cmd::mpop;
 use crate::node::dispatch::Ctx;
 use crate::node::types::Value;
 use crate::protocol::errors;
@@ -46,4 +48,60 @@ pub fn bzpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// BZPOPMAX key [key ...] timeout
 pub fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     bzpop(ctx, args, true)
+}
+
+/// ZMPOP numkeys key… MIN|MAX [COUNT count], and BZMPOP (`timeout` given): the first
+/// key holding a sorted set gives up to `count` members, as `[key, [[member,
+/// score]…]]` in either protocol; none answers a null array, or blocks.
+fn zmpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, timeout: Option<&Bytes>) {
+    let p = match mpop::parse(args, numkeys_at, ["min", "max"]) {
+        Ok(p) => p,
+        Err(e) => return ctx.out.error(e),
+    };
+    // A blocking form's timeout is read after the other arguments, before the keys.
+    let timeout_ms = match timeout.map(|t| blocking::parse_timeout(t)) {
+        Some(Err(e)) => return ctx.out.error(e),
+        Some(Ok(ms)) => Some(ms),
+        None => None,
+    };
+    let max = !p.first_side;
+    let keys = &args[p.keys];
+    let rerun = blocking::is_rerun(ctx);
+    for key in keys {
+        match ctx.ks.get_value_for_write(key) {
+            None => continue,
+            Some(Value::ZSet(_)) => {}
+            Some(_) if rerun => continue,
+            Some(_) => return ctx.out.error(errors::WRONGTYPE),
+        }
+        let mut e = ctx.ks.get_mut(key).expect("just read");
+        let Value::ZSet(z) = &mut e.value else {
+            unreachable!("type checked above")
+        };
+        let n = p.count.min(z.len());
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.array(n);
+        for _ in 0..n {
+            let (m, s) = z.pop(max).expect("counted above");
+            ctx.out.array(2);
+            ctx.out.bulk(&m);
+            ctx.out.double(s);
+        }
+        return;
+    }
+    match timeout_ms {
+        Some(ms) => blocking::park(ctx, keys, Kind::ZSet, ms, false),
+        None => ctx.out.null_array(),
+    }
+}
+
+/// ZMPOP numkeys key… MIN|MAX [COUNT count]
+pub fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    zmpop_generic(ctx, args, 1, None)
+}
+
+/// BZMPOP timeout numkeys key… MIN|MAX [COUNT count].
+pub fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    zmpop_generic(ctx, args, 2, Some(&args[1]))
 }

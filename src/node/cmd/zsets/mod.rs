@@ -53,6 +53,8 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("zintercard", algebra::zintercard),
     keyed("bzpopmin", blocking::bzpopmin),
     keyed("bzpopmax", blocking::bzpopmax),
+    keyed("zmpop", blocking::zmpop),
+    keyed("bzmpop", blocking::bzmpop),
 ];
 
 /// NaN produced by an increment.
