@@ -56,6 +56,13 @@ pub async fn handle(s: &mut Session, name: &str, args: &[Bytes], out: &mut Reply
             out.bulk(now.subsec_micros().to_string().as_bytes());
         }
         "lastsave" => out.int(s.proxy.started_unix as i64),
+        // Clients see the proxy as a master with no replicas (Sentinel-aware ones ask).
+        "role" => {
+            out.array(3);
+            out.bulk(b"master");
+            out.int(0);
+            out.array(0);
+        }
         "reset" => {
             s.tx.release().await;
             s.name = None;

@@ -69,7 +69,7 @@ fn override_for(name: &str) -> Option<Route> {
     }
     Some(match name {
         "ping" | "echo" | "quit" | "hello" | "auth" | "select" | "client" | "command"
-        | "config" | "time" | "reset" | "lastsave" => Local,
+        | "config" | "time" | "reset" | "lastsave" | "role" => Local,
         "mget" => Split(self::Split::Mget),
         "mset" => Split(self::Split::Mset),
         "del" | "unlink" | "exists" | "touch" => Split(self::Split::Count),

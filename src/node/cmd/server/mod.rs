@@ -1,5 +1,5 @@
 //! Server commands: CLIENT, COMMAND, INFO, LATENCY, MEMORY, SLOWLOG (submodules), and the small ones here —
-//! DBSIZE, FLUSHDB/FLUSHALL, TIME, LASTSAVE, FUNCTION FLUSH/LIST/…, RESET.
+//! DBSIZE, FLUSHDB/FLUSHALL, TIME, LASTSAVE, ROLE, FUNCTION FLUSH/LIST/…, RESET.
 //!
 //! Test harnesses and client libraries call these on connect or between tests
 //! (`FLUSHALL`, `FUNCTION FLUSH`, `INFO`), so they answer exactly like Redis 7.0 even
@@ -28,6 +28,7 @@ pub const COMMANDS: &[CommandDef] = &[
     global("flushall", flush),
     keyless("time", time),
     keyless("lastsave", lastsave),
+    keyless("role", role),
     keyless("function", function),
     keyed("memory", memory::memory),
     keyless("slowlog", slowlog::slowlog),
@@ -109,6 +110,15 @@ fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
 /// Nothing is ever saved: like a fresh redis-server, report the start time.
 fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     ctx.out.int(ctx.server.started_unix as i64);
+}
+
+/// ROLE: a master with no replicas (Sentinel-aware clients ask before they trust a
+/// server), replication offset 0 as INFO's `master_repl_offset`.
+fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.out.array(3);
+    ctx.out.bulk(b"master");
+    ctx.out.int(0);
+    ctx.out.array(0);
 }
 
 /// FUNCTION: the node runs no scripts, so the library list is always empty. Test

@@ -44,6 +44,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("append", range::append),
     keyed("strlen", range::strlen),
     keyed("getrange", range::getrange),
+    keyed("substr", range::getrange), // Redis 7.0 runs SUBSTR as GETRANGE
     keyed("setrange", range::setrange),
     keyed("getbit", bits::getbit),
     keyed("setbit", bits::setbit),
