@@ -46,6 +46,7 @@ TAGGED = {
              "smove-edge", "set-store-overwrites"],
     "server": ["resp3-set", "resp3-list"],
     "bits": ["bitop", "bit-commands-and-watch"],
+    "strings": ["lcs"],
     "mpop": ["lmpop", "zmpop", "blmpop-bzmpop"],
     "zalgebra": ["zunion-zinter-basics", "z-algebra-with-sets-and-floats", "z-algebra-errors",
                  "z-store-forms", "zintercard", "zrangestore"],

@@ -543,3 +543,29 @@ async fn bitmaps_set_count_find_combine_and_pack_fields() {
     );
     node.stop().await;
 }
+
+/// LCS: the common subsequence, its length, or its matching runs (last first) with
+/// their lengths, as Redis 7.0 walks its table.
+#[tokio::test]
+async fn lcs_answers_the_subsequence_its_length_or_its_runs() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    c.q("SET a ohmytext").await;
+    c.q("SET b mynewtext").await;
+    assert_eq!(c.q("LCS a b").await, "$6\r\nmytext\r\n");
+    assert_eq!(c.q("LCS a b LEN").await, ":6\r\n");
+    assert_eq!(
+        c.q("LCS a b IDX MINMATCHLEN 3 WITHMATCHLEN").await,
+        "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n"
+    );
+    assert_eq!(
+        c.q("LCS a b LEN IDX").await,
+        "-ERR If you want both the length and indexes, please just use IDX.\r\n"
+    );
+    c.q("RPUSH l x").await;
+    assert_eq!(
+        c.q("LCS a l").await,
+        "-ERR The specified keys must contain string values\r\n"
+    );
+    node.stop().await;
+}

@@ -10,8 +10,10 @@
 //! - `numeric.rs`: INCR/DECR/INCRBY/DECRBY/INCRBYFLOAT.
 //! - `range.rs`: APPEND/STRLEN/GETRANGE/SETRANGE.
 //! - `bits.rs`: SETBIT/GETBIT/BITCOUNT/BITPOS/BITOP/BITFIELD/BITFIELD_RO.
+//! - `lcs.rs`: LCS.
 
 mod bits;
+mod lcs;
 mod numeric;
 mod options;
 mod range;
@@ -46,6 +48,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("getrange", range::getrange),
     keyed("substr", range::getrange), // Redis 7.0 runs SUBSTR as GETRANGE
     keyed("setrange", range::setrange),
+    keyed("lcs", lcs::lcs),
     keyed("getbit", bits::getbit),
     keyed("setbit", bits::setbit),
     keyed("bitcount", bits::bitcount),
