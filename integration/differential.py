@@ -312,7 +312,7 @@ def without_times(value):
     from run to run (a latencystats percentile's value becomes `#`)."""
     if value is None:
         return None
-    value = re.sub(rb"(p[\d.]+)=\d+\.\d{3}", rb"\1=#", value)
+    value = re.sub(rb"(p-?[\d.]+)=\d+\.\d{3}", rb"\1=#", value)
     return re.sub(rb"usec=\d+,usec_per_call=[\d.]+,", b"", value)
 
 

@@ -275,7 +275,8 @@ impl<'a> Keyspace<'a> {
     }
 
     /// [`set`](Self::set) an entry made by the caller (a string of a given encoding):
-    /// its TTL as it says, a replaced key's LFU counter carried over.
+    /// its TTL as it says, and, unlike [`put`](Self::put), a replaced key's LFU
+    /// counter carried over.
     pub fn set_entry(&mut self, key: &[u8], entry: Entry) {
         self.store(key, entry, Counters::KeepOld);
     }
@@ -330,6 +331,17 @@ impl<'a> Keyspace<'a> {
             shard.mem += cost;
         }
         shard.touch(key);
+    }
+
+    /// Delete the entry stored under `key`, expired or not, without counting an
+    /// expiry: Redis's `dbDelete` where a command replaces its destination with
+    /// nothing (an empty BITOP or *STORE result). True if an entry was there.
+    pub fn delete_stored(&mut self, key: &[u8]) -> bool {
+        let shard = self.shard(key);
+        match shard.map.get_index_of(key) {
+            Some(idx) => shard.remove_index(idx).is_some(),
+            None => false,
+        }
     }
 
     /// Delete a key, returning its entry if it existed (and had not expired).

@@ -379,6 +379,34 @@ mod tests {
         }
     }
 
+    /// A destination replaced by nothing (an empty BITOP or *STORE result) goes as
+    /// Redis's dbDelete takes it: expired or not, never counted as expired; a lookup
+    /// of an expired key counts it.
+    #[test]
+    fn deleting_a_stored_entry_does_not_count_an_expiry() {
+        use crate::node::db::Entry;
+        use crate::node::types::{compact, Value};
+        let db = Db::new();
+        let mut ks = db.lock_key(b"d");
+        let mut e = Entry::new(Value::Str(compact(b"v")), ks.now());
+        e.expire_at = ks.now() + 100;
+        ks.set_entry(b"d", e);
+        drop(ks);
+        db.advance_clock(101);
+        let mut ks = db.lock_key(b"d");
+        assert!(ks.delete_stored(b"d"));
+        assert!(!ks.delete_stored(b"d"));
+        let expired = || db.expired_keys.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(expired(), 0);
+        let mut e = Entry::new(Value::Str(compact(b"v")), ks.now());
+        e.expire_at = ks.now() + 100;
+        ks.set_entry(b"d", e);
+        drop(ks);
+        db.advance_clock(101);
+        assert!(db.lock_key(b"d").remove(b"d").is_none());
+        assert_eq!(expired(), 1);
+    }
+
     /// Commands under a kept lock run at the time it was taken, unless the one before
     /// may have taken long; then the next reads the time again.
     #[test]

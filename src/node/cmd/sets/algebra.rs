@@ -125,7 +125,7 @@ fn store_op(ctx: &mut Ctx<'_>, args: &[Bytes], op: Op) {
     };
     let n = res.len() as i64;
     if n == 0 {
-        ctx.ks.remove(&args[1]);
+        ctx.ks.delete_stored(&args[1]);
     } else {
         ctx.ks.set(&args[1], Value::set(res), 0);
     }

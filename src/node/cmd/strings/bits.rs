@@ -8,8 +8,8 @@
 use crate::command::args::{eq_ignore_case, parse_i64};
 use crate::node::db::{Entry, StrEncoding};
 use crate::node::dispatch::Ctx;
-use crate::node::types::{compact, CompactBytes, Value};
-use crate::protocol::errors;
+use crate::node::types::{compact_vec, CompactBytes, Value};
+use crate::protocol::errors::{self, c_str};
 use bytes::Bytes;
 
 const OFFSET_ERR: &str = "ERR bit offset is not an integer or out of range";
@@ -40,9 +40,11 @@ fn bit_at(s: &[u8], offset: u64) -> bool {
 }
 
 /// Redis's `lookupStringForBitCommand`: run `f` on the string at `key` zero-padded to
-/// at least `len` bytes, or on a new string of `len` zeros. `f` gets whether the
-/// string was created or grew, and answers whether it changed anything (WATCH is
-/// signalled only then). `None`: the key holds another type (replied).
+/// at least `len` bytes, or on a new string of `len` zeros (created even if `f` then
+/// writes nothing, as in Redis). `f` gets whether the string was created or grew,
+/// and answers whether it changed anything: WATCH is signalled only then, a key
+/// created by a BITFIELD whose writes all failed included. `None`: the key holds
+/// another type (replied).
 fn with_bits<R>(
     ctx: &mut Ctx<'_>,
     key: &[u8],
@@ -65,12 +67,19 @@ fn with_bits<R>(
         }
         return Some(r);
     }
-    let mut v = CompactBytes::new();
-    v.resize(len, 0);
-    let (r, _) = f(&mut v[..], true);
-    let mut made = Entry::new(Value::Str(v), ctx.ks.now());
-    made.str_encoding = StrEncoding::Raw;
-    ctx.ks.put(key, made);
+    let mut e = ctx.ks.get_or_insert_with(key, || {
+        let mut v = CompactBytes::new();
+        v.resize(len, 0);
+        Value::Str(v)
+    });
+    e.str_encoding = StrEncoding::Raw;
+    let Value::Str(s) = &mut e.value else {
+        unreachable!("just made a string")
+    };
+    let (r, changed) = f(&mut s[..], true);
+    if !changed {
+        e.unchanged();
+    }
     Some(r)
 }
 
@@ -162,8 +171,10 @@ impl Span {
     }
 }
 
-/// `BYTE` or `BIT` (true), else a syntax error.
+/// `BYTE` or `BIT` (true), else a syntax error. Like every keyword here, read up to a
+/// NUL, as Redis's `strcasecmp` reads it.
 fn unit(arg: &[u8]) -> Option<bool> {
+    let arg = c_str(arg);
     if eq_ignore_case(arg, "bit") {
         Some(true)
     } else if eq_ignore_case(arg, "byte") {
@@ -202,13 +213,23 @@ pub(super) fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         return ctx.out.int(0);
     }
     let (from, to) = (span.start as usize, span.end as usize);
-    let count: u64 = s[from..=to]
-        .iter()
-        .map(|b| b.count_ones() as u64)
-        .sum::<u64>()
+    let count = popcount(&s[from..=to])
         - (s[from] & span.first_outside).count_ones() as u64
         - (s[to] & span.last_outside).count_ones() as u64;
     ctx.out.int(count as i64)
+}
+
+/// Bits set in `bytes`, eight bytes at a time.
+fn popcount(bytes: &[u8]) -> u64 {
+    let words = bytes.chunks_exact(8);
+    let tail: u64 = words
+        .remainder()
+        .iter()
+        .map(|b| b.count_ones() as u64)
+        .sum();
+    words.fold(tail, |n, w| {
+        n + u64::from_ne_bytes(w.try_into().expect("8 bytes")).count_ones() as u64
+    })
 }
 
 /// BITPOS key bit [start [end [BYTE|BIT]]]: the first bit set to `bit` in the range.
@@ -254,10 +275,20 @@ pub(super) fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     ctx.out.int(pos)
 }
 
-/// The first bit equal to `bit` in bit positions `from..=to` of `s`.
+/// The first bit equal to `bit` in bit positions `from..=to` of `s`. Whole runs of
+/// bytes without one (0x00 looking for 1, 0xFF looking for 0) are skipped eight bytes
+/// at a time.
 fn first_bit(s: &[u8], from: u64, to: u64, bit: bool) -> Option<u64> {
+    let skip = if bit { 0x00 } else { 0xFF };
     let mut pos = from;
     while pos <= to {
+        if pos & 7 == 0 {
+            let (first, last) = ((pos >> 3) as usize, ((to + 1) >> 3) as usize);
+            pos += 8 * skippable(&s[first..last], skip) as u64;
+            if pos > to {
+                break;
+            }
+        }
         let byte_start = pos & !7;
         let b = s[(byte_start >> 3) as usize];
         let wanted = if bit { b } else { !b };
@@ -282,7 +313,7 @@ pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Xor,
         Not,
     }
-    let op = match args[1].to_ascii_lowercase().as_slice() {
+    let op = match c_str(&args[1]).to_ascii_lowercase().as_slice() {
         b"and" => Op::And,
         b"or" => Op::Or,
         b"xor" => Op::Xor,
@@ -292,33 +323,47 @@ pub(super) fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if op == Op::Not && args.len() != 4 {
         return ctx.out.error(NOT_SINGLE_ERR);
     }
-    let mut sources: Vec<Vec<u8>> = Vec::with_capacity(args.len() - 3);
-    for key in &args[3..] {
+    // Every source is looked up (and counted, and type-checked) before any work.
+    let sources = &args[3..];
+    let mut len = 0;
+    for key in sources {
         match ctx.ks.get_value(key) {
-            None => sources.push(Vec::new()),
-            Some(Value::Str(s)) => sources.push(s.to_vec()),
+            None => {}
+            Some(Value::Str(s)) => len = len.max(s.len()),
             Some(_) => return ctx.out.error(errors::WRONGTYPE),
         }
     }
-    let len = sources.iter().map(Vec::len).max().unwrap_or(0);
-    let byte = |src: &Vec<u8>, j: usize| src.get(j).copied().unwrap_or(0);
-    let result: Vec<u8> = (0..len)
-        .map(|j| {
-            let first = byte(&sources[0], j);
-            let rest = sources[1..].iter().map(|s| byte(s, j));
-            match op {
-                Op::And => rest.fold(first, |a, b| a & b),
-                Op::Or => rest.fold(first, |a, b| a | b),
-                Op::Xor => rest.fold(first, |a, b| a ^ b),
-                Op::Not => !first,
+    // The result starts as the first source, zero-padded; each other source is then
+    // combined in place, a whole slice at a time (no copy of the other sources).
+    let mut result = match ctx.ks.peek(&sources[0]).map(|e| &e.value) {
+        Some(Value::Str(s)) => s.to_vec(),
+        _ => Vec::new(),
+    };
+    result.resize(len, 0);
+    if op == Op::Not {
+        result.iter_mut().for_each(|b| *b = !*b);
+    }
+    for key in &sources[1..] {
+        let src: &[u8] = match ctx.ks.peek(key).map(|e| &e.value) {
+            Some(Value::Str(s)) => s,
+            _ => &[],
+        };
+        let (common, rest) = result.split_at_mut(src.len());
+        match op {
+            Op::And => {
+                common.iter_mut().zip(src).for_each(|(r, b)| *r &= b);
+                rest.fill(0); // past this source's end its bytes are zeros
             }
-        })
-        .collect();
+            Op::Or => common.iter_mut().zip(src).for_each(|(r, b)| *r |= b),
+            Op::Xor => common.iter_mut().zip(src).for_each(|(r, b)| *r ^= b),
+            Op::Not => unreachable!("NOT has one source"),
+        }
+    }
     let dest = &args[2];
     if result.is_empty() {
-        ctx.ks.remove(dest);
+        ctx.ks.delete_stored(dest);
     } else {
-        let mut made = Entry::new(Value::Str(compact(&result)), ctx.ks.now());
+        let mut made = Entry::new(Value::Str(compact_vec(result)), ctx.ks.now());
         made.str_encoding = StrEncoding::Raw;
         ctx.ks.set_entry(dest, made);
     }
@@ -347,8 +392,9 @@ enum FieldOp {
     IncrBy(i64),
 }
 
-/// Redis's `getBitfieldTypeFromArgument`: `i1`..`i64` or `u1`..`u63`.
+/// Redis's `getBitfieldTypeFromArgument`: `i1`..`i64` or `u1`..`u63` (up to a NUL).
 fn field_type(arg: &[u8]) -> Option<Field> {
+    let arg = c_str(arg);
     let signed = match arg.first()? {
         b'i' => true,
         b'u' => false,
@@ -469,13 +515,13 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) {
     let mut j = 2;
     while j < args.len() {
         let left = args.len() - j - 1;
-        let sub = &args[j];
+        let sub = c_str(&args[j]);
         let needs = if eq_ignore_case(sub, "get") && left >= 2 {
             2
         } else if (eq_ignore_case(sub, "set") || eq_ignore_case(sub, "incrby")) && left >= 3 {
             3
         } else if eq_ignore_case(sub, "overflow") && left >= 1 {
-            mode = match args[j + 1].to_ascii_lowercase().as_slice() {
+            mode = match c_str(&args[j + 1]).to_ascii_lowercase().as_slice() {
                 b"wrap" => Overflow::Wrap,
                 b"sat" => Overflow::Sat,
                 b"fail" => Overflow::Fail,
@@ -559,6 +605,17 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) {
             None => ctx.out.null(),
         }
     }
+}
+
+/// How many leading bytes of `bytes` equal `skip`, compared eight at a time first.
+fn skippable(bytes: &[u8], skip: u8) -> usize {
+    let word = u64::from_ne_bytes([skip; 8]);
+    let whole = bytes
+        .chunks_exact(8)
+        .take_while(|w| u64::from_ne_bytes((*w).try_into().expect("8 bytes")) == word)
+        .count()
+        * 8;
+    whole + bytes[whole..].iter().take_while(|&&b| b == skip).count()
 }
 
 #[cfg(test)]

@@ -169,7 +169,7 @@ fn generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, op: Op, output:
         Output::Count => ctx.out.int(members.len() as i64),
         Output::Store(dest) => {
             if members.is_empty() {
-                ctx.ks.remove(dest);
+                ctx.ks.delete_stored(dest);
                 return ctx.out.int(0);
             }
             let z = to_zset(members);

@@ -143,7 +143,7 @@ fn zrange_generic(
 fn store_range(ctx: &mut Ctx<'_>, dest: Option<&Bytes>, items: Vec<(Vec<u8>, f64)>) {
     let dest = dest.expect("a ZRANGESTORE destination");
     if items.is_empty() {
-        ctx.ks.remove(dest);
+        ctx.ks.delete_stored(dest);
         return ctx.out.int(0);
     }
     let mut z = ZSetValue::new();
