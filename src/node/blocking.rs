@@ -1,5 +1,5 @@
-//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX),
-//! without ever blocking a thread.
+//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
+//! BZPOPMAX, BZMPOP), without ever blocking a thread.
 //!
 //! A blocking handler that finds no data writes no reply and calls [`park`]: while its
 //! keys' shards are locked it queues a [`Waiter`] on every key. The connection task
@@ -92,7 +92,8 @@ pub struct BlockState {
     /// The waiter of the command being re-run after a wake-up.
     pub rerun: Option<Arc<Waiter>>,
     /// EXEC is running its queue: blocking commands answer at once (Redis's
-    /// `CLIENT_DENY_BLOCKING`). Scripts never get here: the commands are `noscript`.
+    /// `CLIENT_DENY_BLOCKING`). A script's calls are denied too (see [`park`]): most
+    /// blocking commands are `noscript`, but BLMPOP and BZMPOP may be called.
     pub deny: bool,
 }
 
@@ -165,12 +166,12 @@ pub fn is_rerun(ctx: &Ctx<'_>) -> bool {
     ctx.session.blocking.rerun.is_some()
 }
 
-/// No key had data. Inside EXEC reply `null` now (BLMOVE's null bulk or the others'
-/// null array); otherwise block: queue a new waiter, or on a retry put this one back to
-/// sleep at its place. The caller has locked every key in `keys`.
+/// No key had data. Inside EXEC or a script reply `null` now (BLMOVE's null bulk or
+/// the others' null array); otherwise block: queue a new waiter, or on a retry put
+/// this one back to sleep at its place. The caller has locked every key in `keys`.
 pub fn park(ctx: &mut Ctx<'_>, keys: &[Bytes], kind: Kind, timeout_ms: u64, null_bulk: bool) {
     let state = &mut ctx.session.blocking;
-    if state.deny {
+    if state.deny || crate::node::cmd::scripting::in_script() {
         return if null_bulk {
             ctx.out.null()
         } else {

@@ -102,15 +102,31 @@ fn classify(spec: &command::CommandSpec) -> Route {
     Route::Unsupported
 }
 
+/// The keys a movable-keys command is routed by (`Err`: a malformed key count, which
+/// any backend answers with the command's own error text). The pops with a key count
+/// (LMPOP, ZMPOP, BLMPOP, BZMPOP) need a word after their keys: a count that reaches
+/// the last argument is Redis's syntax error, not a key named LEFT.
+pub fn routing_keys(
+    kind: Movable,
+    name: &str,
+    args: &[bytes::Bytes],
+) -> Result<Vec<usize>, &'static str> {
+    let keys = movable_keys(kind, args)?;
+    let needs_more = matches!(name, "lmpop" | "zmpop" | "blmpop" | "bzmpop");
+    if needs_more && keys.last().is_some_and(|&k| k + 1 >= args.len()) {
+        return Err("ERR syntax error");
+    }
+    Ok(keys)
+}
+
 /// The key positions of a blocking pop: the table's (BLPOP…), or those its key count
-/// gives (BLMPOP, BZMPOP). `Err` for a malformed count, which any backend answers
-/// with the command's own error text.
+/// gives (BLMPOP, BZMPOP; see [`routing_keys`]).
 pub fn blocking_keys(
     spec: &command::CommandSpec,
     args: &[bytes::Bytes],
 ) -> Result<Vec<usize>, &'static str> {
     match movable::kind(spec.name) {
-        Some(kind) => movable_keys(kind, args),
+        Some(kind) => routing_keys(kind, spec.name, args),
         None => Ok(spec.key_indexes(args.len()).collect()),
     }
 }
@@ -149,5 +165,11 @@ mod tests {
             .map(|s| bytes::Bytes::from(*s))
             .collect();
         assert_eq!(blocking_keys(spec, &args), Ok(vec![3, 4]));
+        // One key too many: the side word is not a key.
+        let args: Vec<bytes::Bytes> = ["BLMPOP", "0", "2", "a", "LEFT"]
+            .iter()
+            .map(|s| bytes::Bytes::from(*s))
+            .collect();
+        assert!(blocking_keys(spec, &args).is_err());
     }
 }

@@ -211,7 +211,7 @@ impl Session {
                 let keys = spec.key_indexes(args.len());
                 self.forward(spec.name, args, keys, raw, out);
             }
-            Route::Movable(kind) => match router::movable_keys(kind, args) {
+            Route::Movable(kind) => match router::routing_keys(kind, spec.name, args) {
                 // No keys, or a malformed key count: any backend will do, and a
                 // malformed count gets that command's own Redis error text there
                 // (SINTERCARD, ZUNION, LMPOP and EVAL all word it differently).
@@ -385,7 +385,11 @@ fn lock_keys(
     let (total, locked) = match route {
         Route::Forward | Route::Split(_) => count(&mut spec.key_indexes(args.len())),
         Route::Blocking => count(&mut router::blocking_keys(spec, args).ok()?.into_iter()),
-        Route::Movable(kind) => count(&mut router::movable_keys(kind, args).ok()?.into_iter()),
+        Route::Movable(kind) => count(
+            &mut router::routing_keys(kind, spec.name, args)
+                .ok()?
+                .into_iter(),
+        ),
         _ => return None,
     };
     let all_locks = locked == total && matches!(route, Route::Forward | Route::Movable(_));

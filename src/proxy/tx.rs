@@ -224,8 +224,10 @@ pub async fn queue(s: &mut Session, args: &[Bytes], raw: Bytes, route: Route, ou
         // Inside MULTI a blocking pop does not block (Redis runs it like its non-blocking
         // form at EXEC), so it queues on the pinned backend like any keyed command.
         Route::Forward | Route::Split(_) => Ok(spec.key_indexes(args.len()).collect()),
-        Route::Blocking => router::blocking_keys(spec, args).map_err(|e| e.as_bytes().to_vec()),
-        Route::Movable(kind) => router::movable_keys(kind, args).map_err(|e| e.as_bytes().to_vec()),
+        // A malformed key count queues with no keys: the backend answers it at EXEC
+        // with the command's own error, as Redis does.
+        Route::Blocking => Ok(router::blocking_keys(spec, args).unwrap_or_default()),
+        Route::Movable(kind) => Ok(router::routing_keys(kind, spec.name, args).unwrap_or_default()),
         Route::Local => Ok(Vec::new()),
         _ => Err(format!(
             "ERR ringcache: '{}' cannot run inside a transaction through the proxy",

@@ -10,8 +10,8 @@ use std::ops::Range;
 pub(crate) struct MultiPop {
     /// Where the keys are in the arguments.
     pub keys: Range<usize>,
-    /// The first of the two sides was named (LEFT / MIN).
-    pub first_side: bool,
+    /// LEFT (or MIN) was named, not RIGHT (or MAX).
+    pub left_or_min: bool,
     /// How many elements to pop at most (COUNT; 1 without it).
     pub count: usize,
 }
@@ -32,7 +32,7 @@ pub(crate) fn parse(
     let Some(side) = args.get(where_at) else {
         return Err(errors::SYNTAX);
     };
-    let first_side = if eq_ignore_case(side, sides[0]) {
+    let left_or_min = if eq_ignore_case(side, sides[0]) {
         true
     } else if eq_ignore_case(side, sides[1]) {
         false
@@ -54,7 +54,7 @@ pub(crate) fn parse(
     }
     Ok(MultiPop {
         keys: first..where_at,
-        first_side,
+        left_or_min,
         count: count.unwrap_or(1),
     })
 }

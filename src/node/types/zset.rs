@@ -181,6 +181,30 @@ impl ZSetValue {
     pub fn new() -> Self {
         Self::default()
     }
+    /// An empty sorted set built as Redis builds a command's result (ZUNION, ZINTER,
+    /// ZDIFF, and ZRANGESTORE past 128 members): a skiplist, which keeps the sign of
+    /// -0 scores. See [`into_stored`](Self::into_stored).
+    pub fn new_skiplist() -> Self {
+        ZSetValue {
+            listpack: false,
+            ..Self::default()
+        }
+    }
+    /// Redis's `zsetConvertToListpackIfNeeded` for a result about to be stored: a
+    /// small one (≤ 128 members of ≤ 64 bytes) becomes a listpack, which loses the
+    /// sign of -0.
+    pub fn into_stored(self) -> Self {
+        let small = self.len() <= LISTPACK_MAX_ENTRIES
+            && self.iter().all(|(m, _)| m.len() <= LISTPACK_MAX_VALUE);
+        if self.listpack || !small {
+            return self;
+        }
+        let mut z = ZSetValue::new();
+        for (m, s) in self.iter() {
+            z.insert(m, s);
+        }
+        z
+    }
     /// Number of members.
     pub fn len(&self) -> usize {
         self.scores.len()

@@ -101,7 +101,7 @@ fn mpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, timeout: O
         Some(Ok(ms)) => Some(ms),
         None => None,
     };
-    let left = p.first_side;
+    let left = p.left_or_min;
     let keys = &args[p.keys];
     let rerun = blocking::is_rerun(ctx);
     for key in keys {

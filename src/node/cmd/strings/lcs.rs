@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 const NOT_STRINGS: &str = "ERR The specified keys must contain string values";
 const LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
+const NO_MEMORY: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
 const TOO_BIG: &str =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 
@@ -57,7 +58,9 @@ pub(super) fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if cells.saturating_mul(4) > ctx.server.settings().proto_max_bulk_len {
         return ctx.out.error(TOO_BIG);
     }
-    let table = Table::new(&a, &b);
+    let Some(table) = Table::new(&a, &b) else {
+        return ctx.out.error(NO_MEMORY);
+    };
     let len = table.at(a.len(), b.len());
     if get_len {
         return ctx.out.int(len as i64);
@@ -107,9 +110,14 @@ impl Match {
 }
 
 impl Table {
-    fn new(a: &[u8], b: &[u8]) -> Table {
+    /// The table, or `None` if its memory cannot be had (Redis's `ztrymalloc`: with
+    /// proto-max-bulk-len raised, a table of gigabytes is an error, not an abort).
+    fn new(a: &[u8], b: &[u8]) -> Option<Table> {
         let width = b.len() + 1;
-        let mut cells = vec![0u32; (a.len() + 1) * width];
+        let len = (a.len() + 1).checked_mul(width)?;
+        let mut cells = Vec::new();
+        cells.try_reserve_exact(len).ok()?;
+        cells.resize(len, 0u32);
         for i in 1..=a.len() {
             for j in 1..=b.len() {
                 cells[i * width + j] = if a[i - 1] == b[j - 1] {
@@ -119,7 +127,7 @@ impl Table {
                 };
             }
         }
-        Table { cells, width }
+        Some(Table { cells, width })
     }
 
     fn at(&self, i: usize, j: usize) -> u32 {
@@ -178,12 +186,12 @@ mod tests {
     fn walks_back_like_redis() {
         // redis-server 7.0.15: LCS ohmytext mynewtext IDX -> [4,7]/[5,8], [2,3]/[0,1].
         let (a, b) = (b"ohmytext".as_slice(), b"mynewtext".as_slice());
-        let t = Table::new(a, b);
+        let t = Table::new(a, b).unwrap();
         let (common, matches) = t.walk_back(a, b);
         assert_eq!(common, b"mytext");
         let ranges: Vec<_> = matches.iter().map(|m| (m.a, m.b)).collect();
         assert_eq!(ranges, [((4, 7), (5, 8)), ((2, 3), (0, 1))]);
-        let t = Table::new(b"", b"abc");
+        let t = Table::new(b"", b"abc").unwrap();
         assert_eq!(t.walk_back(b"", b"abc").0, b"");
     }
 }

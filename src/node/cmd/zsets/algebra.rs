@@ -172,7 +172,7 @@ fn generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, op: Op, output:
                 ctx.ks.delete_stored(dest);
                 return ctx.out.int(0);
             }
-            let z = to_zset(members);
+            let z = to_zset(members).into_stored();
             let n = z.len();
             ctx.ks.set(dest, Value::zset(z), 0);
             ctx.out.int(n as i64)
@@ -187,8 +187,9 @@ fn generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, op: Op, output:
     }
 }
 
+/// The result as Redis builds it: a skiplist (keeping -0 scores).
 fn to_zset(members: Vec<(Vec<u8>, f64)>) -> ZSetValue {
-    let mut z = ZSetValue::new();
+    let mut z = ZSetValue::new_skiplist();
     for (m, s) in members {
         z.insert(&m, s);
     }
@@ -223,7 +224,8 @@ fn union(ctx: &mut Ctx<'_>, inputs: &[Input<'_>], aggregate: Aggregate) -> Vec<(
 }
 
 /// The members of the smallest input found in every other, scores aggregated in
-/// input order; at most `limit` (0: all) when only counting.
+/// input order; at most `limit` (0: all) when only counting, which stops as soon as
+/// that many are found (ZINTERCARD's LIMIT).
 fn inter(
     ctx: &mut Ctx<'_>,
     inputs: &[Input<'_>],
@@ -232,6 +234,22 @@ fn inter(
 ) -> Vec<(Vec<u8>, f64)> {
     if inputs[0].len == 0 {
         return Vec::new();
+    }
+    if limit > 0 {
+        let mut found = Vec::new();
+        for (m, _) in entries(ctx, inputs[0].key) {
+            let everywhere = inputs[1..].iter().all(|input| {
+                let value = ctx.ks.peek(input.key).map(|e| &e.value);
+                score_in(value, &m).is_some()
+            });
+            if everywhere {
+                found.push((m, 0.0));
+                if found.len() == limit {
+                    break;
+                }
+            }
+        }
+        return found;
     }
     let mut found: Vec<(Vec<u8>, f64)> = entries(ctx, inputs[0].key)
         .into_iter()
@@ -246,9 +264,6 @@ fn inter(
             }
             None => false,
         });
-    }
-    if limit > 0 {
-        found.truncate(limit);
     }
     found
 }

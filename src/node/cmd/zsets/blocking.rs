@@ -64,7 +64,7 @@ fn zmpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, timeout: 
         Some(Ok(ms)) => Some(ms),
         None => None,
     };
-    let max = !p.first_side;
+    let max = !p.left_or_min;
     let keys = &args[p.keys];
     let rerun = blocking::is_rerun(ctx);
     for key in keys {

@@ -113,8 +113,12 @@ fn zrange_generic(
     };
     let Ctx { ks, out, .. } = ctx;
     let z = match lookup(ks, &args[1]) {
-        Lookup::Missing if store.is_some() => return store_range(ctx, store, Vec::new()),
-        Lookup::Missing => return out.array(0),
+        Lookup::Missing => {
+            return match store {
+                Some(dest) => store_range(ctx, dest, Vec::new()),
+                None => out.array(0),
+            }
+        }
         Lookup::WrongType => return out.error(errors::WRONGTYPE),
         Lookup::Found(z) => z,
     };
@@ -128,9 +132,9 @@ fn zrange_generic(
         Range::Lex(r) if !r.is_empty() && !beyond => limited(z.by_lex(&r, rev), offset, limit),
         _ => Box::new(std::iter::empty()),
     };
-    if store.is_some() {
+    if let Some(dest) = store {
         let items = it.map(|(m, s)| (m.to_vec(), s)).collect();
-        return store_range(ctx, store, items);
+        return store_range(ctx, dest, items);
     }
     let items: Vec<(&[u8], f64)> = it.collect();
     begin_entries(out, items.len(), withscores);
@@ -139,14 +143,19 @@ fn zrange_generic(
     }
 }
 
-/// ZRANGESTORE's result: stored under `dest` and counted, or `dest` deleted.
-fn store_range(ctx: &mut Ctx<'_>, dest: Option<&Bytes>, items: Vec<(Vec<u8>, f64)>) {
-    let dest = dest.expect("a ZRANGESTORE destination");
+/// ZRANGESTORE's result: stored under `dest` and counted, or `dest` deleted. Redis
+/// sizes it up front: a listpack for up to 128 members (converted as members are
+/// added, like ZADD), else a skiplist, which keeps -0 scores.
+fn store_range(ctx: &mut Ctx<'_>, dest: &Bytes, items: Vec<(Vec<u8>, f64)>) {
     if items.is_empty() {
         ctx.ks.delete_stored(dest);
         return ctx.out.int(0);
     }
-    let mut z = ZSetValue::new();
+    let mut z = if items.len() > crate::node::types::zset::LISTPACK_MAX_ENTRIES {
+        ZSetValue::new_skiplist()
+    } else {
+        ZSetValue::new()
+    };
     for (m, s) in &items {
         z.insert(m, *s);
     }
