@@ -494,7 +494,9 @@ pub fn rerun(server: &Server, session: &mut Session, out: &mut Reply, args: &[By
             failed,
             ..
         } = run_timed(&mut ctx, id, def, args);
-        if server.stats.latency.enabled() {
+        // Served now (not back to waiting: another client took the data first).
+        let served = ctx.session.blocking.parked.is_none();
+        if served && server.stats.latency.enabled() {
             server.stats.latency.record(stats_id, nanos, 1);
         }
         if failed {
