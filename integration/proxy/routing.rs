@@ -438,6 +438,41 @@ async fn multi_key_blocking_pops_wait_on_a_dedicated_connection() {
     c.stop().await;
 }
 
+/// A client that leaves while blocked takes its wait with it: the backend forgets the
+/// waiter, and the next push stays in the list (it used to be popped for nobody).
+#[tokio::test]
+async fn a_blocked_client_that_leaves_loses_no_data() {
+    let c = start_cluster(3).await;
+    let mut pusher = raw_proxy(&c).await;
+    let node = holder_of_new_key(&c, &mut pusher, "gone").await;
+    let mut waiter = raw_proxy(&c).await;
+    waiter
+        .send_raw(&encode(&[
+            b"BLMPOP", b"0", b"1", b"gone", b"LEFT", b"COUNT", b"5",
+        ]))
+        .await;
+    wait_until_blocked(&c.nodes[node]).await;
+    drop(waiter);
+    // The node sees the dedicated connection close and unblocks it.
+    let mut r = raw(&c.nodes[node]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !r.q("INFO clients").await.contains("blocked_clients:0\r\n") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the wait was not given up"
+        );
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(pusher.q("RPUSH gone a b").await, ":2\r\n");
+    assert_eq!(pusher.q("LLEN gone").await, ":2\r\n");
+    // The proxy keeps serving blocking pops on fresh dedicated connections.
+    assert_eq!(
+        pusher.q("BLPOP gone 1").await,
+        "*2\r\n$4\r\ngone\r\n$1\r\na\r\n"
+    );
+    c.stop().await;
+}
+
 /// The node a (not yet existing) key will live on, found by creating and deleting it.
 async fn holder_of_new_key(c: &TestCluster, p: &mut Raw, key: &str) -> usize {
     // With hash_tag "{}", "{q:1}probe" hashes "q:1", exactly like the key "q:1".

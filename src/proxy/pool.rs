@@ -17,8 +17,12 @@ pub struct DedicatedConn {
 }
 
 impl DedicatedConn {
-    /// Send a raw request and wait for its reply.
+    /// Send a raw request and wait for its reply. Until the reply is read the
+    /// connection counts as broken, so a call given up midway (a blocked client that
+    /// left) never hands its late reply to the connection's next user: the pool drops
+    /// the connection, and the backend forgets the request with it.
     pub async fn call(&mut self, req: &[u8]) -> Result<Bytes, String> {
+        let was_broken = std::mem::replace(&mut self.broken, true);
         let r = async {
             self.stream
                 .write_all(req)
@@ -27,9 +31,7 @@ impl DedicatedConn {
             read_reply(&mut self.stream, &mut self.buf).await
         }
         .await;
-        if r.is_err() {
-            self.broken = true;
-        }
+        self.broken = was_broken || r.is_err();
         r
     }
 }

@@ -76,7 +76,7 @@ pub async fn serve(proxy: Arc<Proxy>, mut stream: TcpStream, shutdown: Cancellat
         loop {
             match decoder.decode_with_raw(&mut input, s.authed) {
                 Ok(Some((args, raw))) => {
-                    s.handle(&args, raw, &mut out).await;
+                    s.handle(&args, raw, &mut out, &stream).await;
                     if s.close {
                         break;
                     }
@@ -132,7 +132,15 @@ impl Session {
         self.ready(out, |o| o.error(msg));
     }
 
-    async fn handle(&mut self, args: &[Bytes], raw: Option<Bytes>, out: &mut Reply) {
+    /// Run one request. `client` is the client's socket, watched while a blocking pop
+    /// waits (see `tx::blocking`).
+    async fn handle(
+        &mut self,
+        args: &[Bytes],
+        raw: Option<Bytes>,
+        out: &mut Reply,
+        client: &TcpStream,
+    ) {
         if args[0].len() > 5 && args[0][..5].eq_ignore_ascii_case(b"lock.") && !self.tx.in_multi() {
             if !self.authed {
                 return self.error(out, errors::NOAUTH);
@@ -247,7 +255,7 @@ impl Session {
             }
             Route::Transaction | Route::Blocking => {
                 self.flush_pending(out).await;
-                tx::handle(self, spec.name, route, args, raw, out).await;
+                tx::handle(self, spec.name, route, args, raw, out, client).await;
             }
             Route::Unsupported => {
                 let msg = format!(

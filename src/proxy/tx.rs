@@ -10,6 +10,7 @@ use super::session::Session;
 use crate::command;
 use crate::protocol::{errors, Reply};
 use bytes::Bytes;
+use tokio::net::TcpStream;
 
 /// A session's transaction state.
 #[derive(Default)]
@@ -95,10 +96,11 @@ pub async fn handle(
     args: &[Bytes],
     raw: Bytes,
     out: &mut Reply,
+    client: &TcpStream,
 ) {
     let resp3 = out.resp3;
     if route == Route::Blocking {
-        return blocking(s, name, args, raw, out).await;
+        return blocking(s, name, args, raw, out, client).await;
     }
     match name {
         "watch" => {
@@ -276,7 +278,16 @@ pub async fn queue(s: &mut Session, args: &[Bytes], raw: Bytes, route: Route, ou
 }
 
 /// Blocking pops wait on a dedicated connection so they never hold up the shared one.
-async fn blocking(s: &mut Session, name: &str, args: &[Bytes], raw: Bytes, out: &mut Reply) {
+/// If the client leaves meanwhile, the wait is given up and that connection dropped,
+/// so the backend forgets the waiter: a later push is not popped for nobody.
+async fn blocking(
+    s: &mut Session,
+    name: &str,
+    args: &[Bytes],
+    raw: Bytes,
+    out: &mut Reply,
+    client: &TcpStream,
+) {
     let spec = command::spec(command::lookup(&args[0]).expect("checked by caller"));
     // A malformed key count (BLMPOP): no keys, so the first backend answers the error.
     let keys = router::blocking_keys(spec, args).unwrap_or_default();
@@ -294,11 +305,30 @@ async fn blocking(s: &mut Session, name: &str, args: &[Bytes], raw: Bytes, out: 
             ))
         }
     };
-    match conn.call(&raw).await {
+    let reply = tokio::select! {
+        r = conn.call(&raw) => r,
+        _ = closed(client) => {
+            // Out of the pool and closed now: the backend drops the waiter.
+            drop(Dedicated::take(conn));
+            return;
+        }
+    };
+    match reply {
         Ok(r) => out.raw(&r),
         Err(e) => out.error(format!(
             "ERR ringcache: backend {} connection lost ({e})",
             backend.name
         )),
+    }
+}
+
+/// Resolves when the client closes its connection. Bytes it sends meanwhile (a
+/// pipelined next request) are left unread, and end the watch: they are served after
+/// the reply, as before.
+async fn closed(client: &TcpStream) {
+    let mut byte = [0u8; 1];
+    match client.peek(&mut byte).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
     }
 }
