@@ -160,6 +160,36 @@ pub fn parse_timeout(arg: &[u8]) -> Result<u64, &'static str> {
     u64::try_from(ms).map_err(|_| errors::TIMEOUT_NEGATIVE)
 }
 
+/// What [`first_ready`] found.
+pub enum Ready<'k> {
+    /// This key holds a value of the kind.
+    At(&'k Bytes),
+    /// No key does.
+    Nowhere,
+    /// A key of another type came first: WRONGTYPE was replied.
+    WrongType,
+}
+
+/// The first of `keys` holding a value of `kind`, looked up for writing (as Redis's
+/// blocking pops look them up: no keyspace hit or miss is counted). A key of another
+/// type met first answers WRONGTYPE; on a woken client's retry it is skipped instead
+/// (Redis 7.0 keeps the client blocked).
+pub fn first_ready<'k>(ctx: &mut Ctx<'_>, keys: &'k [Bytes], kind: Kind) -> Ready<'k> {
+    let rerun = is_rerun(ctx);
+    for key in keys {
+        match ctx.ks.get_value_for_write(key).map(Kind::of) {
+            None => continue,
+            Some(k) if k == Some(kind) => return Ready::At(key),
+            Some(_) if rerun => continue,
+            Some(_) => {
+                ctx.out.error(errors::WRONGTYPE);
+                return Ready::WrongType;
+            }
+        }
+    }
+    Ready::Nowhere
+}
+
 /// True when this run is a woken client's retry: keys of another type are then skipped
 /// (Redis 7.0 leaves the client blocked) instead of answering WRONGTYPE.
 pub fn is_rerun(ctx: &Ctx<'_>) -> bool {

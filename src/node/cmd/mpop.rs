@@ -2,6 +2,7 @@
 //! `lmpopGenericCommand` / `zmpopGenericCommand`): `numkeys key… WHERE [COUNT count]`.
 
 use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::node::blocking;
 use crate::protocol::errors;
 use bytes::Bytes;
 use std::ops::Range;
@@ -14,14 +15,18 @@ pub(crate) struct MultiPop {
     pub left_or_min: bool,
     /// How many elements to pop at most (COUNT; 1 without it).
     pub count: usize,
+    /// A blocking form's timeout in ms (0: forever); `None` for LMPOP/ZMPOP.
+    pub timeout_ms: Option<u64>,
 }
 
 /// Parse from `numkeys_at` on; `sides` are the two accepted words (LEFT/RIGHT,
-/// MIN/MAX). `Err` is Redis's error text.
+/// MIN/MAX); `timeout`, a blocking form's, is read after the rest, as Redis reads it.
+/// `Err` is Redis's error text.
 pub(crate) fn parse(
     args: &[Bytes],
     numkeys_at: usize,
     sides: [&str; 2],
+    timeout: Option<&Bytes>,
 ) -> Result<MultiPop, &'static str> {
     let numkeys = match parse_i64(&args[numkeys_at]) {
         Some(n) if n >= 1 => n as usize,
@@ -52,9 +57,11 @@ pub(crate) fn parse(
             return Err(errors::SYNTAX);
         }
     }
+    let timeout_ms = timeout.map(|t| blocking::parse_timeout(t)).transpose()?;
     Ok(MultiPop {
         keys: first..where_at,
         left_or_min,
         count: count.unwrap_or(1),
+        timeout_ms,
     })
 }

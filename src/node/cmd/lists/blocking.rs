@@ -29,26 +29,18 @@ fn bpop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
         return;
     };
     let keys = &args[1..args.len() - 1];
-    let rerun = blocking::is_rerun(ctx);
-    for key in keys {
-        // Lookups for writing, as Redis's: no keyspace hit or miss is counted.
-        match ctx.ks.get_value_for_write(key) {
-            None => continue,
-            Some(Value::List(_)) => {
-                let mut e = ctx.ks.get_mut(key).expect("just read");
-                let v = list_of(&mut e).pop(end).expect("lists are never empty");
-                drop(e);
-                ctx.out.array(2);
-                ctx.out.bulk(key);
-                ctx.out.bulk(&v);
-                return;
-            }
-            // Redis 7.0 keeps a woken client blocked when the key changed type.
-            Some(_) if rerun => continue,
-            Some(_) => return ctx.out.error(errors::WRONGTYPE),
+    match blocking::first_ready(ctx, keys, Kind::List) {
+        blocking::Ready::WrongType => {}
+        blocking::Ready::Nowhere => blocking::park(ctx, keys, Kind::List, ms, false),
+        blocking::Ready::At(key) => {
+            let mut e = ctx.ks.get_mut(key).expect("just read");
+            let v = list_of(&mut e).pop(end).expect("lists are never empty");
+            drop(e);
+            ctx.out.array(2);
+            ctx.out.bulk(key);
+            ctx.out.bulk(&v);
         }
     }
-    blocking::park(ctx, keys, Kind::List, ms, false);
 }
 
 pub(super) fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
@@ -91,42 +83,28 @@ pub(super) fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// first key holding a list gives up to `count` elements, as `[key, [element…]]`;
 /// none answers a null array, or blocks.
 fn mpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, timeout: Option<&Bytes>) {
-    let p = match mpop::parse(args, numkeys_at, ["left", "right"]) {
+    let p = match mpop::parse(args, numkeys_at, ["left", "right"], timeout) {
         Ok(p) => p,
         Err(e) => return ctx.out.error(e),
     };
-    // A blocking form's timeout is read after the other arguments, before the keys.
-    let timeout_ms = match timeout.map(|t| blocking::parse_timeout(t)) {
-        Some(Err(e)) => return ctx.out.error(e),
-        Some(Ok(ms)) => Some(ms),
-        None => None,
-    };
-    let left = p.left_or_min;
     let keys = &args[p.keys];
-    let rerun = blocking::is_rerun(ctx);
-    for key in keys {
-        // Lookups for writing, as Redis's: no keyspace hit or miss is counted.
-        match ctx.ks.get_value_for_write(key) {
-            None => continue,
-            Some(Value::List(_)) => {
-                let mut e = ctx.ks.get_mut(key).expect("just read");
-                let l = list_of(&mut e);
-                let n = p.count.min(l.len());
-                ctx.out.array(2);
-                ctx.out.bulk(key);
-                ctx.out.array(n);
-                for _ in 0..n {
-                    l.pop_with(left, |v| ctx.out.bulk(v));
-                }
-                return;
+    match blocking::first_ready(ctx, keys, Kind::List) {
+        blocking::Ready::WrongType => {}
+        blocking::Ready::Nowhere => match p.timeout_ms {
+            Some(ms) => blocking::park(ctx, keys, Kind::List, ms, false),
+            None => ctx.out.null_array(),
+        },
+        blocking::Ready::At(key) => {
+            let mut e = ctx.ks.get_mut(key).expect("just read");
+            let l = list_of(&mut e);
+            let n = p.count.min(l.len());
+            ctx.out.array(2);
+            ctx.out.bulk(key);
+            ctx.out.array(n);
+            for _ in 0..n {
+                l.pop_with(p.left_or_min, |v| ctx.out.bulk(v));
             }
-            Some(_) if rerun => continue,
-            Some(_) => return ctx.out.error(errors::WRONGTYPE),
         }
-    }
-    match timeout_ms {
-        Some(ms) => blocking::park(ctx, keys, Kind::List, ms, false),
-        None => ctx.out.null_array(),
     }
 }
 

@@ -6,7 +6,6 @@ use crate::node::blocking::{self, Kind};
 use crate::node::cmd::mpop;
 use crate::node::dispatch::Ctx;
 use crate::node::types::Value;
-use crate::protocol::errors;
 use bytes::Bytes;
 
 fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
@@ -15,16 +14,14 @@ fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
         Err(e) => return ctx.out.error(e),
     };
     let keys = &args[1..args.len() - 1];
-    let rerun = blocking::is_rerun(ctx);
-    for key in keys {
-        // Type checked before the key is opened for writing, so a failed lookup does not
-        // count as a write (WATCH); as in Redis, no keyspace hit or miss is counted.
-        match ctx.ks.get_value_for_write(key) {
-            None => continue,
-            Some(Value::ZSet(_)) => {}
-            Some(_) if rerun => continue,
-            Some(_) => return ctx.out.error(errors::WRONGTYPE),
-        }
+    // Types are checked before a key is opened for writing, so a failed lookup does
+    // not count as a write (WATCH).
+    let key = match blocking::first_ready(ctx, keys, Kind::ZSet) {
+        blocking::Ready::WrongType => return,
+        blocking::Ready::Nowhere => return blocking::park(ctx, keys, Kind::ZSet, ms, false),
+        blocking::Ready::At(key) => key,
+    };
+    {
         let mut e = ctx.ks.get_mut(key).expect("just read");
         let Value::ZSet(z) = &mut e.value else {
             unreachable!("type checked above")
@@ -35,9 +32,7 @@ fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
         ctx.out.bulk(key);
         ctx.out.bulk(&m);
         ctx.out.double(s);
-        return;
     }
-    blocking::park(ctx, keys, Kind::ZSet, ms, false);
 }
 
 /// BZPOPMIN key [key ...] timeout
@@ -54,26 +49,23 @@ pub fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// key holding a sorted set gives up to `count` members, as `[key, [[member,
 /// score]…]]` in either protocol; none answers a null array, or blocks.
 fn zmpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, timeout: Option<&Bytes>) {
-    let p = match mpop::parse(args, numkeys_at, ["min", "max"]) {
+    let p = match mpop::parse(args, numkeys_at, ["min", "max"], timeout) {
         Ok(p) => p,
         Err(e) => return ctx.out.error(e),
     };
-    // A blocking form's timeout is read after the other arguments, before the keys.
-    let timeout_ms = match timeout.map(|t| blocking::parse_timeout(t)) {
-        Some(Err(e)) => return ctx.out.error(e),
-        Some(Ok(ms)) => Some(ms),
-        None => None,
-    };
     let max = !p.left_or_min;
     let keys = &args[p.keys];
-    let rerun = blocking::is_rerun(ctx);
-    for key in keys {
-        match ctx.ks.get_value_for_write(key) {
-            None => continue,
-            Some(Value::ZSet(_)) => {}
-            Some(_) if rerun => continue,
-            Some(_) => return ctx.out.error(errors::WRONGTYPE),
+    let key = match blocking::first_ready(ctx, keys, Kind::ZSet) {
+        blocking::Ready::WrongType => return,
+        blocking::Ready::Nowhere => {
+            return match p.timeout_ms {
+                Some(ms) => blocking::park(ctx, keys, Kind::ZSet, ms, false),
+                None => ctx.out.null_array(),
+            }
         }
+        blocking::Ready::At(key) => key,
+    };
+    {
         let mut e = ctx.ks.get_mut(key).expect("just read");
         let Value::ZSet(z) = &mut e.value else {
             unreachable!("type checked above")
@@ -88,11 +80,6 @@ fn zmpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], numkeys_at: usize, timeout: 
             ctx.out.bulk(&m);
             ctx.out.double(s);
         }
-        return;
-    }
-    match timeout_ms {
-        Some(ms) => blocking::park(ctx, keys, Kind::ZSet, ms, false),
-        None => ctx.out.null_array(),
     }
 }
 
