@@ -5,6 +5,8 @@ Variants (each started fresh in every round, on free 127.0.0.1 ports):
     redis        redis-server, direct
     node         ringcache node, direct
     node-1loop   ringcache node, direct, with one event loop (threads = 1)
+    node-poll    ringcache node, direct, busy polling (busy_poll_us = 50)
+    node-1loop-poll  both: one event loop that busy polls
     nutcracker   nutcracker (twemproxy) in front of 3 redis-servers
     proxy-redis  ringcache proxy in front of 3 redis-servers
     proxy-node   ringcache proxy in front of 3 ringcache nodes
@@ -59,11 +61,17 @@ HOST = "127.0.0.1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 KEYSPACE = 100_000  # -r 100000
 VALUE_SIZE = 64  # -d 64
-VARIANTS = ["redis", "node", "node-1loop", "nutcracker", "proxy-redis", "proxy-node"]
+VARIANTS = ["redis", "node", "node-1loop", "node-poll", "node-1loop-poll", "nutcracker",
+            "proxy-redis", "proxy-node"]
+# Busy-polling window of the *-poll variants, in microseconds.
+BUSY_POLL_US = 50
 DESCRIPTION = {
     "redis": "redis-server direct",
     "node": "ringcache node direct",
     "node-1loop": "ringcache node direct, one event loop (`threads = 1`)",
+    "node-poll": f"ringcache node direct, busy polling (`busy_poll_us = {BUSY_POLL_US}`)",
+    "node-1loop-poll": f"ringcache node direct, one loop, busy polling (`threads = 1`, "
+                       f"`busy_poll_us = {BUSY_POLL_US}`)",
     "nutcracker": "nutcracker → 3 redis-server",
     "proxy-redis": "ringcache proxy → 3 redis-server",
     "proxy-node": "ringcache proxy → 3 ringcache node",
@@ -237,12 +245,14 @@ def start_redis(dep: Deployment, name: str, tools: Tools, tmp: str) -> Proc:
     ], os.path.join(d, "stdout.log"))
 
 
-def start_node(dep: Deployment, name: str, tools: Tools, tmp: str, threads: int = 0) -> Proc:
-    """A node with `threads` event loops (0 = the default, one per core)."""
+def start_node(dep: Deployment, name: str, tools: Tools, tmp: str, threads: int = 0,
+               busy_poll_us: int = 0) -> Proc:
+    """A node with `threads` event loops (0 = the default, one per core), busy polling
+    for `busy_poll_us` (0 = off, the default)."""
     port = free_port()
     conf = os.path.join(tmp, f"{name}.toml")
     with open(conf, "w") as f:
-        f.write(f'listen = "{HOST}:{port}"\nthreads = {threads}\n')
+        f.write(f'listen = "{HOST}:{port}"\nthreads = {threads}\nbusy_poll_us = {busy_poll_us}\n')
     return dep.start(name, port, [tools.ringcache, "node", "-c", conf],
                      os.path.join(tmp, f"{name}.log"))
 
@@ -285,6 +295,11 @@ def deploy(variant: str, tools: Tools, tmp: str) -> Deployment:
             dep.front = start_node(dep, "node", tools, tmp)
         elif variant == "node-1loop":
             dep.front = start_node(dep, "node-1loop", tools, tmp, threads=1)
+        elif variant == "node-poll":
+            dep.front = start_node(dep, "node-poll", tools, tmp, busy_poll_us=BUSY_POLL_US)
+        elif variant == "node-1loop-poll":
+            dep.front = start_node(dep, "node-1loop-poll", tools, tmp, threads=1,
+                                   busy_poll_us=BUSY_POLL_US)
         else:
             if variant in ("nutcracker", "proxy-redis"):
                 backends = [start_redis(dep, f"redis{i}", tools, tmp) for i in (1, 2, 3)]

@@ -99,7 +99,7 @@ fn main() -> ExitCode {
         },
         Command::Node(args) => match node_settings(&args) {
             Err(e) => usage_error("node", e),
-            Ok((settings, metrics, threads)) => report(run_node(settings, metrics, threads)),
+            Ok((settings, cfg)) => report(run_node(settings, cfg)),
         },
     }
 }
@@ -119,7 +119,9 @@ fn report(r: Result<()>) -> ExitCode {
     }
 }
 
-fn node_settings(args: &NodeArgs) -> Result<(node::Settings, Option<String>, usize)> {
+/// The node's settings from its conf file and flags, and the conf itself (for what
+/// is not a server setting: loops, polling, the metrics endpoint).
+fn node_settings(args: &NodeArgs) -> Result<(node::Settings, NodeConfig)> {
     let mut cfg: NodeConfig = match &args.config {
         Some(path) => config::load(path).map_err(|e| anyhow!("{e}"))?,
         None => NodeConfig::default(),
@@ -138,11 +140,7 @@ fn node_settings(args: &NodeArgs) -> Result<(node::Settings, Option<String>, usi
         cfg.requirepass = Some(p.clone());
     }
     cfg.validate().map_err(|e| anyhow!("{e}"))?;
-    Ok((
-        node::Settings::from(&cfg),
-        cfg.metrics_listen.clone(),
-        cfg.threads,
-    ))
+    Ok((node::Settings::from(&cfg), cfg))
 }
 
 fn proxy_config(args: &ProxyArgs) -> Result<ProxyConfig> {
@@ -304,18 +302,19 @@ fn spawn_node_gauges(servers: Vec<std::sync::Arc<node::Server>>) {
     });
 }
 
-fn run_node(
-    settings: node::Settings,
-    metrics_listen: Option<String>,
-    threads: usize,
-) -> Result<()> {
+fn run_node(settings: node::Settings, cfg: NodeConfig) -> Result<()> {
+    let busy_poll = cfg.busy_poll();
+    let metrics_listen = cfg.metrics_listen;
     // One loop: everything on this thread. More: this thread accepts and runs the
     // background tasks (expiry, metrics), connections go to per-core event loops.
-    let loops = match ringcache::net::loop_count(threads) {
+    let loops = match ringcache::net::loop_count(cfg.threads) {
         1 => None,
-        n => Some(ringcache::net::EventLoops::start(n)?),
+        n => Some(ringcache::net::EventLoops::start(n, busy_poll)?),
     };
     runtime(1)?.block_on(async move {
+        if let (None, Some(window)) = (&loops, busy_poll) {
+            tokio::spawn(ringcache::net::busy_poll::spin(window));
+        }
         start_metrics(metrics_listen.as_ref())?;
         let listener = tokio::net::TcpListener::bind(&settings.listen)
             .await

@@ -150,6 +150,15 @@ pub struct LoopNode {
 impl LoopNode {
     /// Start a node on 127.0.0.1:0 with these settings (`listen` is ignored).
     pub async fn start(settings: Settings) -> LoopNode {
+        Self::start_with(settings, None).await
+    }
+
+    /// [`LoopNode::start`], with loops that busy poll for `busy_poll` after a request
+    /// (`busy_poll_us`; `None`: off).
+    pub async fn start_with(
+        settings: Settings,
+        busy_poll: Option<std::time::Duration>,
+    ) -> LoopNode {
         use ringcache::net::EventLoops;
         use std::sync::Arc;
         let shutdown = tokio_util::sync::CancellationToken::new();
@@ -162,7 +171,7 @@ impl LoopNode {
                     .build()
                     .expect("runtime");
                 rt.block_on(async move {
-                    let loops = EventLoops::start(2).expect("loops start");
+                    let loops = EventLoops::start(2, busy_poll).expect("loops start");
                     assert_eq!(loops.len(), 2);
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                     let addr = listener.local_addr().unwrap();

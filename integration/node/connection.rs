@@ -292,7 +292,18 @@ async fn watch_conflict_returns_null_exec() {
 /// a connection on the other loop, CLIENT KILL across loops, and shutdown all work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_on_event_loops() {
-    let node = LoopNode::start(Default::default()).await;
+    serve_on_event_loops(LoopNode::start(Default::default()).await).await;
+}
+
+/// The same with loops that busy poll (`busy_poll_us`): a loop polling its sockets
+/// still serves every connection, is woken for a push from the other loop, and stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_on_busy_polling_event_loops() {
+    let window = Some(std::time::Duration::from_micros(200));
+    serve_on_event_loops(LoopNode::start_with(Default::default(), window).await).await;
+}
+
+async fn serve_on_event_loops(node: LoopNode) {
     let addr = node.addr;
     let mut waiter = Raw::connect(addr).await;
     let mut pusher = Raw::connect(addr).await;

@@ -13,6 +13,10 @@ use super::{
 /// limit breaks ordinary clients in surprising ways).
 const MIN_PROTO_MAX_BULK_LEN: u64 = 1024 * 1024;
 
+/// A longer busy-polling window is a misconfiguration: the loop would spin through
+/// pauses that are not bursts any more.
+const MAX_BUSY_POLL_US: u64 = 1_000_000;
+
 /// Settings of `ringcache node`. Every key is optional; see `conf/node.toml` for the defaults.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,8 +40,19 @@ pub struct NodeConfig {
     /// Event loops (threads, each a single-threaded runtime, connections dealt to them
     /// in turn); `0` means one per CPU core, `1` runs everything on one thread.
     pub threads: usize,
+    /// After serving a request, an event loop keeps polling its sockets for this many
+    /// microseconds before it sleeps (see `net::busy_poll`); `0` (the default) means
+    /// it sleeps at once, as redis-server does.
+    pub busy_poll_us: u64,
     /// Address of the Prometheus `/metrics` endpoint; `None` means no endpoint.
     pub metrics_listen: Option<String>,
+}
+
+impl NodeConfig {
+    /// The busy-polling window, `None` when busy polling is off.
+    pub fn busy_poll(&self) -> Option<std::time::Duration> {
+        (self.busy_poll_us > 0).then(|| std::time::Duration::from_micros(self.busy_poll_us))
+    }
 }
 
 impl Default for NodeConfig {
@@ -52,6 +67,7 @@ impl Default for NodeConfig {
             timeout: 0,
             proto_max_bulk_len: ByteSize(512 * 1024 * 1024),
             threads: 0,
+            busy_poll_us: 0,
             metrics_listen: None,
         }
     }
@@ -71,6 +87,15 @@ impl Validate for NodeConfig {
                 format!(
                     "must be at least 1mb ({MIN_PROTO_MAX_BULK_LEN} bytes), got {}",
                     self.proto_max_bulk_len
+                ),
+            ));
+        }
+        if self.busy_poll_us > MAX_BUSY_POLL_US {
+            return Err(ValidationError::new(
+                "busy_poll_us",
+                format!(
+                    "must be at most {MAX_BUSY_POLL_US} (one second), got {}",
+                    self.busy_poll_us
                 ),
             ));
         }

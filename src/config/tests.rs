@@ -118,7 +118,7 @@ fn unknown_keys_are_errors_with_position() {
         .to_string(),
         "n.toml:2:3: unknown field `maxmemroy`, expected one of `role`, `listen`, `maxmemory`, \
          `maxmemory_policy`, `requirepass`, `maxclients`, `timeout`, `proto_max_bulk_len`, \
-         `threads`, `metrics_listen`"
+         `threads`, `busy_poll_us`, `metrics_listen`"
     );
     assert_eq!(
         proxy_err(&format!("{SERVERS}\n[locks]\nttl = 5\n")),
@@ -249,4 +249,17 @@ fn lock_settings_are_checked() {
         "proxy.toml:3:26: locks.key_prefixes: must not contain an empty prefix (it would make \
          every key a lock)"
     );
+}
+
+#[test]
+fn busy_poll_window_is_bounded() {
+    assert_eq!(
+        check_conf_str("role = \"node\"\nbusy_poll_us = 1000001\n", "n.toml")
+            .unwrap_err()
+            .to_string(),
+        "n.toml:2:1: busy_poll_us: must be at most 1000000 (one second), got 1000001"
+    );
+    let cfg: NodeConfig = parse("busy_poll_us = 50\n", "n.toml").unwrap();
+    assert_eq!(cfg.busy_poll(), Some(std::time::Duration::from_micros(50)));
+    assert_eq!(NodeConfig::default().busy_poll(), None);
 }

@@ -22,6 +22,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::runtime::{Builder, Handle};
 use tokio::sync::oneshot;
 
@@ -41,8 +42,10 @@ struct Shared {
 }
 
 impl EventLoops {
-    /// Start `n` loops (at least one) on threads named `ringcache-loop-<i>`.
-    pub fn start(n: usize) -> std::io::Result<Self> {
+    /// Start `n` loops (at least one) on threads named `ringcache-loop-<i>`, each
+    /// busy polling for `busy_poll` after a request when that is set (see
+    /// [`busy_poll`](super::busy_poll)).
+    pub fn start(n: usize, busy_poll: Option<Duration>) -> std::io::Result<Self> {
         let n = n.max(1);
         let mut runtimes = Vec::with_capacity(n);
         for _ in 0..n {
@@ -63,7 +66,12 @@ impl EventLoops {
                 .spawn(move || {
                     THIS_LOOP.with(|l| *l.borrow_mut() = Some((i, shared)));
                     // Drives every task spawned on this loop until the sender drops.
-                    let _ = rt.block_on(rx);
+                    let _ = rt.block_on(async move {
+                        if let Some(window) = busy_poll {
+                            tokio::spawn(super::busy_poll::spin(window));
+                        }
+                        rx.await
+                    });
                 })?;
         }
         Ok(EventLoops {

@@ -3,6 +3,7 @@
 //! before aborting them. Connections run on the accepting runtime, or are spread over
 //! per-core [`EventLoops`].
 
+pub mod busy_poll;
 mod handover;
 mod loops;
 pub use handover::Handover;

@@ -225,6 +225,7 @@ impl Connection {
                     Some(Ok(n)) => n,
                 },
             };
+            crate::net::busy_poll::served();
             server
                 .stats
                 .net_input
