@@ -382,6 +382,48 @@ async fn multi_key_commands_across_prefetch_groups() {
     node.stop().await;
 }
 
+/// Which commands are accesses (LRU/LFU refreshed), as in Redis 7.0: EXISTS, TYPE and
+/// the TTL family look without touching (`LOOKUP_NOTOUCH`), so a key that is only
+/// checked still ages towards eviction; TOUCH, GET and PERSIST (a write's lookup, even
+/// on a key without a TTL) are accesses. A new key's LFU counter is 5 and its first
+/// access always makes it 6.
+#[tokio::test]
+async fn only_accesses_refresh_lru_and_lfu() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    q(&mut c, "CONFIG SET maxmemory-policy allkeys-lfu").await;
+    assert_eq!(q(&mut c, "SET k v").await, "+OK\r\n");
+    for look in ["EXISTS", "TYPE", "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"] {
+        q(&mut c, &format!("{look} k")).await;
+        assert_eq!(q(&mut c, "OBJECT FREQ k").await, ":5\r\n", "{look} touched");
+    }
+    for access in ["TOUCH", "GET", "PERSIST"] {
+        assert_eq!(q(&mut c, &format!("SET {access} v")).await, "+OK\r\n");
+        q(&mut c, &format!("{access} {access}")).await;
+        let freq = q(&mut c, &format!("OBJECT FREQ {access}")).await;
+        assert_eq!(freq, ":6\r\n", "{access}");
+    }
+    q(&mut c, "CONFIG RESETSTAT").await;
+    for look in [
+        "EXISTS",
+        "TYPE",
+        "TTL",
+        "PTTL",
+        "EXPIRETIME",
+        "PEXPIRETIME",
+        "TOUCH",
+    ] {
+        q(&mut c, &format!("{look} k")).await;
+        q(&mut c, &format!("{look} nokey")).await;
+    }
+    q(&mut c, "PERSIST k").await;
+    let stats = q(&mut c, "INFO stats").await;
+    assert!(
+        stats.contains("keyspace_hits:7\r\nkeyspace_misses:7\r\n"),
+        "{stats}"
+    );
+}
+
 /// OBJECT answers Redis 7.0's encodings (strings by content, raw once changed in
 /// place, never int from INCRBYFLOAT; sticky conversions of aggregates), its shared
 /// small integers' refcount, and the LFU counter under an LFU policy only; MEMORY

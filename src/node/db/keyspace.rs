@@ -180,24 +180,36 @@ impl<'a> Keyspace<'a> {
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
         let (now, db) = (self.now, self.db);
         let shard = self.shard(key);
+        let idx = Self::peek_index(shard, key, now, db)?;
+        Some(&shard.map[idx])
+    }
+
+    /// [`peek`](Self::peek), counting a keyspace hit or miss: Redis's `LOOKUP_NOTOUCH`
+    /// reads (EXISTS, TYPE, TTL, OBJECT) leave the key's LRU/LFU data alone but count.
+    pub fn peek_counted(&mut self, key: &[u8]) -> Option<&Entry> {
+        let (now, db) = (self.now, self.db);
+        let shard = self.shard(key);
+        match Self::peek_index(shard, key, now, db) {
+            Some(idx) => {
+                shard.hits += 1;
+                Some(&shard.map[idx])
+            }
+            None => {
+                shard.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Where `key` is, if it is there and live; an expired key is deleted.
+    fn peek_index(shard: &mut Shard, key: &[u8], now: u64, db: &Db) -> Option<usize> {
         let idx = shard.map.get_index_of(key)?;
         if shard.map[idx].expired(now) {
             shard.remove_index(idx);
             db.expired_keys.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        Some(&shard.map[idx])
-    }
-
-    /// [`peek`](Self::peek), counting a keyspace hit or miss: Redis's `LOOKUP_NOTOUCH`
-    /// lookups (OBJECT) leave the key's LRU/LFU data alone but count.
-    pub fn peek_counted(&mut self, key: &[u8]) -> Option<&Entry> {
-        if self.peek(key).is_none() {
-            self.shard(key).misses += 1;
-            return None;
-        }
-        self.shard(key).hits += 1;
-        self.peek(key)
+        Some(idx)
     }
 
     /// The entry under `key` even if it expired and was not removed yet, counting and

@@ -117,7 +117,8 @@ pub(super) fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// -2 = no key, -1 = no TTL; seconds are rounded to nearest like Redis's `(ttl+500)/1000`.
 fn ttl_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ms: bool, absolute: bool) {
     let now = ctx.ks.now() as i64;
-    let Some(e) = ctx.ks.get(&args[1]) else {
+    // Counted, but the key's LRU/LFU data is left alone (Redis's `LOOKUP_NOTOUCH`).
+    let Some(e) = ctx.ks.peek_counted(&args[1]) else {
         return ctx.out.int(-2);
     };
     if e.expire_at == 0 {
@@ -132,7 +133,9 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ms: bool, absolute: bool) {
 }
 
 pub(super) fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let has_ttl = ctx.ks.peek(&args[1]).is_some_and(|e| e.expire_at != 0);
+    // A write's lookup (`lookupKeyWrite`): refreshes LRU/LFU data, counts nothing.
+    let has_ttl = ctx.ks.get_value_for_write(&args[1]).is_some()
+        && ctx.ks.peek(&args[1]).is_some_and(|e| e.expire_at != 0);
     if has_ttl {
         if let Some(mut e) = ctx.ks.get_mut(&args[1]) {
             e.expire_at = 0;

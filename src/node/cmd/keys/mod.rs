@@ -18,7 +18,7 @@ pub const COMMANDS: &[CommandDef] = &[
     keyed("del", del),
     keyed("unlink", del),
     keyed("exists", exists),
-    keyed("touch", exists),
+    keyed("touch", touch),
     keyed("type", type_),
     keyed("rename", rename),
     keyed("renamenx", renamenx),
@@ -51,20 +51,37 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     ctx.out.int(n as i64);
 }
 
-/// EXISTS and TOUCH: how many of the keys exist, duplicates counted each time. Both
-/// refresh the keys' LRU/LFU data, which is all TOUCH is for.
+/// EXISTS: how many of the keys exist, duplicates counted each time. A read that
+/// counts keyspace hits and misses but leaves the keys' LRU/LFU data alone (Redis's
+/// `LOOKUP_NOTOUCH`), so checking a key does not keep it from eviction.
 fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    count_existing(ctx, args, |ks, k| ks.peek_counted(k).is_some());
+}
+
+/// TOUCH: as EXISTS, but refreshing the keys' LRU/LFU data, which is all it is for.
+fn touch(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    count_existing(ctx, args, |ks, k| ks.get(k).is_some());
+}
+
+fn count_existing(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    mut look: impl FnMut(&mut crate::node::db::Keyspace<'_>, &[u8]) -> bool,
+) {
     let mut n = 0;
     for group in args[1..].chunks(PREFETCH_GROUP) {
         ctx.ks.prefetch(group.iter().map(|k| &k[..]));
-        // A read: each key counts a keyspace hit or miss, as in Redis.
-        n += group.iter().filter(|k| ctx.ks.get(k).is_some()).count();
+        n += group.iter().filter(|k| look(&mut ctx.ks, k)).count();
     }
     ctx.out.int(n as i64);
 }
 
+/// TYPE: a counted look that leaves LRU/LFU data alone (`LOOKUP_NOTOUCH`), as EXISTS.
 fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let name = ctx.ks.get_value(&args[1]).map_or("none", |v| v.type_name());
+    let name = ctx
+        .ks
+        .peek_counted(&args[1])
+        .map_or("none", |e| e.value.type_name());
     ctx.out.simple(name);
 }
 
