@@ -6,7 +6,7 @@ mod expire;
 mod object;
 mod walk;
 
-use crate::command::args::{eq_ignore_case, parse_i64};
+use crate::command::args::eq_ignore_case;
 use crate::node::db::{Entry, StrEncoding, PREFETCH_GROUP};
 use crate::node::dispatch::{global, keyed, CommandDef, Ctx};
 use crate::protocol::errors;
@@ -119,7 +119,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) {
 }
 
 /// COPY source destination [DB n] [REPLACE]. Only database 0 exists here (as SELECT),
-/// so `DB` accepts 0 and answers any other index as out of range.
+/// so `DB` accepts 0 and answers any other index with SELECT's errors.
 fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut replace = false;
     let mut j = 3;
@@ -127,13 +127,9 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         if eq_ignore_case(&args[j], "replace") {
             replace = true;
         } else if eq_ignore_case(&args[j], "db") && j + 1 < args.len() {
-            match parse_i64(&args[j + 1]) {
-                Some(db) if i32::try_from(db).is_ok() => {
-                    if db != 0 {
-                        return ctx.out.error(errors::DB_OUT_OF_RANGE);
-                    }
-                }
-                _ => return ctx.out.error(errors::NOT_INTEGER),
+            // Read as SELECT reads its index (a C int first, then the database).
+            if let Err(e) = crate::command::hello::check_select(&args[j + 1]) {
+                return ctx.out.error(e);
             }
             j += 1;
         } else {
