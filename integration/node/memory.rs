@@ -8,6 +8,7 @@ use ringcache::node::NodeHandle;
 use std::sync::atomic::Ordering;
 
 const OOM: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+/// The dataset's limit: maxmemory is this above the startup baseline.
 const MAX: u64 = 200_000;
 /// One 100-byte SET costs ~300 estimated bytes; eviction runs before a write, so a
 /// write may leave the node this much over the limit.
@@ -15,7 +16,7 @@ const SLACK: u64 = 400;
 
 async fn node_with(policy: EvictionPolicy) -> NodeHandle {
     start_node_with(|s| {
-        s.maxmemory = MAX;
+        s.maxmemory = ringcache::node::db::STARTUP_MEMORY + MAX;
         s.maxmemory_policy = policy;
     })
     .await
@@ -265,7 +266,7 @@ async fn rename_moves_the_lfu_counter_and_copy_starts_a_new_one() {
         assert_eq!(set(&mut c, k).await, "+OK\r\n");
     }
     for _ in 0..2_000 {
-        assert_eq!(c.q("EXISTS hot").await, ":1\r\n");
+        assert_eq!(c.q("TOUCH hot").await, ":1\r\n");
     }
     let hot = lfu("hot").expect("hot exists");
     assert!(hot > NEW_KEY + 5, "2000 accesses left the counter at {hot}");
@@ -554,4 +555,29 @@ async fn binary_used_memory_tracks_rss() {
         (0.6..=1.5).contains(&aggregates),
         "aggregates ratio {aggregates:.3}"
     );
+}
+
+/// `maxmemory` limits what INFO shows as `used_memory` (the dataset and the startup
+/// baseline), as in Redis: a node that has evicted shows at most one write above it.
+#[tokio::test]
+async fn info_used_memory_stays_within_maxmemory() {
+    let node = node_with(EvictionPolicy::AllKeysLru).await;
+    let mut c = raw(&node).await;
+    evict_at_least(&node, &mut c, 10).await;
+    let info = c.q("INFO memory").await;
+    let field = |name: &str| -> u64 {
+        let line = info
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in {info}"));
+        line.parse().unwrap_or_else(|_| panic!("{name}:{line}"))
+    };
+    let (used, max) = (field("used_memory"), field("maxmemory"));
+    assert_eq!(max, ringcache::node::db::STARTUP_MEMORY + MAX);
+    assert!(used <= max + SLACK, "used_memory {used} > maxmemory {max}");
+    assert!(
+        used > max - 1_000,
+        "used_memory {used} far below maxmemory {max}"
+    );
+    node.stop().await;
 }

@@ -329,10 +329,12 @@ fn execute<'a>(
         held.release();
         return Dispatched::WaitForScript;
     }
-    // The memory check first: it is one load, where EXEC's flags walk its queue.
-    if super::evict::over_limit(server) && denies_oom(spec, session) {
+    // Over maxmemory, every command evicts first (Redis's `processCommand`), so reads
+    // bring the node back under a lowered limit too; only those that may grow memory
+    // are refused when that fails. The check is one load: EXEC's flags walk its queue.
+    if super::evict::over_limit(server) {
         held.release(); // eviction locks shards itself
-        if !super::evict::make_room(server) {
+        if !super::evict::make_room(server) && denies_oom(spec, session) {
             // EXEC ends the transaction with EXECABORT.
             let refused = (args, Some(stats_id(id, spec, args)));
             return reject(server, session, out, refused, errors::OOM.as_bytes(), held);

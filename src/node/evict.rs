@@ -1,5 +1,6 @@
-//! maxmemory enforcement: before a command that may grow memory runs, evict keys
-//! according to the policy until the node is under its limit.
+//! maxmemory enforcement: before a command runs, evict keys according to the policy
+//! until the node is under its limit (as Redis's `performEvictions` in
+//! `processCommand`); a command that may grow memory is refused if that fails.
 //!
 //! Redis's approximated algorithms: rather than keeping keys ordered by age or
 //! frequency (memory and time per access), sample `maxmemory-samples` keys from a
@@ -41,22 +42,24 @@ pub fn make_room(server: &Server) -> bool {
     evict_until(&server.db, max, policy, samples.max(1) as usize)
 }
 
-/// True when a `maxmemory` is set and the dataset is above it (a write must evict
-/// first, or fail).
+/// True when a `maxmemory` is set and `used_memory` (the dataset and the startup
+/// baseline) is above it: keys must be evicted first, and a write refused if they
+/// cannot be.
 #[inline]
 pub fn over_limit(server: &Server) -> bool {
     let max = server.maxmemory();
-    max != 0 && server.db.used_memory() as u64 > max
+    max != 0 && server.db.used_memory_with_startup() > max
 }
 
-/// Evict per `policy` until `used_memory() <= max`; false if that is impossible.
+/// Evict per `policy` until `used_memory_with_startup() <= max`; false if that is
+/// impossible (below the startup baseline it always is, as in Redis).
 pub fn evict_until(db: &Db, max: u64, policy: EvictionPolicy, samples: usize) -> bool {
     use EvictionPolicy::*;
     let volatile = matches!(
         policy,
         VolatileLru | VolatileLfu | VolatileRandom | VolatileTtl
     );
-    while db.used_memory() as u64 > max {
+    while db.used_memory_with_startup() > max {
         let evicted = match policy {
             NoEviction => return false,
             AllKeysRandom | VolatileRandom => evict_random(db, volatile),

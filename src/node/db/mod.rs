@@ -36,6 +36,12 @@ pub struct Upcoming<'a> {
 /// all-shard operations (KEYS, EXEC, FLUSHALL) stay cheap.
 pub const SHARDS: usize = 16;
 
+/// Memory counted for the node itself before any key: INFO's `used_memory_startup`, a
+/// fixed figure like an empty redis-server's. `used_memory` is this plus the dataset,
+/// and that sum is what `maxmemory` limits, as in Redis, so a full node's INFO never
+/// shows `used_memory` above `maxmemory`.
+pub const STARTUP_MEMORY: u64 = 860_000;
+
 /// Copy an argument into its own allocation before storing it. Request arguments are
 /// slices of the connection's read buffer; keeping one alive would pin the whole
 /// buffer for as long as the key lives.
@@ -213,6 +219,13 @@ impl Db {
     #[inline]
     pub fn used_memory(&self) -> usize {
         self.mem_total.load(Ordering::Relaxed)
+    }
+
+    /// The dataset plus [`STARTUP_MEMORY`]: INFO's `used_memory`, the figure
+    /// `maxmemory` limits.
+    #[inline]
+    pub fn used_memory_with_startup(&self) -> u64 {
+        self.used_memory() as u64 + STARTUP_MEMORY
     }
 
     /// (keyspace hits, keyspace misses) summed over the shards.

@@ -135,7 +135,7 @@ fn section(t: &mut String, name: &str, srv: &Server, counts: DatasetCounts) {
     let st = &srv.stats;
     let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     // Dataset bytes plus a fixed baseline like an empty redis-server's.
-    let startup: u64 = 860_000;
+    let startup = crate::node::db::STARTUP_MEMORY;
     let used = used as u64 + startup;
     let rss = rss_bytes().max(used);
     let mut w = |k: &str, v: &dyn std::fmt::Display| {
