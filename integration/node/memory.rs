@@ -581,3 +581,33 @@ async fn info_used_memory_stays_within_maxmemory() {
     );
     node.stop().await;
 }
+
+/// `lfu-log-factor` and `lfu-decay-time` take effect, as in Redis: with factor 0
+/// every access counts (a new key's 5 plus 20 GETs is 25); a counter loses one per
+/// `lfu-decay-time` minutes without access, and none with a decay time of 0.
+#[tokio::test]
+async fn lfu_log_factor_and_decay_time_apply() {
+    let node = node_with(EvictionPolicy::AllKeysLfu).await;
+    let mut c = raw(&node).await;
+    assert_eq!(c.q("CONFIG SET lfu-log-factor 0").await, "+OK\r\n");
+    assert_eq!(set(&mut c, "a").await, "+OK\r\n");
+    for _ in 0..20 {
+        c.q("GET a").await;
+    }
+    assert_eq!(c.q("OBJECT FREQ a").await, ":25\r\n");
+    node.server.db.advance_clock(5 * 60_000);
+    assert_eq!(
+        c.q("OBJECT FREQ a").await,
+        ":20\r\n",
+        "five minutes, one a minute"
+    );
+    assert_eq!(c.q("CONFIG SET lfu-decay-time 2").await, "+OK\r\n");
+    assert_eq!(
+        c.q("OBJECT FREQ a").await,
+        ":23\r\n",
+        "five minutes, one per two"
+    );
+    assert_eq!(c.q("CONFIG SET lfu-decay-time 0").await, "+OK\r\n");
+    assert_eq!(c.q("OBJECT FREQ a").await, ":25\r\n", "no decay");
+    node.stop().await;
+}

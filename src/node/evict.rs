@@ -74,9 +74,11 @@ pub fn evict_until(db: &Db, max: u64, policy: EvictionPolicy, samples: usize) ->
 }
 
 /// Higher = evict sooner.
-fn score(policy: EvictionPolicy, e: &Entry, now: u64) -> u64 {
+fn score(db: &Db, policy: EvictionPolicy, e: &Entry, now: u64) -> u64 {
     match policy {
-        EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => 255 - e.lfu_now(now) as u64,
+        EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
+            255 - e.lfu_now(now, &db.lfu) as u64
+        }
         EvictionPolicy::VolatileTtl => u64::MAX - e.expire_at,
         _ => e.idle_secs(now) as u64,
     }
@@ -121,7 +123,7 @@ fn evict_best(db: &Db, policy: EvictionPolicy, volatile: bool, samples: usize) -
         if volatile && e.expire_at == 0 {
             continue; // PERSISTed since
         }
-        let s = score(policy, e, now);
+        let s = score(db, policy, e, now);
         if s < old_score {
             // Used since it was sampled: put it back with its real score.
             drop(ks);
@@ -143,7 +145,7 @@ fn sample_into_pool(db: &Db, policy: EvictionPolicy, volatile: bool, samples: us
         let now = ks.now();
         let shard = ks.shards_mut().next().expect("one shard locked");
         shard.sample(samples, volatile, |k, e| {
-            got.push((score(policy, e, now), Bytes::copy_from_slice(k)))
+            got.push((score(db, policy, e, now), Bytes::copy_from_slice(k)))
         });
         if !got.is_empty() {
             break;

@@ -190,8 +190,10 @@ impl Server {
         stats.latency.set_enabled(settings.latency_tracking);
         let latency_monitor = super::latency::LatencyMonitor::default();
         latency_monitor.configure(settings.latency_monitor_threshold_ms);
+        let db = Db::new();
+        db.lfu.set(settings.lfu_log_factor, settings.lfu_decay_time);
         Server {
-            db: Db::new(),
+            db,
             scripts: Default::default(),
             maxmemory: AtomicU64::new(settings.maxmemory),
             settings: RwLock::new(settings),
@@ -222,6 +224,7 @@ impl Server {
         let mut s = self.settings.write();
         let r = f(&mut s);
         self.maxmemory.store(s.maxmemory, Ordering::Relaxed);
+        self.db.lfu.set(s.lfu_log_factor, s.lfu_decay_time);
         (self.slowlog).configure(s.slowlog_log_slower_than, s.slowlog_max_len);
         self.stats.latency.set_enabled(s.latency_tracking);
         (self.latency_monitor).configure(s.latency_monitor_threshold_ms);

@@ -22,6 +22,10 @@ pub struct Settings {
     pub proto_max_bulk_len: u64,
     /// Keys sampled per eviction (Redis `maxmemory-samples`).
     pub maxmemory_samples: u32,
+    /// How slowly LFU counters grow (`lfu-log-factor`).
+    pub lfu_log_factor: u32,
+    /// Minutes per step of LFU counter decay; 0: none (`lfu-decay-time`).
+    pub lfu_decay_time: u32,
     /// A Lua script running longer than this is aborted (Redis's `lua-time-limit` /
     /// `busy-reply-threshold`, which there only starts answering BUSY).
     pub script_time_limit_ms: u64,
@@ -50,6 +54,8 @@ impl Default for Settings {
             timeout_secs: 0,
             proto_max_bulk_len: 512 * 1024 * 1024,
             maxmemory_samples: 5,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             script_time_limit_ms: 5000,
             slowlog_log_slower_than: super::slowlog::DEFAULT_SLOWER_THAN_US,
             slowlog_max_len: super::slowlog::DEFAULT_MAX_LEN,

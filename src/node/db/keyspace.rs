@@ -136,7 +136,7 @@ impl<'a> Keyspace<'a> {
             db.expired_keys.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        e.lfu = lfu_increment(e.lfu_now(now));
+        e.lfu = db.lfu.incremented(db.lfu.decayed(e, now));
         e.lru = (now / 1000) as u32;
         Some(idx)
     }
@@ -306,7 +306,7 @@ impl<'a> Keyspace<'a> {
             // Created or replaced (RENAME, COPY, RESTORE, *STORE): blocked clients may go.
             self.db.blocked.key_ready(key, kind);
         }
-        let (now, expired_keys) = (self.now, &self.db.expired_keys);
+        let (now, expired_keys, lfu) = (self.now, &self.db.expired_keys, &self.db.lfu);
         let shard = self.shard(key);
         let expire_at = e.expire_at;
         let cost = Shard::entry_cost(key, &e);
@@ -320,7 +320,7 @@ impl<'a> Keyspace<'a> {
             if old.expired(now) {
                 expired_keys.fetch_add(1, Ordering::Relaxed);
             } else if counters == Counters::KeepOld {
-                e.lfu = lfu_increment(old.lfu_now(now));
+                e.lfu = lfu.incremented(lfu.decayed(old, now));
             }
             *old = e;
             shard.mem = shard.mem + cost - old_cost;
@@ -529,7 +529,6 @@ impl Drop for Keyspace<'_> {
     }
 }
 
-/// Redis's logarithmic LFU counter increment (lfu-log-factor 10).
 /// Whose LRU/LFU data a stored key has when it replaces another.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Counters {
@@ -537,20 +536,6 @@ enum Counters {
     KeepOld,
     /// The stored entry's own.
     Entry,
-}
-
-fn lfu_increment(counter: u8) -> u8 {
-    if counter == 255 {
-        return 255;
-    }
-    let r: f64 = rand::random();
-    let base = (counter as f64 - 5.0).max(0.0);
-    let p = 1.0 / (base * 10.0 + 1.0);
-    if r < p {
-        counter + 1
-    } else {
-        counter
-    }
 }
 
 /// A key being modified. On drop it re-accounts the entry's memory, keeps the TTL

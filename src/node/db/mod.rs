@@ -8,7 +8,7 @@ mod shard;
 
 pub use keyspace::{EntryMut, Keyspace};
 use keyspace::{Guards, Locked};
-pub use shard::{Entry, KeyTable, Shard, StrEncoding, KEY_OVERHEAD};
+pub use shard::{Entry, KeyTable, LfuTuning, Shard, StrEncoding, KEY_OVERHEAD};
 
 use crate::node::types::table::{prefetch_all, Probe};
 use crate::node::types::{CompactBytes, Value};
@@ -63,6 +63,8 @@ pub struct Db {
     pub expired_keys: AtomicU64,
     /// Keys removed by maxmemory eviction (INFO `evicted_keys`).
     pub evicted_keys: AtomicU64,
+    /// How LFU counters grow and decay (`lfu-log-factor`, `lfu-decay-time`).
+    pub lfu: LfuTuning,
     /// Clients blocked on keys (BLPOP & co), woken when a list or sorted set is created.
     pub blocked: crate::node::blocking::Blocked,
 }
@@ -83,6 +85,7 @@ impl Db {
             evict_pool: Mutex::default(),
             expired_keys: AtomicU64::new(0),
             evicted_keys: AtomicU64::new(0),
+            lfu: LfuTuning::default(),
             blocked: Default::default(),
         }
     }

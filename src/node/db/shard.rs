@@ -8,7 +8,7 @@ use bytes::Bytes;
 use indexmap::IndexSet;
 use rand::Rng;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 /// Estimated bytes per key beyond the heap bytes of a long key or value: the table
 /// slot (24-byte key handle + 48-byte `Entry` = 72 B, short keys and values inline)
@@ -55,12 +55,64 @@ pub enum StrEncoding {
     Unshared,
 }
 
+/// Redis's `lfu-log-factor` and `lfu-decay-time`, which CONFIG SET changes while
+/// running: atomics, so an access under the shard lock reads them without the
+/// settings lock.
+#[derive(Debug)]
+pub struct LfuTuning {
+    log_factor: AtomicU32,
+    decay_minutes: AtomicU32,
+}
+
+impl Default for LfuTuning {
+    /// Redis's defaults: log factor 10, one step of decay per minute.
+    fn default() -> Self {
+        LfuTuning {
+            log_factor: AtomicU32::new(10),
+            decay_minutes: AtomicU32::new(1),
+        }
+    }
+}
+
+impl LfuTuning {
+    /// Take new values (CONFIG SET).
+    pub fn set(&self, log_factor: u32, decay_minutes: u32) {
+        self.log_factor.store(log_factor, Ordering::Relaxed);
+        self.decay_minutes.store(decay_minutes, Ordering::Relaxed);
+    }
+
+    /// `e`'s counter as of `now_ms`: one less per `lfu-decay-time` minutes since its
+    /// last access, none with a decay time of 0 (Redis's `LFUDecrAndReturn`). `lru`
+    /// doubles as the last-access time.
+    pub fn decayed(&self, e: &Entry, now_ms: u64) -> u8 {
+        let period = self.decay_minutes.load(Ordering::Relaxed);
+        if period == 0 {
+            return e.lfu;
+        }
+        let periods = ((now_ms / 1000) as u32).wrapping_sub(e.lru) / 60 / period;
+        e.lfu.saturating_sub(periods.min(255) as u8)
+    }
+
+    /// `counter` after one access: up by one with probability 1 / ((counter - 5) *
+    /// lfu-log-factor + 1), so it grows logarithmically (Redis's `LFULogIncr`).
+    pub fn incremented(&self, counter: u8) -> u8 {
+        if counter == 255 {
+            return 255;
+        }
+        let factor = self.log_factor.load(Ordering::Relaxed) as f64;
+        let base = (counter as f64 - 5.0).max(0.0);
+        if rand::random::<f64>() < 1.0 / (base * factor + 1.0) {
+            counter + 1
+        } else {
+            counter
+        }
+    }
+}
+
 impl Entry {
-    /// The LFU counter as of `now_ms`, decayed by one per minute since the last access
-    /// (Redis's `lfu-decay-time 1`). `lru` doubles as the last-access time.
-    pub fn lfu_now(&self, now_ms: u64) -> u8 {
-        let minutes = ((now_ms / 1000) as u32).wrapping_sub(self.lru) / 60;
-        self.lfu.saturating_sub(minutes.min(255) as u8)
+    /// The LFU counter as of `now_ms`, decayed per `lfu`'s `lfu-decay-time`.
+    pub fn lfu_now(&self, now_ms: u64, lfu: &LfuTuning) -> u8 {
+        lfu.decayed(self, now_ms)
     }
 
     /// True once `now_ms` is past the key's TTL. As in Redis's `keyIsExpired`

@@ -368,6 +368,8 @@ fn apply(s: &mut Settings, name: &str, v: &str, raw: &[u8]) {
             }
         }
         "maxmemory-samples" => s.maxmemory_samples = num() as u32,
+        "lfu-log-factor" => s.lfu_log_factor = num().min(u32::MAX as u64) as u32,
+        "lfu-decay-time" => s.lfu_decay_time = num().min(u32::MAX as u64) as u32,
         "requirepass" => s.requirepass = (!v.is_empty()).then(|| v.as_bytes().to_vec()),
         "maxclients" => s.maxclients = num().min(u32::MAX as u64) as u32,
         "timeout" => s.timeout_secs = num(),

@@ -69,7 +69,7 @@ pub(super) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match sub.as_slice() {
         b"encoding" => ctx.out.bulk(encoding(e).as_bytes()),
         b"freq" if !is_lfu(policy) => ctx.out.error(NO_LFU),
-        b"freq" => ctx.out.int(e.lfu_now(now) as i64),
+        b"freq" => ctx.out.int(e.lfu_now(now, &ctx.server.db.lfu) as i64),
         b"idletime" if is_lfu(policy) => ctx.out.error(NO_LRU),
         b"idletime" => ctx.out.int(e.idle_secs(now) as i64),
         b"refcount" => {
