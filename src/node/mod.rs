@@ -5,7 +5,7 @@
 //!                              ▲                                          │ locks shards
 //!                              └──────────── one write per batch ◄── Reply │ of db::Keyspace
 //! ```
-//! Background tasks: active expiry (`expire`), and eviction runs inline before writes
+//! Background tasks: active expiry (`expire`), and eviction runs inline before commands
 //! (`evict`).
 
 pub mod affinity;

@@ -147,7 +147,7 @@ pub struct Server {
     /// Bumped by every settings change, so a connection re-reads the settings it
     /// caches (bulk limit, idle timeout) only when they changed, not once per batch.
     settings_version: AtomicU64,
-    /// `settings.maxmemory`, mirrored so the check before every write is one load.
+    /// `settings.maxmemory`, mirrored so the check before every command is one load.
     maxmemory: AtomicU64,
     /// Connected clients by id.
     pub clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
