@@ -57,7 +57,7 @@ async fn client_name_id_setinfo_and_list() {
     }
     let info = q(&mut c, "CLIENT INFO").await;
     assert!(
-        info.contains(" cmd=client|info ") && info.ends_with("resp=2\r\n"),
+        info.contains(" cmd=client|info ") && info.ends_with("resp=2\n\r\n"),
         "{info}"
     );
     assert_eq!(
@@ -65,6 +65,11 @@ async fn client_name_id_setinfo_and_list() {
         "-ERR Invalid client ID\r\n"
     );
     assert_eq!(q(&mut c, "CLIENT LIST ID 999999").await, "$0\r\n\r\n");
+    assert_eq!(q(&mut c, "CLIENT LIST ID 0 -1").await, "$0\r\n\r\n");
+    assert_eq!(
+        q(&mut c, "CLIENT KILL USER Default").await,
+        "-ERR No such user 'Default'\r\n"
+    );
     assert_eq!(
         q(&mut c, "CLIENT NOSUCH").await,
         "-ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP.\r\n"

@@ -29,7 +29,9 @@ pub fn client(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         b"setinfo" => setinfo(ctx, &args[2], &args[3]),
         b"list" => list(ctx, args),
         b"info" => {
-            let line = client_line(&ctx.session.info, Some(args));
+            // One CLIENT LIST line, newline included, as Redis sends it.
+            let mut line = client_line(&ctx.session.info, Some(args));
+            line.push('\n');
             ctx.out.verbatim(line.as_bytes());
         }
         b"kill" => kill(ctx, args),
@@ -113,9 +115,10 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         n if n >= 4 && eq_ignore_case(&args[2], "id") => {
             let mut v = Vec::with_capacity(n - 3);
             for a in &args[3..] {
+                // Any integer: ids below 1 simply match no client, as in Redis.
                 match parse_i64(a) {
-                    Some(id) if id > 0 => v.push(id as u64),
-                    _ => return ctx.out.error("ERR Invalid client ID"),
+                    Some(id) => v.extend(u64::try_from(id).ok().filter(|&id| id > 0)),
+                    None => return ctx.out.error("ERR Invalid client ID"),
                 }
             }
             ids = Some(v);
@@ -201,7 +204,12 @@ fn kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                     Ok(n) => normal = normal && n,
                     Err(e) => return ctx.out.error(e),
                 },
-                b"user" => normal = normal && eq_ignore_case(val, "default"),
+                // `default` is the only user (names are case-sensitive, as ACL's).
+                b"user" if &val[..] == b"default" => {}
+                b"user" => {
+                    let name = String::from_utf8_lossy(val);
+                    return ctx.out.error(format!("ERR No such user '{name}'"));
+                }
                 b"skipme" => {
                     if eq_ignore_case(val, "yes") {
                         skipme = true;
