@@ -605,3 +605,151 @@ fn hold_for(
     rx.recv().unwrap();
     h
 }
+
+/// GET `key` as a number (0 when missing).
+async fn counter(c: &mut Raw, key: &str) -> u64 {
+    let reply = c.q(&format!("GET {key}")).await;
+    match reply.split("\r\n").nth(1) {
+        Some(n) if !reply.starts_with("$-1") => n.parse().expect(&reply),
+        _ => 0,
+    }
+}
+
+/// Wait (bounded) until CLIENT LIST no longer shows client `id`.
+async fn wait_client_gone(c: &mut Raw, id: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while c.q(&format!("CLIENT LIST ID {id}")).await != "$0\r\n\r\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "killed client {id} still connected"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A raw connection that will not read its replies; and its client id.
+async fn silent_client(addr: std::net::SocketAddr) -> (tokio::net::TcpStream, u64) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"CLIENT ID\r\n").await.unwrap();
+    let mut reply = Vec::new();
+    while !reply.ends_with(b"\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(s.read(&mut byte).await.unwrap(), 1, "CLIENT ID reply");
+        reply.push(byte[0]);
+    }
+    let id = std::str::from_utf8(&reply[1..reply.len() - 2])
+        .unwrap()
+        .parse()
+        .unwrap();
+    (s, id)
+}
+
+/// CLIENT KILL stops its target at once, as Redis frees the client inside the
+/// command: a client streaming a long pipeline (and reading none of the replies) runs
+/// at most the command in progress once the kill is answered, and its connection
+/// closes though its replies fill the socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_kill_stops_a_pipelining_client_at_once() {
+    use tokio::io::AsyncWriteExt;
+    const INCRS: u64 = 200_000;
+    let node = LoopNode::start(Default::default()).await;
+    let mut killer = Raw::connect(node.addr).await;
+    let (mut victim, id) = silent_client(node.addr).await;
+    let mut pipeline = Vec::new();
+    for _ in 0..INCRS {
+        pipeline.extend_from_slice(&encode(&[b"INCR", b"c"]));
+    }
+    let writer = tokio::spawn(async move {
+        let _ = victim.write_all(&pipeline).await; // fails once the node closes it
+        victim
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while counter(&mut killer, "c").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "no INCR ran");
+        tokio::task::yield_now().await;
+    }
+    // The kill and a GET in one write: the GET runs right after the kill, while the
+    // victim's batch (hundreds of INCRs per read) would still be running.
+    let id_arg = id.to_string();
+    let mut kill_then_get = encode(&[b"CLIENT", b"KILL", b"ID", id_arg.as_bytes()]);
+    kill_then_get.extend_from_slice(&encode(&[b"GET", b"c"]));
+    killer.send_raw(&kill_then_get).await;
+    assert_eq!(killer.read_reply().await, b":1\r\n");
+    let got = String::from_utf8(killer.read_reply().await).unwrap();
+    let at_kill: u64 = got.split("\r\n").nth(1).unwrap().parse().expect(&got);
+    wait_client_gone(&mut killer, id).await;
+    let at_close = counter(&mut killer, "c").await;
+    assert!(
+        at_close <= at_kill + 1,
+        "{} INCRs ran after the kill was answered",
+        at_close - at_kill
+    );
+    assert!(at_close < INCRS, "the whole pipeline ran");
+    drop(writer.await.unwrap());
+    node.stop().await;
+}
+
+/// A client that reads nothing, its socket full of replies, is closed by CLIENT KILL
+/// all the same (the node gives up the write), and its memory goes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_kill_closes_a_client_that_does_not_read() {
+    use tokio::io::AsyncWriteExt;
+    let node = LoopNode::start(Default::default()).await;
+    let mut killer = Raw::connect(node.addr).await;
+    let big = vec![b'x'; 1 << 20];
+    assert_eq!(killer.cmd(&[b"SET", b"big", &big]).await, b"+OK\r\n");
+    let (mut victim, id) = silent_client(node.addr).await;
+    let gets: Vec<u8> = (0..60).flat_map(|_| encode(&[b"GET", b"big"])).collect();
+    victim.write_all(&gets).await.unwrap();
+    // The node is stuck writing 60 MB nobody reads once CLIENT LIST shows the GETs ran.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !killer
+        .q(&format!("CLIENT LIST ID {id}"))
+        .await
+        .contains("cmd=get")
+    {
+        assert!(std::time::Instant::now() < deadline, "the GETs never ran");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(killer.q(&format!("CLIENT KILL ID {id}")).await, ":1\r\n");
+    wait_client_gone(&mut killer, id).await;
+    drop(victim);
+    node.stop().await;
+}
+
+/// Clearing `requirepass` with CONFIG SET lets in the clients that connected while it
+/// was set, as Redis (whose check reads the live setting); setting one later does not
+/// log out clients that connected without one.
+#[tokio::test]
+async fn requirepass_changes_reach_open_connections() {
+    let node = start_node_with(|s| s.requirepass = Some(b"secret".to_vec())).await;
+    let mut early = raw(&node).await;
+    let mut admin = raw(&node).await;
+    assert_eq!(
+        early.q("GET x").await,
+        "-NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(admin.q("AUTH secret").await, "+OK\r\n");
+    assert_eq!(
+        admin.cmd(&[b"CONFIG", b"SET", b"requirepass", b""]).await,
+        b"+OK\r\n"
+    );
+    assert_eq!(early.q("GET x").await, "$-1\r\n");
+    // More than the 10 arguments an unauthenticated client may send.
+    assert_eq!(early.q("MSET a 1 b 2 c 3 d 4 e 5").await, "+OK\r\n");
+    let mut late = raw(&node).await;
+    assert_eq!(
+        admin
+            .cmd(&[b"CONFIG", b"SET", b"requirepass", b"again"])
+            .await,
+        b"+OK\r\n"
+    );
+    assert_eq!(early.q("GET a").await, "$1\r\n1\r\n");
+    assert_eq!(late.q("GET a").await, "$1\r\n1\r\n");
+    assert_eq!(
+        raw(&node).await.q("GET a").await,
+        "-NOAUTH Authentication required.\r\n"
+    );
+    node.stop().await;
+}

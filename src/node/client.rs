@@ -206,12 +206,7 @@ impl Connection {
         let killed = kill.cancelled();
         tokio::pin!(killed);
         loop {
-            // CONFIG SET timeout applies to open connections too (proto-max-bulk-len
-            // does as well: see `run_batch`).
-            if server.settings_version() != seen_version {
-                seen_version = server.settings_version();
-                idle = server.settings().timeout_secs;
-            }
+            follow_settings(server, session, &mut seen_version, &mut idle);
             let read = async {
                 if input.capacity() - input.len() < 4096 {
                     input.reserve(16 * 1024);
@@ -226,6 +221,8 @@ impl Connection {
                 },
             };
             crate::net::busy_poll::served();
+            // A password cleared while this connection waited lets its request in.
+            follow_settings(server, session, &mut seen_version, &mut idle);
             server
                 .stats
                 .net_input
@@ -235,6 +232,7 @@ impl Connection {
             loop {
                 end = match end {
                     BatchEnd::Drained | BatchEnd::Close => break,
+                    BatchEnd::Killed => return None,
                     BatchEnd::Broken => {
                         broken = true;
                         break;
@@ -243,7 +241,7 @@ impl Connection {
                         // The blocked command counts now, as in Redis, not when it ends.
                         session.tally.flush(server);
                         // Send what came before, then wait; later requests stay in `input`.
-                        if !flush(server, stream, out).await {
+                        if !flush(server, stream, out, &kill).await {
                             server.db.blocked.remove(&parked.waiter);
                             broken = true;
                             break;
@@ -265,7 +263,7 @@ impl Connection {
                     BatchEnd::WaitForScript(req) => {
                         session.affinity.contended();
                         // Send what came before; later requests stay in `input`.
-                        if !flush(server, stream, out).await {
+                        if !flush(server, stream, out, &kill).await {
                             broken = true;
                             break;
                         }
@@ -293,7 +291,7 @@ impl Connection {
             if !out.is_empty() {
                 let_ready_connections_run_first().await;
             }
-            if !flush(server, stream, out).await {
+            if !flush(server, stream, out, &kill).await {
                 break;
             }
             if broken || session.close {
@@ -328,6 +326,9 @@ enum BatchEnd {
     Close,
     /// A protocol error, its reply already in `out`: write the replies, then close.
     Broken,
+    /// CLIENT KILL from another connection: close now, the replies not yet written
+    /// dropped (Redis frees the client, output buffer and all).
+    Killed,
     /// A blocking command found nothing to take: send the replies so far, then wait
     /// for it (the requests after it stay in `input`).
     Parked(Request, Parked),
@@ -370,6 +371,9 @@ fn run_batch<'a>(
     held: &mut HeldShard<'a>,
 ) -> BatchEnd {
     loop {
+        if session.info.is_killed() {
+            return BatchEnd::Killed;
+        }
         // CONFIG SET proto-max-bulk-len applies from the next request on, also to
         // requests already in the buffer (Redis parses each after running the one
         // before it); a changed limit drops what was parsed ahead.
@@ -435,8 +439,30 @@ async fn let_ready_connections_run_first() {
     .await
 }
 
+/// Apply CONFIG SET changes that concern open connections, when there were any since
+/// `seen_version`: the idle `timeout`, and `requirepass` cleared, which authenticates
+/// every connection as in Redis (a password set later does not log them out, also
+/// as in Redis). proto-max-bulk-len applies too: see `run_batch`.
+fn follow_settings(server: &Server, session: &mut Session, seen_version: &mut u64, idle: &mut u64) {
+    let version = server.settings_version();
+    if version == *seen_version {
+        return;
+    }
+    *seen_version = version;
+    let settings = server.settings();
+    *idle = settings.timeout_secs;
+    if settings.requirepass.is_none() {
+        session.authed = true;
+    }
+}
+
 /// Write the replies gathered so far; false if the connection is gone.
-async fn flush(server: &Server, stream: &mut TcpStream, out: &mut Reply) -> bool {
+async fn flush(
+    server: &Server,
+    stream: &mut TcpStream,
+    out: &mut Reply,
+    kill: &CancellationToken,
+) -> bool {
     if out.is_empty() {
         return true;
     }
@@ -444,7 +470,15 @@ async fn flush(server: &Server, stream: &mut TcpStream, out: &mut Reply) -> bool
         .stats
         .net_output
         .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    if stream.write_all(&out.buf).await.is_err() {
+    // The write first: it nearly always completes at once, and then the kill token
+    // is never polled (polling it takes its lock). A client that does not read keeps
+    // the write pending; CLIENT KILL or shutdown still ends it.
+    let written = tokio::select! {
+        biased;
+        r = stream.write_all(&out.buf) => r.is_ok(),
+        _ = kill.cancelled() => false,
+    };
+    if !written {
         return false;
     }
     out.buf.clear();

@@ -6,7 +6,7 @@ use super::settings::Settings;
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
@@ -39,9 +39,27 @@ pub struct ClientInfo {
     /// Cancelled by CLIENT KILL or node shutdown (a child of the shutdown token): the
     /// connection's task closes it.
     pub kill: CancellationToken,
+    /// Set by CLIENT KILL ([`kill_now`](Self::kill_now)): the connection runs no
+    /// further command, even of a batch it is in the middle of. An atomic because it
+    /// is checked before every command, where the token would take a lock.
+    pub killed: AtomicBool,
 }
 
 impl ClientInfo {
+    /// CLIENT KILL from another connection: stop at once, as Redis frees the client
+    /// inside the command. The connection runs no more commands, drops the replies it
+    /// has not written, and gives up a write the client is not reading.
+    pub fn kill_now(&self) {
+        self.killed.store(true, Ordering::Relaxed);
+        self.kill.cancel();
+    }
+
+    /// Whether [`kill_now`](Self::kill_now) was called.
+    #[inline]
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Relaxed)
+    }
+
     /// Record activity now.
     pub fn touch(&self) {
         let ms = self.connected.elapsed().as_millis() as u64;
@@ -273,6 +291,7 @@ impl Server {
             last_active_ms: AtomicU64::new(0),
             last_cmd: AtomicU32::new(NO_COMMAND),
             kill,
+            killed: AtomicBool::new(false),
         });
         clients.insert(id, info.clone());
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
@@ -302,6 +321,7 @@ mod tests {
             last_active_ms: AtomicU64::new(0),
             last_cmd: AtomicU32::new(NO_COMMAND),
             kill: CancellationToken::new(),
+            killed: AtomicBool::new(false),
         };
         assert_eq!(info.idle_secs(), 5);
         info.touch();

@@ -242,7 +242,7 @@ fn kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         if c.id == me {
             ctx.session.close = true;
         } else {
-            c.kill.cancel();
+            c.kill_now();
         }
     }
     match (old_form, victims.len()) {
