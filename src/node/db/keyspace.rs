@@ -473,29 +473,43 @@ impl<'a> Keyspace<'a> {
         0
     }
 
-    /// A random live key among the locked shards (RANDOMKEY, eviction sampling).
+    /// A random live key among the locked shards (RANDOMKEY), `None` once they hold
+    /// no live key.
+    ///
+    /// As Redis's `dbRandomKey`, a pick that lands on an expired key deletes it as
+    /// lazy expiry would (counted in `expired_keys`, WATCH signalled) and picks again:
+    /// giving up after a fixed number of tries would answer nil while live keys
+    /// remain among many expired ones. Each failed pick removes a key, so the loop
+    /// ends; its cost is that of expiring the keys it meets, paid once.
     pub fn random_key(&mut self) -> Option<Bytes> {
         use rand::Rng;
-        let total: usize = self.guards.iter().map(|(_, g)| g.map.len()).sum();
-        if total == 0 {
-            return None;
-        }
+        let (now, db) = (self.now, self.db);
         let mut rng = rand::rng();
-        // Bounded retries past expired keys, like Redis's RANDOMKEY.
-        for _ in 0..100 {
-            let mut n = rng.random_range(0..total);
-            for (_, g) in self.guards.iter() {
-                if n < g.map.len() {
-                    let (k, e) = g.map.get_index(n).expect("in range");
-                    if !e.expired(self.now) {
-                        return Some(Bytes::copy_from_slice(k));
-                    }
-                    break;
-                }
-                n -= g.map.len();
+        loop {
+            let total: usize = self.guards.iter().map(|(_, g)| g.map.len()).sum();
+            if total == 0 {
+                return None;
             }
+            let mut n = rng.random_range(0..total);
+            let shard = self
+                .guards
+                .iter_mut()
+                .map(|(_, g)| &mut **g)
+                .find(|g| {
+                    let here = n < g.map.len();
+                    if !here {
+                        n -= g.map.len();
+                    }
+                    here
+                })
+                .expect("n < total");
+            let (k, e) = shard.map.get_index(n).expect("in range");
+            if !e.expired(now) {
+                return Some(Bytes::copy_from_slice(k));
+            }
+            shard.remove_index(n);
+            db.expired_keys.fetch_add(1, Ordering::Relaxed);
         }
-        None
     }
 }
 

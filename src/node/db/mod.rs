@@ -423,6 +423,33 @@ mod tests {
         assert_eq!(expired(), 1);
     }
 
+    /// RANDOMKEY among many expired keys and one live one finds the live one (a
+    /// fixed number of tries would almost surely miss it among 20,000), deleting the
+    /// expired keys it lands on as lazy expiry does, as Redis's dbRandomKey. With
+    /// only expired keys left it deletes them all and answers nil.
+    #[test]
+    fn random_key_expires_what_it_meets_until_a_live_key() {
+        use crate::node::types::{compact, Value};
+        let db = Db::new();
+        let expired = || db.expired_keys.load(std::sync::atomic::Ordering::Relaxed);
+        let mut ks = db.lock_all();
+        let at = ks.now() + 100;
+        for i in 0..20_000 {
+            let key = format!("k{i}");
+            ks.set(key.as_bytes(), Value::Str(compact(b"v")), at);
+        }
+        ks.set(b"live", Value::Str(compact(b"v")), 0);
+        drop(ks);
+        db.advance_clock(101);
+        assert_eq!(db.lock_all().random_key().as_deref(), Some(&b"live"[..]));
+        let (keys, _) = db.counts();
+        assert_eq!(expired() as usize + keys, 20_001);
+        assert!(db.lock_all().remove(b"live").is_some());
+        assert_eq!(db.lock_all().random_key(), None);
+        assert_eq!(db.counts(), (0, 0));
+        assert_eq!(expired(), 20_000);
+    }
+
     /// Commands under a kept lock run at the time it was taken, unless the one before
     /// may have taken long; then the next reads the time again.
     #[test]
