@@ -287,6 +287,42 @@ async fn watch_conflict_returns_null_exec() {
     node.stop().await;
 }
 
+/// WATCH and key expiry, as Redis 7.0 (`isWatchedKeyExpired`, `touchWatchedKey`): a
+/// key live at WATCH that has expired by EXEC aborts it even if nothing deleted it;
+/// one already expired at WATCH that another client's read then deletes does not,
+/// but one that another client writes does. The clock moves instead of sleeping.
+#[tokio::test]
+async fn watch_and_expired_keys() {
+    let node = start_node().await;
+    let mut c = raw(&node).await;
+    let mut d = raw(&node).await;
+    let later = |ms| node.server.db.advance_clock(ms);
+    // Live when watched, expired at EXEC.
+    assert_eq!(c.q("SET k v PX 100").await, "+OK\r\n");
+    assert_eq!(c.q("WATCH k").await, "+OK\r\n");
+    later(101);
+    assert_eq!(c.q("MULTI").await, "+OK\r\n");
+    assert_eq!(c.q("PING").await, "+QUEUED\r\n");
+    assert_eq!(c.q("EXEC").await, "*-1\r\n");
+    // Expired when watched, then deleted by another client's lookup.
+    assert_eq!(c.q("SET k v PX 100").await, "+OK\r\n");
+    later(101);
+    assert_eq!(c.q("WATCH k").await, "+OK\r\n");
+    assert_eq!(d.q("GET k").await, "$-1\r\n");
+    assert_eq!(c.q("MULTI").await, "+OK\r\n");
+    assert_eq!(c.q("PING").await, "+QUEUED\r\n");
+    assert_eq!(c.q("EXEC").await, "*1\r\n+PONG\r\n");
+    // Expired when watched, then written by another client.
+    assert_eq!(c.q("SET k v PX 100").await, "+OK\r\n");
+    later(101);
+    assert_eq!(c.q("WATCH k").await, "+OK\r\n");
+    assert_eq!(d.q("SET k w").await, "+OK\r\n");
+    assert_eq!(c.q("MULTI").await, "+OK\r\n");
+    assert_eq!(c.q("PING").await, "+QUEUED\r\n");
+    assert_eq!(c.q("EXEC").await, "*-1\r\n");
+    node.stop().await;
+}
+
 /// `ringcache node` spreads connections over per-core event loops (each a
 /// single-threaded runtime on its own thread): commands, a BLPOP woken by a push from
 /// a connection on the other loop, CLIENT KILL across loops, and shutdown all work.

@@ -36,8 +36,8 @@ pub struct Session {
     pub multi: Option<Vec<Request>>,
     /// A command failed to queue: EXEC must answer EXECABORT.
     pub multi_error: bool,
-    /// WATCHed keys and the versions seen.
-    pub watched: Vec<(Bytes, u64)>,
+    /// WATCHed keys and what WATCH saw of each.
+    pub watched: Vec<(Bytes, crate::node::db::WatchMark)>,
     /// BLPOP & co: a parked command, a retry in progress, or EXEC forbidding blocking.
     pub blocking: BlockState,
     /// Commands run and not yet added to the node-wide counters (see [`CommandTally`]).

@@ -1,8 +1,10 @@
 //! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //!
 //! Queued commands run under a lock of every shard, so an EXEC block is atomic
-//! against all other clients. WATCH records each key's version; any change to a
-//! watched key bumps it (in `db::Keyspace`), and EXEC then answers a null array.
+//! against all other clients. WATCH records each key's change counters; a change to
+//! a watched key bumps them (in `db::Keyspace`), and EXEC then answers a null array,
+//! as it does for a watched key that expired since (Redis 7.0's rules, see
+//! `Keyspace::watch_broken`).
 
 use crate::node::client::Session;
 use crate::node::dispatch::{self, global, keyed, keyless, CommandDef, Ctx};
@@ -81,10 +83,10 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         if ctx.session.watched.iter().any(|(k, _)| k == key) {
             continue;
         }
-        let version = ctx.ks.watch(key);
+        let mark = ctx.ks.watch(key);
         ctx.session
             .watched
-            .push((crate::node::db::owned(key), version));
+            .push((crate::node::db::owned(key), mark));
     }
     ctx.out.ok();
 }
@@ -94,9 +96,10 @@ fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     ctx.out.ok();
 }
 
+/// Must EXEC abort for a watched key (see `Keyspace::watch_broken`)?
 fn watched_changed(ctx: &mut Ctx<'_>) -> bool {
     let watched = std::mem::take(&mut ctx.session.watched);
-    let changed = watched.iter().any(|(k, v)| ctx.ks.watch_version(k) != *v);
+    let changed = watched.iter().any(|(k, m)| ctx.ks.watch_broken(k, m));
     ctx.session.watched = watched;
     changed
 }

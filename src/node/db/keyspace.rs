@@ -44,6 +44,18 @@ impl DerefMut for Locked<'_> {
     }
 }
 
+/// What a client's WATCH saw of a key, for EXEC to compare (see
+/// [`Keyspace::watch_broken`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchMark {
+    /// The key's write counter at WATCH.
+    version: u64,
+    /// The key's deletion counter at WATCH.
+    deletions: u64,
+    /// The key was stored but already expired at WATCH (Redis's `wk->expired`).
+    expired: bool,
+}
+
 /// Shards locked for one command (or one EXEC / script).
 pub struct Keyspace<'a> {
     db: &'a Db,
@@ -374,17 +386,40 @@ impl<'a> Keyspace<'a> {
         shard.remove_index(idx).map(|(_, e)| e)
     }
 
-    /// Start watching a key; returns its current version.
-    pub fn watch(&mut self, key: &[u8]) -> u64 {
+    /// Start watching a key: what EXEC will compare against. Like Redis 7.0's
+    /// `watchForKey`, notes whether the key is stored but already expired, and
+    /// deletes nothing.
+    pub fn watch(&mut self, key: &[u8]) -> WatchMark {
+        let now = self.now;
         let shard = self.shard(key);
+        let expired = shard.map.get(key).is_some_and(|e| e.expired(now));
         let slot = shard.watched.entry(super::owned(key)).or_default();
         slot.watchers += 1;
-        slot.version
+        WatchMark {
+            version: slot.version,
+            deletions: slot.deletions,
+            expired,
+        }
     }
 
-    /// Current version of a watched key (0 if nobody watches it).
-    pub fn watch_version(&mut self, key: &[u8]) -> u64 {
-        self.shard(key).watched.get(key).map_or(0, |s| s.version)
+    /// Has a key watched with `mark` changed in a way that must abort EXEC? As in
+    /// Redis 7.0 (`touchWatchedKey`, `isWatchedKeyExpired`):
+    /// - any write since WATCH aborts;
+    /// - a deletion aborts, unless the key had already expired when watched: deleting
+    ///   an expired key (lazy or active expiry, a flush) changes nothing logically;
+    /// - a key live when watched that has expired since aborts even if nobody has
+    ///   deleted it yet, so that EXEC does not depend on when expiry runs.
+    pub fn watch_broken(&mut self, key: &[u8], mark: &WatchMark) -> bool {
+        let now = self.now;
+        let shard = self.shard(key);
+        let slot = shard.watched.get(key).copied().unwrap_or_default();
+        if slot.version != mark.version {
+            return true;
+        }
+        if mark.expired {
+            return false;
+        }
+        slot.deletions != mark.deletions || shard.map.get(key).is_some_and(|e| e.expired(now))
     }
 
     /// Stop one watcher of a key.

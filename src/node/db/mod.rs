@@ -6,7 +6,7 @@
 mod keyspace;
 mod shard;
 
-pub use keyspace::{EntryMut, Keyspace};
+pub use keyspace::{EntryMut, Keyspace, WatchMark};
 use keyspace::{Guards, Locked};
 pub use shard::{Entry, KeyTable, LfuTuning, Shard, StrEncoding, KEY_OVERHEAD};
 
@@ -448,6 +448,70 @@ mod tests {
         assert_eq!(db.lock_all().random_key(), None);
         assert_eq!(db.counts(), (0, 0));
         assert_eq!(expired(), 20_000);
+    }
+
+    /// WATCH and expiry, as Redis 7.0: a key live when watched that has expired
+    /// since breaks the watch even before anything deletes it; one already expired
+    /// when watched does not, whatever deletes it (a lookup, active expiry, RANDOMKEY,
+    /// a flush), but a write to it does.
+    #[test]
+    fn watch_follows_redis_7_rules_for_expired_keys() {
+        use crate::node::types::{compact, Value};
+        let db = Db::new();
+        let v = || Value::Str(compact(b"v"));
+        let (k, other) = (&b"k"[..], &b"other"[..]);
+        let expiring = |db: &Db| {
+            let mut ks = db.lock_all();
+            let at = ks.now() + 100;
+            ks.set(k, v(), at);
+        };
+        type Step<'a> = &'a dyn Fn(&Db);
+        let deletions: [(&str, Step); 4] = [
+            ("lookup", &|db| assert!(db.lock_key(k).get(k).is_none())),
+            ("active expiry", &|db| {
+                let mut ks = db.lock_key(k);
+                let now = ks.now();
+                let shard = ks.shards_mut().next().expect("one shard");
+                assert_eq!(shard.expire_sample(now, 20), (1, 1));
+            }),
+            ("randomkey", &|db| {
+                assert_eq!(db.lock_all().random_key(), None)
+            }),
+            ("flushall", &|db| db.lock_all().clear()),
+        ];
+        for (name, delete) in deletions {
+            // Live when watched, expired by EXEC, not deleted yet: broken.
+            expiring(&db);
+            let mark = db.lock_key(k).watch(k);
+            assert!(!db.lock_all().watch_broken(k, &mark), "{name}");
+            db.advance_clock(101);
+            assert!(db.lock_all().watch_broken(k, &mark), "{name}");
+            // ... and still broken once deleted.
+            delete(&db);
+            assert!(db.lock_all().watch_broken(k, &mark), "{name}");
+            db.lock_key(k).unwatch(k);
+
+            // Already expired (still stored) when watched, then deleted: not broken.
+            expiring(&db);
+            db.advance_clock(101);
+            let mark = db.lock_key(k).watch(k);
+            assert!(!db.lock_all().watch_broken(k, &mark), "{name}");
+            delete(&db);
+            assert!(!db.lock_all().watch_broken(k, &mark), "{name}");
+            // Another key changing does not matter; the key written again does.
+            db.lock_key(other).set(other, v(), 0);
+            assert!(!db.lock_all().watch_broken(k, &mark), "{name}");
+            db.lock_key(k).set(k, v(), 0);
+            assert!(db.lock_all().watch_broken(k, &mark), "{name}");
+            db.lock_key(k).unwatch(k);
+            db.lock_all().clear();
+        }
+        // Already expired when watched, then overwritten: a write, broken.
+        expiring(&db);
+        db.advance_clock(101);
+        let mark = db.lock_key(k).watch(k);
+        db.lock_key(k).set(k, v(), 0);
+        assert!(db.lock_all().watch_broken(k, &mark));
     }
 
     /// Commands under a kept lock run at the time it was taken, unless the one before

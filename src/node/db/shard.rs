@@ -169,7 +169,7 @@ pub struct Shard {
     /// The part of `mem` already added to [`Db`](super::Db)'s global counter; the
     /// difference is published when the command's lock is released.
     pub(super) mem_published: usize,
-    /// WATCHed keys → version, bumped on every change; empty when nobody watches.
+    /// WATCHed keys → their change counters; empty when nobody watches.
     pub(super) watched: HashMap<Bytes, WatchSlot, KeyHasher>,
     /// Watched keys changed in place by the running command, signalled when it ends
     /// without an error (see [`Keyspace::settle`](super::Keyspace::settle)).
@@ -181,11 +181,19 @@ pub struct Shard {
     pub(super) misses: u64,
 }
 
-/// Version and watcher count of a watched key.
+/// Change counters and watcher count of a watched key.
+///
+/// Writes and deletions are counted apart because Redis 7.0 tells them apart for a
+/// key that had already expired (but was still stored) when it was WATCHed: its
+/// deletion, by lazy or active expiry or anything else, changes nothing logically
+/// and leaves that watcher's EXEC alone, while any write still aborts it (see
+/// [`WatchMark`](super::WatchMark)).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct WatchSlot {
-    /// Bumped on each modification.
+    /// Bumped on each change that leaves the key stored (a write).
     pub version: u64,
+    /// Bumped on each change that leaves the key gone (a deletion or flush).
+    pub deletions: u64,
     /// Clients watching the key.
     pub watchers: u32,
 }
@@ -226,7 +234,7 @@ impl Shard {
         KEY_OVERHEAD + key_cost(key.len()) + e.value.mem()
     }
 
-    /// Mark a key modified for WATCH.
+    /// Mark a key written for WATCH.
     #[inline]
     pub(super) fn touch(&mut self, key: &[u8]) {
         Self::touch_in(&mut self.watched, key);
@@ -243,6 +251,16 @@ impl Shard {
         }
     }
 
+    /// Mark a key deleted for WATCH.
+    #[inline]
+    fn touch_deleted(&mut self, key: &[u8]) {
+        if !self.watched.is_empty() {
+            if let Some(slot) = self.watched.get_mut(key) {
+                slot.deletions += 1;
+            }
+        }
+    }
+
     /// Remove the entry at `idx` (swap-remove: see SCAN's cursor design in keyspace.rs).
     pub(super) fn remove_index(&mut self, idx: usize) -> Option<(CompactBytes, Entry)> {
         let (k, e) = self.map.swap_remove_index(idx)?;
@@ -250,7 +268,7 @@ impl Shard {
         if e.expire_at != 0 {
             self.volatile.swap_remove(&k);
         }
-        self.touch(&k);
+        self.touch_deleted(&k);
         Some((k, e))
     }
 
@@ -345,13 +363,14 @@ impl Shard {
         }
     }
 
-    /// Bump every watched key that exists, before a FLUSHALL/FLUSHDB empties the
-    /// shard. Like Redis (`touchAllWatchedKeysInDb`), a watched key that was not there
-    /// is not changed by emptying the database, and its EXEC goes through.
+    /// Mark deleted every watched key that exists, before a FLUSHALL/FLUSHDB empties
+    /// the shard. Like Redis (`touchAllWatchedKeysInDb`), a watched key that was not
+    /// there is not changed by emptying the database, and its EXEC goes through; nor
+    /// is one that had already expired when it was watched.
     pub(super) fn touch_all_present(&mut self) {
         for (k, slot) in self.watched.iter_mut() {
             if self.map.contains_key(&k[..]) {
-                slot.version += 1;
+                slot.deletions += 1;
             }
         }
     }
