@@ -444,6 +444,7 @@ impl<'a> Keyspace<'a> {
             s.touch_all_present();
             s.map = Default::default();
             s.volatile = Default::default();
+            s.expire_cursor = 0;
             s.mem = 0;
         }
     }

@@ -164,6 +164,9 @@ pub struct Shard {
     pub(super) map: KeyTable,
     /// Keys with a TTL, sampled by the expiry sweep and volatile-* eviction.
     pub(super) volatile: IndexSet<CompactBytes, KeyHasher>,
+    /// Where the active-expiry sweep goes on in `volatile`: the positions from it up
+    /// are still to look at in this pass (see [`expire_sample`](Self::expire_sample)).
+    pub(super) expire_cursor: usize,
     /// Approximate bytes used by this shard's keys and values.
     pub(super) mem: usize,
     /// The part of `mem` already added to [`Db`](super::Db)'s global counter; the
@@ -311,8 +314,18 @@ impl Shard {
         }
     }
 
-    /// One active-expiry probe: look at up to `n` random keys with a TTL and delete the
-    /// expired ones. Returns (sampled, deleted).
+    /// One active-expiry probe: look at the next `n` keys of the TTL index in the
+    /// sweep's order and delete the expired ones. Returns (looked at, deleted).
+    ///
+    /// Like Redis 7.0, which walks its expires dict with a cursor, the sweep goes
+    /// through the index in passes rather than drawing keys at random: random draws
+    /// keep landing on keys already found live, so the stale share they leave behind
+    /// shrinks ever more slowly, while a pass reaches every key. It walks positions
+    /// upwards, oldest TTL first (keys given a TTL are appended), so with TTLs of one
+    /// length it follows the order keys expire in. Deleting a key swaps the last one
+    /// into its place, which is looked at next: the sweep's own deletions make it
+    /// skip no key. (A key moved behind the cursor by another deletion waits for the
+    /// next pass.) A shard with no more than `n` such keys is looked at whole.
     pub fn expire_sample(&mut self, now: u64, n: usize) -> (usize, usize) {
         let len = self.volatile.len();
         let mut expired = 0;
@@ -323,13 +336,17 @@ impl Shard {
                     expired += 1;
                 }
             }
+            self.expire_cursor = 0;
             return (len, expired);
         }
-        let mut rng = rand::rng();
         for _ in 0..n {
-            let i = rng.random_range(0..self.volatile.len());
-            if self.expire_volatile_at(i, now) {
+            if self.expire_cursor >= self.volatile.len() {
+                self.expire_cursor = 0; // a new pass
+            }
+            if self.expire_volatile_at(self.expire_cursor, now) {
                 expired += 1;
+            } else {
+                self.expire_cursor += 1;
             }
         }
         (n, expired)
