@@ -694,3 +694,41 @@ async fn latency_monitor_records_slow_commands() {
     );
     node.stop().await;
 }
+
+/// CLIENT LIST shows a client in MULTI as Redis does: `flags=x` and the number of
+/// commands queued, also while its EXEC runs them; `flags=N multi=-1` once it ends.
+#[tokio::test]
+async fn client_list_shows_transactions() {
+    let node = start_node().await;
+    let mut tx = raw(&node).await;
+    let mut other = raw(&node).await;
+    let line_of = |list: String, id: &str| {
+        list.lines()
+            .find(|l| l.contains(&format!("id={id} ")))
+            .map(|l| {
+                let field = |f: &str| l.split(' ').find(|w| w.starts_with(f)).unwrap().to_string();
+                (field("flags="), field("multi="))
+            })
+            .unwrap_or_else(|| panic!("no client {id} in {list}"))
+    };
+    let id = tx.q("CLIENT ID").await;
+    let id = id.trim_start_matches(':').trim().to_string();
+    assert_eq!(tx.q("MULTI").await, "+OK\r\n");
+    assert_eq!(tx.q("SET x 1").await, "+QUEUED\r\n");
+    assert_eq!(tx.q("GET x").await, "+QUEUED\r\n");
+    let seen = line_of(other.q("CLIENT LIST").await, &id);
+    assert_eq!(seen, ("flags=x".into(), "multi=2".into()));
+    assert_eq!(tx.q("CLIENT INFO").await, "+QUEUED\r\n");
+    let exec = String::from_utf8(tx.cmd(&[b"EXEC"]).await).unwrap();
+    assert!(
+        exec.contains(" flags=x ") && exec.contains(" multi=3 "),
+        "{exec}"
+    );
+    let seen = line_of(other.q("CLIENT LIST").await, &id);
+    assert_eq!(seen, ("flags=N".into(), "multi=-1".into()));
+    assert_eq!(tx.q("MULTI").await, "+OK\r\n");
+    assert_eq!(tx.q("DISCARD").await, "+OK\r\n");
+    let seen = line_of(other.q("CLIENT LIST").await, &id);
+    assert_eq!(seen, ("flags=N".into(), "multi=-1".into()));
+    node.stop().await;
+}

@@ -76,6 +76,7 @@ impl Session {
     pub fn queue(&mut self, args: &[Bytes]) {
         if let Some(q) = self.multi.as_mut() {
             q.push(args.iter().cloned().collect());
+            self.info.state.lock().multi = Some(q.len());
         }
     }
     /// Remember that a command inside MULTI was rejected.

@@ -84,8 +84,9 @@ pub struct ClientDetails {
     pub lib_ver: Option<Bytes>,
     /// RESP version in use.
     pub resp: u8,
-    /// Inside MULTI.
-    pub in_multi: bool,
+    /// Inside MULTI (until its EXEC has run): how many commands are queued (CLIENT
+    /// LIST `flags=x`, `multi=`).
+    pub multi: Option<usize>,
     /// Blocked on keys (CLIENT LIST flag `b`).
     pub blocked: bool,
 }

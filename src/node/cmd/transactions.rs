@@ -35,21 +35,31 @@ fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     }
     ctx.session.multi = Some(Vec::new());
     ctx.session.multi_error = false;
-    ctx.session.info.state.lock().in_multi = true;
+    ctx.session.info.state.lock().multi = Some(0);
     ctx.out.ok();
 }
 
+/// Leave MULTI, returning the queued commands. CLIENT LIST still shows the client in
+/// MULTI until [`shown_out_of_multi`] (EXEC runs its commands in between, as in Redis).
 fn end_multi(session: &mut Session) -> Option<Vec<crate::protocol::Request>> {
     session.multi_error = false;
-    session.info.state.lock().in_multi = false;
     session.multi.take()
 }
 
+fn shown_out_of_multi(session: &Session) {
+    session.info.state.lock().multi = None;
+}
+
 fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
-    let aborted = ctx.session.multi_error;
+    let aborted = ctx.session.multi_error; // a queuing error: EXECABORT
     let Some(queued) = end_multi(ctx.session) else {
         return ctx.out.error(errors::EXEC_WITHOUT_MULTI);
     };
+    run_queued(ctx, &queued, aborted);
+    shown_out_of_multi(ctx.session);
+}
+
+fn run_queued(ctx: &mut Ctx<'_>, queued: &[crate::protocol::Request], aborted: bool) {
     let watch_broken = watched_changed(ctx);
     release_watches(ctx);
     if aborted {
@@ -61,7 +71,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     ctx.out.array(queued.len());
     // Blocking commands answer at once inside a transaction.
     ctx.session.blocking.deny = true;
-    for req in &queued {
+    for req in queued {
         dispatch::run_locked(ctx, req);
     }
     ctx.session.blocking.deny = false;
@@ -71,6 +81,7 @@ fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     if end_multi(ctx.session).is_none() {
         return ctx.out.error(errors::DISCARD_WITHOUT_MULTI);
     }
+    shown_out_of_multi(ctx.session);
     unwatch_all(ctx.server, ctx.session);
     ctx.out.ok();
 }
@@ -114,6 +125,7 @@ fn release_watches(ctx: &mut Ctx<'_>) {
 /// End a transaction without running it (a rejected EXEC).
 pub fn abort(server: &Server, session: &mut Session) {
     end_multi(session);
+    shown_out_of_multi(session);
     unwatch_all(server, session);
 }
 

@@ -163,12 +163,12 @@ fn client_line(c: &ClientInfo, current: Option<&[Bytes]>) -> String {
         String::from_utf8_lossy(st.name.as_deref().unwrap_or(b"")),
         age,
         idle,
-        match (st.in_multi, st.blocked) {
-            (true, _) => "x",
-            (false, true) => "b",
-            (false, false) => "N",
+        match (st.multi, st.blocked) {
+            (Some(_), _) => "x",
+            (None, true) => "b",
+            (None, false) => "N",
         },
-        if st.in_multi { 0 } else { -1 },
+        st.multi.map_or(-1, |n| n as i64),
         argv_mem,
         16384 + 4096 + argv_mem,
         cmd,

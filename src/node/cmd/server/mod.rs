@@ -220,7 +220,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
         let mut st = s.info.state.lock();
         st.name = None;
         st.resp = 2;
-        st.in_multi = false;
+        st.multi = None;
     }
     ctx.out.resp3 = false;
     ctx.out.simple("RESET");
