@@ -30,6 +30,39 @@ async fn maxclients_refuses_with_redis_text_and_closes() {
     node.stop().await;
 }
 
+/// CONFIG SET timeout reaches connections already waiting (Redis sweeps its clients
+/// in clientsCron): a client idle since before the change is closed, one blocked in
+/// BLPOP is not (its command has its own timeout).
+#[tokio::test]
+async fn idle_timeout_reaches_connections_already_idle() {
+    let node = start_node().await;
+    let mut admin = raw(&node).await;
+    let mut idle = raw(&node).await;
+    assert_eq!(q(&mut idle, "PING").await, "+PONG\r\n");
+    let mut blocked = raw(&node).await;
+    blocked.send_raw(&encode(&[b"BLPOP", b"list", b"0"])).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !q(&mut admin, "CLIENT LIST").await.contains("flags=b") {
+        assert!(std::time::Instant::now() < deadline, "BLPOP never blocked");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(q(&mut admin, "CONFIG SET timeout 1").await, "+OK\r\n");
+    let start = std::time::Instant::now();
+    assert!(idle.closed().await, "the idle client was not closed");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    // The blocked client is still there, and served.
+    assert_eq!(q(&mut raw(&node).await, "RPUSH list x").await, ":1\r\n");
+    assert_eq!(
+        read_reply(&mut blocked).await,
+        b"*2\r\n$4\r\nlist\r\n$1\r\nx\r\n"
+    );
+    node.stop().await;
+}
+
 #[tokio::test]
 async fn idle_timeout_closes_silently() {
     let node = start_node().await;

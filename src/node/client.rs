@@ -15,7 +15,6 @@ use crate::protocol::{errors, Reply, Request, RequestDecoder};
 use bytes::{Bytes, BytesMut};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::runtime::Handle;
@@ -203,11 +202,10 @@ impl Connection {
             out,
         } = self;
         let kill = session.info.kill.clone();
-        let (mut seen_version, mut idle) = (u64::MAX, 0);
+        let mut seen_version = u64::MAX;
         let killed = kill.cancelled();
         tokio::pin!(killed);
         loop {
-            follow_settings(server, session, &mut seen_version, &mut idle);
             let read = async {
                 if input.capacity() - input.len() < 4096 {
                     input.reserve(16 * 1024);
@@ -216,14 +214,14 @@ impl Connection {
             };
             let n = tokio::select! {
                 _ = &mut killed => break,
-                r = with_idle_timeout(idle, read) => match r {
-                    Some(Ok(0)) | Some(Err(_)) | None => break,
-                    Some(Ok(n)) => n,
+                r = read => match r {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
                 },
             };
             crate::net::busy_poll::served();
             // A password cleared while this connection waited lets its request in.
-            follow_settings(server, session, &mut seen_version, &mut idle);
+            follow_settings(server, session, &mut seen_version);
             server
                 .stats
                 .net_input
@@ -441,18 +439,16 @@ async fn let_ready_connections_run_first() {
 }
 
 /// Apply CONFIG SET changes that concern open connections, when there were any since
-/// `seen_version`: the idle `timeout`, and `requirepass` cleared, which authenticates
-/// every connection as in Redis (a password set later does not log them out, also
-/// as in Redis). proto-max-bulk-len applies too: see `run_batch`.
-fn follow_settings(server: &Server, session: &mut Session, seen_version: &mut u64, idle: &mut u64) {
+/// `seen_version`: `requirepass` cleared authenticates every connection, as in Redis
+/// (a password set later does not log them out, also as in Redis). proto-max-bulk-len
+/// applies too (see `run_batch`), and `timeout` is the idle sweep's (`node::idle`).
+fn follow_settings(server: &Server, session: &mut Session, seen_version: &mut u64) {
     let version = server.settings_version();
     if version == *seen_version {
         return;
     }
     *seen_version = version;
-    let settings = server.settings();
-    *idle = settings.timeout_secs;
-    if settings.requirepass.is_none() {
+    if server.settings().requirepass.is_none() {
         session.authed = true;
     }
 }
@@ -553,14 +549,4 @@ async fn wait_blocked(
     server.db.blocked.remove(&waiter);
     session.info.state.lock().blocked = false;
     open
-}
-
-async fn with_idle_timeout<F: std::future::Future>(secs: u64, f: F) -> Option<F::Output> {
-    if secs == 0 {
-        Some(f.await)
-    } else {
-        tokio::time::timeout(Duration::from_secs(secs), f)
-            .await
-            .ok()
-    }
 }

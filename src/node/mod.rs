@@ -5,8 +5,8 @@
 //!                              ▲                                          │ locks shards
 //!                              └──────────── one write per batch ◄── Reply │ of db::Keyspace
 //! ```
-//! Background tasks: active expiry (`expire`), and eviction runs inline before commands
-//! (`evict`).
+//! Background tasks: active expiry (`expire`) and the idle timeout (`idle`); eviction
+//! runs inline before commands (`evict`).
 
 pub mod affinity;
 pub mod blocking;
@@ -17,6 +17,7 @@ pub mod db;
 pub mod dispatch;
 pub mod evict;
 pub mod expire;
+pub mod idle;
 pub mod latency;
 pub mod script_gate;
 pub mod server;
@@ -49,12 +50,17 @@ pub async fn run_on(
     loops: Option<&crate::net::EventLoops>,
 ) {
     let expiry = tokio::spawn(expire::active_expire_loop(server.clone(), shutdown.clone()));
+    let idle = tokio::spawn(idle::close_idle_clients_loop(
+        server.clone(),
+        shutdown.clone(),
+    ));
     let (conn_server, conn_shutdown) = (server.clone(), shutdown.clone());
     crate::net::accept_loop(listener, shutdown, loops, move |stream| {
         client::serve(conn_server.clone(), stream, conn_shutdown.clone())
     })
     .await;
     let _ = expiry.await;
+    let _ = idle.await;
 }
 
 /// A node running in the background of the current runtime (tests, `cluster`).

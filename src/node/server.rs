@@ -68,8 +68,13 @@ impl ClientInfo {
 
     /// Whole seconds since the last activity (since connecting, if none).
     pub fn idle_secs(&self) -> u64 {
+        self.idle_ms() / 1000
+    }
+
+    /// Milliseconds since it last ran a batch (or connected).
+    pub fn idle_ms(&self) -> u64 {
         let since_connect = self.connected.elapsed().as_millis() as u64;
-        since_connect.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
+        since_connect.saturating_sub(self.last_active_ms.load(Ordering::Relaxed))
     }
 }
 
