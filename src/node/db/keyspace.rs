@@ -56,6 +56,17 @@ pub struct WatchMark {
     expired: bool,
 }
 
+/// What SCAN did with a key it visited (see [`Keyspace::scan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanLook {
+    /// Left out by the pattern: not looked up (an expired key stays stored).
+    Filtered,
+    /// Looked at with no TYPE filter (an expired key is deleted).
+    Examined,
+    /// Looked up for the TYPE filter: counts a keyspace hit or miss.
+    TypeChecked,
+}
+
 /// Shards locked for one command (or one EXEC / script).
 pub struct Keyspace<'a> {
     db: &'a Db,
@@ -461,15 +472,25 @@ impl<'a> Keyspace<'a> {
         }
     }
 
-    /// One SCAN step over the whole keyspace (all shards must be locked).
+    /// One SCAN step over the whole keyspace (all shards must be locked). `look` sees
+    /// each visited key (and whether it is live) and says what it did with it, which
+    /// decides what happens to an expired key, as in Redis's `scanGenericCommand`:
+    /// one the pattern filtered out stays, one looked at further is deleted (lazy
+    /// expiry), and a TYPE check counts a keyspace hit or miss.
     ///
     /// Cursor = `shard << 40 | remaining`: each shard is walked from its last index
     /// down. Removals swap the *last* element into the hole, so an element only ever
     /// moves to a lower index: anything not yet visited stays ahead of the cursor,
     /// which gives Redis's guarantee (every key present for the whole scan is returned).
-    pub fn scan(&mut self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &Entry)) -> u64 {
+    /// The walk's own deletions swap in an element it has already visited.
+    pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        mut look: impl FnMut(&[u8], &Entry, bool) -> ScanLook,
+    ) -> u64 {
         const FRESH: u64 = (1 << 40) - 1;
-        let now = self.now;
+        let (now, db) = (self.now, self.db);
         let (mut shard, mut rem) = if cursor == 0 {
             (0usize, FRESH)
         } else {
@@ -477,9 +498,9 @@ impl<'a> Keyspace<'a> {
         };
         let mut visited = 0;
         while shard < SHARDS {
-            let s = &self
+            let s = &mut self
                 .guards
-                .iter()
+                .iter_mut()
                 .find(|(i, _)| *i as usize == shard)
                 .expect("scan needs all shards")
                 .1;
@@ -489,8 +510,20 @@ impl<'a> Keyspace<'a> {
                 pos -= 1;
                 visited += 1;
                 let (k, e) = s.map.get_index(pos as usize).expect("in range");
-                if !e.expired(now) {
-                    f(k, e);
+                let live = !e.expired(now);
+                let counted = match look(k, e, live) {
+                    ScanLook::Filtered => continue,
+                    ScanLook::Examined => false,
+                    ScanLook::TypeChecked => true,
+                };
+                match (live, counted) {
+                    (true, true) => s.hits += 1,
+                    (true, false) => {}
+                    (false, counted) => {
+                        s.misses += counted as u64;
+                        s.remove_index(pos as usize);
+                        db.expired_keys.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             if pos > 0 {

@@ -6,7 +6,7 @@
 mod keyspace;
 mod shard;
 
-pub use keyspace::{EntryMut, Keyspace, WatchMark};
+pub use keyspace::{EntryMut, Keyspace, ScanLook, WatchMark};
 use keyspace::{Guards, Locked};
 pub use shard::{Entry, KeyTable, LfuTuning, Shard, StrEncoding, KEY_OVERHEAD};
 

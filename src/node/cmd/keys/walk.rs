@@ -3,6 +3,7 @@
 
 use crate::command::args::{eq_ignore_case, parse_i64, parse_scan_cursor};
 use crate::command::glob::glob_match;
+use crate::node::db::ScanLook;
 use crate::node::dispatch::Ctx;
 use crate::protocol::{errors, Reply};
 use bytes::Bytes;
@@ -65,12 +66,18 @@ pub(super) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     }
     let mut body = Reply::new();
     let mut n = 0;
-    let next = ctx.ks.scan(cursor, count, |k, e| {
-        if pattern_matches(pat, k)
-            && type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()))
-        {
+    let next = ctx.ks.scan(cursor, count, |k, e, live| {
+        if !pattern_matches(pat, k) {
+            return ScanLook::Filtered;
+        }
+        let is_type = |t: &[u8]| t.eq_ignore_ascii_case(e.value.type_name().as_bytes());
+        if live && type_name.is_none_or(is_type) {
             body.bulk(k);
             n += 1;
+        }
+        match type_name {
+            Some(_) => ScanLook::TypeChecked,
+            None => ScanLook::Examined,
         }
     });
     ctx.out.array(2);
