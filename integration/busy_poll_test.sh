@@ -63,13 +63,19 @@ check_node() {  # check_node THREADS
     [[ "$(redis-cli -p "$port" GET bp:key)" == "polled value" ]] \
         || fail "threads=$threads: GET did not read back the value"
 
-    # 2. polls while one client keeps it busy (the run is bounded by -n)
-    t0="$(now_ms)"; c0="$(cpu_ticks "$pid")"
-    redis-benchmark -p "$port" -c 1 -n 30000 -t get -q >/dev/null 2>&1 \
-        || fail "threads=$threads: single-client redis-benchmark"
-    t1="$(now_ms)"; c1="$(cpu_ticks "$pid")"
-    busy=$(( (c1 - c0) * 1000 * 100 / TICKS / (t1 - t0 + 1) ))
-    echo "threads=$threads: one client: node CPU ${busy}% of $((t1 - t0)) ms"
+    # 2. polls while one client keeps it busy (each run bounded by -n). A polling loop
+    #    gives way to other threads ready on its core, so on a machine busy with
+    #    something else its share can drop: up to 3 runs, one must reach 70 %.
+    local attempt
+    for attempt in 1 2 3; do
+        t0="$(now_ms)"; c0="$(cpu_ticks "$pid")"
+        redis-benchmark -p "$port" -c 1 -n 30000 -t get -q >/dev/null 2>&1 \
+            || fail "threads=$threads: single-client redis-benchmark"
+        t1="$(now_ms)"; c1="$(cpu_ticks "$pid")"
+        busy=$(( (c1 - c0) * 1000 * 100 / TICKS / (t1 - t0 + 1) ))
+        echo "threads=$threads: one client, run $attempt: node CPU ${busy}% of $((t1 - t0)) ms"
+        [[ "$busy" -ge 70 ]] && break
+    done
     [[ "$busy" -ge 70 ]] || fail "threads=$threads: the node did not poll (CPU ${busy}% < 70%)"
 
     # 3. sleeps again once the load is gone
