@@ -142,13 +142,32 @@ impl Reply {
     /// A verbatim string (`=len\r\ntxt:…` in RESP3, bulk in RESP2), as INFO and CLIENT
     /// INFO reply.
     pub fn verbatim(&mut self, text: &[u8]) {
+        self.verbatim_as(*b"txt", text);
+    }
+
+    /// A verbatim string of the given three-byte format (`=len\r\nfmt:…` in RESP3,
+    /// bulk in RESP2), as Redis's `addReplyVerbatim`.
+    pub fn verbatim_as(&mut self, format: [u8; 3], text: &[u8]) {
         if self.resp3 {
             self.header(b'=', text.len() as i64 + 4);
-            self.put(b"txt:");
+            self.put(&format);
+            self.put(b":");
             self.put(text);
             self.put(b"\r\n");
         } else {
             self.bulk(text);
+        }
+    }
+
+    /// A big number, given as its digits (`(…` in RESP3; RESP2 sends it as a bulk
+    /// string), as Redis's `addReplyBigNum`.
+    pub fn big_number(&mut self, digits: &[u8]) {
+        if self.resp3 {
+            self.put(b"(");
+            self.put(digits);
+            self.put(b"\r\n");
+        } else {
+            self.bulk(digits);
         }
     }
 

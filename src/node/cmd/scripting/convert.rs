@@ -236,25 +236,34 @@ fn field(t: &Table, name: &str) -> Value {
 /// replying it counts nothing again, as in Redis.
 pub fn error_already_counted(v: &Value) -> bool {
     match v {
-        Value::Table(t) => {
-            matches!(field(t, "err"), Value::String(_))
-                && matches!(field(t, "ignore_error_stats_update"), Value::Boolean(true))
-        }
+        Value::Table(t) => error_table_counted(t),
         _ => false,
     }
+}
+
+/// [`error_already_counted`] for a table.
+fn error_table_counted(t: &Table) -> bool {
+    matches!(field(t, "err"), Value::String(_))
+        && matches!(field(t, "ignore_error_stats_update"), Value::Boolean(true))
 }
 
 /// A script's return value → the client's reply (Redis's `luaReplyToRedisReply`).
 /// An error nested in the reply is counted in INFO's error stats here, as Redis counts
 /// every error reply it adds (the top-level one is counted as the command's).
-pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize, stats: &Stats) {
+///
+/// `setresp3`: the script called `redis.setresp(3)`. In Redis 7.0 that only decides
+/// how a Lua boolean goes out (`#t`/`#f` through `addReplyBool`, rather than RESP2's
+/// `:1`/null); it does not gate the RESP3-typed tables (`{double=…}`, `{map=…}`, …),
+/// which are recognised whatever the script's protocol. Everything is then written in
+/// the *client's* protocol (`out.resp3`), so a RESP2 client gets RESP2 fallbacks.
+pub fn lua_to_reply(out: &mut Reply, v: &Value, setresp3: bool, depth: usize, stats: &Stats) {
     if depth > MAX_DEPTH {
         return out.error("ERR reached lua stack limit");
     }
     match v {
         Value::String(s) => out.bulk(&s.as_bytes()),
         Value::Boolean(b) => {
-            if resp3 {
+            if setresp3 {
                 out.boolean(*b)
             } else if *b {
                 out.int(1)
@@ -264,79 +273,91 @@ pub fn lua_to_reply(out: &mut Reply, v: &Value, resp3: bool, depth: usize, stats
         }
         Value::Integer(i) => out.int(*i),
         Value::Number(n) => out.int(c_cast(*n)),
-        Value::Table(t) => {
-            if let Value::String(e) = field(t, "err") {
-                let text = errors::one_line(e.as_bytes().to_vec());
-                if depth > 0 && !error_already_counted(v) {
-                    stats.error_reply(&text);
-                }
-                return out.error(text);
-            }
-            if let Value::String(s) = field(t, "ok") {
-                let mut b = b"+".to_vec();
-                b.extend_from_slice(&errors::one_line(s.as_bytes().to_vec()));
-                b.extend_from_slice(b"\r\n");
-                return out.raw(&b);
-            }
-            if resp3 && table_resp3(out, t, depth, stats) {
-                return;
-            }
-            let mut items = Vec::new();
-            for i in 1.. {
-                match t.raw_get::<Value>(i) {
-                    Ok(Value::Nil) | Err(_) => break,
-                    Ok(v) => items.push(v),
-                }
-            }
-            out.array(items.len());
-            for v in &items {
-                lua_to_reply(out, v, resp3, depth + 1, stats);
-            }
-        }
+        Value::Table(t) => table_to_reply(out, t, setresp3, depth, stats),
         _ => out.null(),
     }
 }
 
-/// RESP3-only table shapes after `redis.setresp(3)`: {double=}, {map=}, {set=}, {big_number=}.
-fn table_resp3(out: &mut Reply, t: &Table, depth: usize, stats: &Stats) -> bool {
+/// A Lua table → the client's reply. The shapes are tried in Redis 7.0's order, the
+/// first whose field has the right Lua type winning (so `{err='x', double=1}` is an
+/// error, `{double=1, map={…}}` a double, and `{double='1'}` — a string, not a number
+/// — falls through to the next shapes and finally to an array):
+/// `err` (string), `ok` (string), `double` (number), `big_number` (string),
+/// `verbatim_string` (table with string `format` and `string`), `map` (table),
+/// `set` (table), else the array part `t[1..]` up to the first nil.
+fn table_to_reply(out: &mut Reply, t: &Table, setresp3: bool, depth: usize, stats: &Stats) {
+    if let Value::String(e) = field(t, "err") {
+        let text = errors::one_line(e.as_bytes().to_vec());
+        if depth > 0 && !error_table_counted(t) {
+            stats.error_reply(&text);
+        }
+        return out.error(text);
+    }
+    if let Value::String(s) = field(t, "ok") {
+        let mut b = b"+".to_vec();
+        b.extend_from_slice(&errors::one_line(s.as_bytes().to_vec()));
+        b.extend_from_slice(b"\r\n");
+        return out.raw(&b);
+    }
     match field(t, "double") {
-        Value::Number(d) => return out_double(out, d),
-        Value::Integer(i) => return out_double(out, i as f64),
+        Value::Number(d) => return out.double(d),
+        Value::Integer(i) => return out.double(i as f64),
         _ => {}
     }
+    if let Value::String(b) = field(t, "big_number") {
+        return out.big_number(&errors::one_line(b.as_bytes().to_vec()));
+    }
+    if let Value::Table(v) = field(t, "verbatim_string") {
+        if let (Value::String(format), Value::String(text)) =
+            (field(&v, "format"), field(&v, "string"))
+        {
+            return out.verbatim_as(verbatim_format(&format.as_bytes()), &text.as_bytes());
+        }
+    }
     if let Value::Table(m) = field(t, "map") {
+        // Lua's `next` order, as Redis walks the table with `lua_next`.
         let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
         out.map(pairs.len());
         for (k, v) in &pairs {
-            lua_to_reply(out, k, true, depth + 1, stats);
-            lua_to_reply(out, v, true, depth + 1, stats);
+            lua_to_reply(out, k, setresp3, depth + 1, stats);
+            lua_to_reply(out, v, setresp3, depth + 1, stats);
         }
-        return true;
+        return;
     }
     if let Value::Table(s) = field(t, "set") {
+        // The members are the keys; their values (normally `true`) are ignored.
         let keys: Vec<Value> = s
             .pairs::<Value, Value>()
             .filter_map(|p| p.ok().map(|(k, _)| k))
             .collect();
         out.set(keys.len());
         for k in &keys {
-            lua_to_reply(out, k, true, depth + 1, stats);
+            lua_to_reply(out, k, setresp3, depth + 1, stats);
         }
-        return true;
+        return;
     }
-    if let Value::String(b) = field(t, "big_number") {
-        let mut r = b"(".to_vec();
-        r.extend_from_slice(&errors::one_line(b.as_bytes().to_vec()));
-        r.extend_from_slice(b"\r\n");
-        out.raw(&r);
-        return true;
+    let mut items = Vec::new();
+    for i in 1.. {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(v),
+        }
     }
-    false
+    out.array(items.len());
+    for v in &items {
+        lua_to_reply(out, v, setresp3, depth + 1, stats);
+    }
 }
 
-fn out_double(out: &mut Reply, d: f64) -> bool {
-    out.double(d);
-    true
+/// A verbatim string's format as Redis's `addReplyVerbatim` copies it: a C string
+/// (cut at its first NUL), its first three bytes, padded with spaces when shorter.
+fn verbatim_format(format: &[u8]) -> [u8; 3] {
+    let c_str = format.split(|&b| b == 0).next().unwrap_or(b"");
+    let mut f = *b"   ";
+    for (dst, src) in f.iter_mut().zip(c_str) {
+        *dst = *src;
+    }
+    f
 }
 
 /// The reply for a script that raised an error: the handler's {err, source, line} table.
@@ -360,4 +381,32 @@ pub fn script_error(out: &mut Reply, v: &Value, sha: &str) {
         text.extend_from_slice(format!(":{n}.").as_bytes());
     }
     out.error(errors::one_line(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbatim_format_is_three_bytes_of_a_c_string() {
+        // As redis-server 7.0.15 writes `{verbatim_string={format=…, string='hi'}}`.
+        assert_eq!(&verbatim_format(b"txt"), b"txt");
+        assert_eq!(&verbatim_format(b"markdown"), b"mar");
+        assert_eq!(&verbatim_format(b"t"), b"t  ");
+        assert_eq!(&verbatim_format(b""), b"   ");
+        assert_eq!(&verbatim_format(b"t\0x"), b"t  ");
+    }
+
+    #[test]
+    fn verbatim_and_big_number_follow_the_client_protocol() {
+        let mut out = Reply::new();
+        out.verbatim_as(*b"mar", b"hi");
+        out.big_number(b"123");
+        assert_eq!(&out.buf[..], b"$2\r\nhi\r\n$3\r\n123\r\n");
+        let mut out = Reply::new();
+        out.resp3 = true;
+        out.verbatim_as(*b"mar", b"hi");
+        out.big_number(b"123");
+        assert_eq!(&out.buf[..], b"=6\r\nmar:hi\r\n(123\r\n");
+    }
 }

@@ -387,8 +387,8 @@ impl Engine {
         }
         match result {
             Ok((true, v)) => {
-                let resp3 = self.resp.load(Ordering::Relaxed) == 3;
-                convert::lua_to_reply(ctx.out, &v, resp3, 0, &ctx.server.stats)
+                let setresp3 = self.resp.load(Ordering::Relaxed) == 3;
+                convert::lua_to_reply(ctx.out, &v, setresp3, 0, &ctx.server.stats)
             }
             Ok((false, v)) => convert::script_error(ctx.out, &v, hex),
             Err(e) => ctx.out.error(crate::protocol::errors::one_line(
