@@ -286,8 +286,9 @@ pub fn lua_to_reply(out: &mut Reply, v: &Value, setresp3: bool, depth: usize, st
 /// `verbatim_string` (table with string `format` and `string`), `map` (table),
 /// `set` (table), else the array part `t[1..]` up to the first nil.
 fn table_to_reply(out: &mut Reply, t: &Table, setresp3: bool, depth: usize, stats: &Stats) {
+    // Redis reads both texts as C strings: they end at a NUL.
     if let Value::String(e) = field(t, "err") {
-        let text = errors::one_line(e.as_bytes().to_vec());
+        let text = errors::one_line(errors::c_str(&e.as_bytes()).to_vec());
         if depth > 0 && !error_table_counted(t) {
             stats.error_reply(&text);
         }
@@ -295,7 +296,7 @@ fn table_to_reply(out: &mut Reply, t: &Table, setresp3: bool, depth: usize, stat
     }
     if let Value::String(s) = field(t, "ok") {
         let mut b = b"+".to_vec();
-        b.extend_from_slice(&errors::one_line(s.as_bytes().to_vec()));
+        b.extend_from_slice(&errors::one_line(errors::c_str(&s.as_bytes()).to_vec()));
         b.extend_from_slice(b"\r\n");
         return out.raw(&b);
     }
