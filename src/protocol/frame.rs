@@ -18,10 +18,55 @@ pub fn reply_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
     match decode_range(buf) {
         Ok(Some((_, len))) => Ok(Some(len)),
         Ok(None) => Ok(None),
-        Err(e) => Err(ProtocolError(
-            format!("ERR Protocol error: {}", e.details()).into_bytes(),
-        )),
+        Err(e) => refused_but_sent_by_redis(buf).ok_or_else(|| {
+            ProtocolError(format!("ERR Protocol error: {}", e.details()).into_bytes())
+        }),
     }
+}
+
+/// The length of a reply `redis-protocol` refuses though Redis sends it (a script's
+/// return value can be any of these):
+/// - a set or map whose members or keys are aggregates, `{set={[{1}]=true}}` (the
+///   crate's sets and maps are hash sets and maps, and an array is no hash key);
+/// - a verbatim string whose format is not `txt` or `mkd`, `{verbatim_string=
+///   {format='mar',string='hi'}}` (the crate knows only those two).
+///
+/// Only headers are read here; a set's or map's elements are measured by
+/// [`reply_len`]. `None` if `buf` is not such a reply (the decoder's error stands),
+/// `Some(None)` if it is not complete yet.
+fn refused_but_sent_by_redis(buf: &[u8]) -> Option<Option<usize>> {
+    let kind = *buf.first()?;
+    let eol = memchr::memchr(b'\r', buf)?;
+    if buf.get(eol + 1) != Some(&b'\n') {
+        return None;
+    }
+    let n: usize = std::str::from_utf8(&buf[1..eol]).ok()?.parse().ok()?;
+    let mut pos = eol + 2;
+    let elements = match kind {
+        b'~' => n,
+        b'%' => n.checked_mul(2)?,
+        b'=' => {
+            // `=<len>\r\n` then `fmt:` and the text, `len` bytes in all, and `\r\n`.
+            let end = pos.checked_add(n)?;
+            if n < 4 {
+                return None;
+            }
+            if buf.len() < end + 2 {
+                return Some(None);
+            }
+            let well_formed = buf[pos + 3] == b':' && &buf[end..end + 2] == b"\r\n";
+            return well_formed.then_some(Some(end + 2));
+        }
+        _ => return None,
+    };
+    for _ in 0..elements {
+        match reply_len(buf.get(pos..)?) {
+            Ok(Some(len)) => pos += len,
+            Ok(None) => return Some(None),
+            Err(_) => return None,
+        }
+    }
+    Some(Some(pos))
 }
 
 /// Byte ranges of the elements of an aggregate reply (`*`, `~`, `%` counted as 2 per
@@ -77,6 +122,15 @@ mod tests {
         assert_eq!(e.len(), 3);
         assert_eq!(&r[e[1].clone()], b"$-1\r\n");
         assert_eq!(integer(b":42\r\n"), Some(42));
+        // Sets and maps keyed by aggregates (redis-protocol refuses them as hash keys).
+        assert_eq!(reply_len(b"~1\r\n*1\r\n:1\r\n+OK\r\n").unwrap(), Some(12));
+        assert_eq!(reply_len(b"%1\r\n*1\r\n:1\r\n:2\r\n").unwrap(), Some(16));
+        assert_eq!(reply_len(b"~2\r\n*1\r\n:1\r\n").unwrap(), None);
+        assert!(reply_len(b"~1\r\n*1\r\n:x\r\n").is_err());
+        // Verbatim strings in formats other than txt and mkd (a script's).
+        assert_eq!(reply_len(b"=6\r\nmar:hi\r\n+OK\r\n").unwrap(), Some(12));
+        assert_eq!(reply_len(b"=6\r\nt  :hi").unwrap(), None);
+        assert!(reply_len(b"=6\r\nmarkhi\r\n").is_err());
         assert!(elements(b"*-1\r\n").is_none());
     }
 }
