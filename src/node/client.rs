@@ -212,6 +212,7 @@ impl Connection {
                 }
                 stream.read_buf(input).await
             };
+            session.info.awaiting_request.store(true, Ordering::Relaxed);
             let n = tokio::select! {
                 _ = &mut killed => break,
                 r = read => match r {
@@ -219,6 +220,11 @@ impl Connection {
                     Ok(n) => n,
                 },
             };
+            session
+                .info
+                .awaiting_request
+                .store(false, Ordering::Relaxed);
+            session.info.touch();
             crate::net::busy_poll::served();
             // A password cleared while this connection waited lets its request in.
             follow_settings(server, session, &mut seen_version);

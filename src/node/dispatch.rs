@@ -332,7 +332,10 @@ fn execute<'a>(
     // Over maxmemory, every command evicts first (Redis's `processCommand`), so reads
     // bring the node back under a lowered limit too; only those that may grow memory
     // are refused when that fails. The check is one load: EXEC's flags walk its queue.
-    if super::evict::over_limit(server) {
+    // Not while a script runs (Redis skips evicting inside a busy script): eviction
+    // would wait for the shards the script holds, and the commands let through
+    // meanwhile (SCRIPT KILL, PING…) must answer at once.
+    if super::evict::over_limit(server) && !server.scripts.is_running() {
         held.release(); // eviction locks shards itself
         if !super::evict::make_room(server) && denies_oom(spec, session) {
             // EXEC ends the transaction with EXECABORT.

@@ -7,6 +7,7 @@
 //! no timer.
 
 use super::server::Server;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -29,8 +30,10 @@ pub async fn close_idle_clients_loop(server: Arc<Server>, shutdown: Cancellation
 }
 
 /// Close the clients idle for longer than `timeout` seconds (none when it is 0);
-/// returns how many. Clients blocked on keys are left alone, as in Redis: their
-/// command has a timeout of its own.
+/// returns how many. Only clients waiting for their next request are closed: not
+/// those blocked on keys (their command has a timeout of its own, as in Redis), nor
+/// those running a batch or a script or still writing its replies (Redis counts a
+/// write as activity).
 pub fn close_idle_clients(server: &Server) -> usize {
     let limit_ms = server.settings().timeout_secs.saturating_mul(1000);
     if limit_ms == 0 {
@@ -38,7 +41,8 @@ pub fn close_idle_clients(server: &Server) -> usize {
     }
     let mut closed = 0;
     for client in server.clients.lock().values() {
-        if client.idle_ms() > limit_ms && !client.state.lock().blocked && !client.is_killed() {
+        let waiting = client.awaiting_request.load(Ordering::Relaxed);
+        if waiting && client.idle_ms() > limit_ms && !client.is_killed() {
             client.kill_now();
             closed += 1;
         }

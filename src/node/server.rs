@@ -43,6 +43,9 @@ pub struct ClientInfo {
     /// further command, even of a batch it is in the middle of. An atomic because it
     /// is checked before every command, where the token would take a lock.
     pub killed: AtomicBool,
+    /// Waiting for its next request (not blocked, not running or writing a batch):
+    /// the only state the idle timeout closes a client in (see `node::idle`).
+    pub awaiting_request: AtomicBool,
 }
 
 impl ClientInfo {
@@ -298,6 +301,7 @@ impl Server {
             last_cmd: AtomicU32::new(NO_COMMAND),
             kill,
             killed: AtomicBool::new(false),
+            awaiting_request: AtomicBool::new(false),
         });
         clients.insert(id, info.clone());
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
@@ -328,6 +332,7 @@ mod tests {
             last_cmd: AtomicU32::new(NO_COMMAND),
             kill: CancellationToken::new(),
             killed: AtomicBool::new(false),
+            awaiting_request: AtomicBool::new(false),
         };
         assert_eq!(info.idle_secs(), 5);
         info.touch();

@@ -36,11 +36,14 @@ pub fn reply_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
 /// `Some(None)` if it is not complete yet.
 fn refused_but_sent_by_redis(buf: &[u8]) -> Option<Option<usize>> {
     let kind = *buf.first()?;
+    if !matches!(kind, b'~' | b'%' | b'=') {
+        return None;
+    }
     let eol = memchr::memchr(b'\r', buf)?;
     if buf.get(eol + 1) != Some(&b'\n') {
         return None;
     }
-    let n: usize = std::str::from_utf8(&buf[1..eol]).ok()?.parse().ok()?;
+    let n: usize = std::str::from_utf8(buf.get(1..eol)?).ok()?.parse().ok()?;
     let mut pos = eol + 2;
     let elements = match kind {
         b'~' => n,
@@ -131,6 +134,9 @@ mod tests {
         assert_eq!(reply_len(b"=6\r\nmar:hi\r\n+OK\r\n").unwrap(), Some(12));
         assert_eq!(reply_len(b"=6\r\nt  :hi").unwrap(), None);
         assert!(reply_len(b"=6\r\nmarkhi\r\n").is_err());
+        // Malformed bytes are an error, not a panic.
+        assert!(reply_len(b"\r\n").is_err());
+        assert!(reply_len(b"~\r\n").is_err());
         assert!(elements(b"*-1\r\n").is_none());
     }
 }
