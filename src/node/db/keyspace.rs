@@ -186,7 +186,14 @@ impl<'a> Keyspace<'a> {
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
         let (now, db) = (self.now, self.db);
         let shard = self.shard(key);
-        match Self::find(shard, key, now, db) {
+        let found = Self::find(shard, key, now, db);
+        Self::counted(shard, found)
+    }
+
+    /// The entry at `found`, counting a keyspace hit, or a miss when there is none.
+    #[inline]
+    fn counted(shard: &mut Shard, found: Option<usize>) -> Option<&Entry> {
+        match found {
             Some(idx) => {
                 shard.hits += 1;
                 Some(&shard.map[idx])
@@ -212,16 +219,8 @@ impl<'a> Keyspace<'a> {
     pub fn peek_counted(&mut self, key: &[u8]) -> Option<&Entry> {
         let (now, db) = (self.now, self.db);
         let shard = self.shard(key);
-        match Self::peek_index(shard, key, now, db) {
-            Some(idx) => {
-                shard.hits += 1;
-                Some(&shard.map[idx])
-            }
-            None => {
-                shard.misses += 1;
-                None
-            }
-        }
+        let found = Self::peek_index(shard, key, now, db);
+        Self::counted(shard, found)
     }
 
     /// Where `key` is, if it is there and live; an expired key is deleted.
